@@ -1,0 +1,32 @@
+"""The ``graphrec`` command line. Each sub-command lives in its own module."""
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from ..errors import GraphrecError
+
+#: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
+COMMANDS = ["data", "evaluate"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphrec", description="Graph-ML movie recommendation on MovieLens.")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    for name in COMMANDS:
+        import_module(f"{__name__}.{name.replace('-', '_')}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except GraphrecError as e:
+        print(f"graphrec: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("graphrec: interrupted", file=sys.stderr)
+        return 130

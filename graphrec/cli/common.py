@@ -1,0 +1,70 @@
+"""Arguments and helpers shared by sub-commands."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..data import MovieLens, Split, load_movielens, load_ncf, split_movielens
+from ..errors import DataError, GraphrecError
+
+
+def positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
+    g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
+    if split:
+        g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
+        g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
+
+
+def load_data(args) -> MovieLens:
+    return load_movielens(args.dataset, args.data_dir)
+
+
+def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Split]:
+    """The dataset (for titles; ``None`` if only split files are given and no data is found) and the split."""
+    if getattr(args, "split_dir", None):
+        split = load_ncf(args.split_dir, seed=args.split_seed)
+        if ml is None:
+            try:
+                ml = load_data(args) if (args.data_dir or args.dataset) else None
+            except DataError:
+                ml = None
+        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
+            raise GraphrecError(
+                f"--split-dir has {split.num_users} users x {split.num_items} items but {ml.name} has "
+                f"{ml.num_users} x {ml.num_items}: they do not belong together")
+        return ml, split
+    ml = ml or load_data(args)
+    return ml, split_movielens(ml, seed=args.split_seed)
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: list[dict], columns: list[str] | None = None, floatfmt: str = ".4f") -> None:
+    if not rows:
+        return
+    columns = columns or list(rows[0])
+    cells = [[c for c in columns]] + [
+        [format(r.get(c, ""), floatfmt) if isinstance(r.get(c), float) else str(r.get(c, "")) for c in columns]
+        for r in rows
+    ]
+    widths = [max(len(row[j]) for row in cells) for j in range(len(columns))]
+    for n, row in enumerate(cells):
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))

@@ -1,0 +1,121 @@
+"""MovieLens as a bipartite user-movie :class:`~torch_geometric.data.HeteroData` graph."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from .movielens import AGE_BUCKETS, MovieLens
+
+RATES = ("user", "rates", "movie")
+RATED_BY = ("movie", "rated_by", "user")
+
+
+def age_bucket(age: np.ndarray) -> np.ndarray:
+    """Index into :data:`~graphrec.data.movielens.AGE_BUCKETS` (ML-1M's age groups)."""
+    return np.searchsorted(np.asarray(AGE_BUCKETS), np.asarray(age), side="right") - 1
+
+
+def user_features(ml: MovieLens) -> tuple[Tensor, list[str]]:
+    """``[num_users, F]`` features: scaled age, gender one-hot, occupation one-hot.
+
+    A release without demographics gives an empty ``[num_users, 0]`` matrix.
+    """
+    if not ml.has_demographics:
+        return torch.zeros(ml.num_users, 0), []
+    age = ml.users["age"].to_numpy(dtype=np.float32)
+    gender = (ml.users["gender"].to_numpy() == "F").astype(np.float32)
+    occ = np.zeros((ml.num_users, len(ml.occupations)), dtype=np.float32)
+    occ_col = {o: j for j, o in enumerate(ml.occupations)}
+    occ[np.arange(ml.num_users), [occ_col[o] for o in ml.users["occupation"]]] = 1.0
+    x = np.concatenate([(age / 100.0)[:, None], gender[:, None], occ], axis=1)
+    names = ["age/100", "gender=F", *[f"occupation={o}" for o in ml.occupations]]
+    return torch.from_numpy(x), names
+
+
+def movie_features(ml: MovieLens) -> tuple[Tensor, list[str]]:
+    """``[num_movies, G + 1]`` features: multi-hot genres and scaled release year (0 if unknown)."""
+    genres = ml.genre_matrix()
+    year = ml.movies["year"].to_numpy(dtype=np.float32)
+    year = np.where(np.isnan(year), 0.0, (year - 1900.0) / 100.0).astype(np.float32)
+    x = np.concatenate([genres, year[:, None]], axis=1)
+    return torch.from_numpy(x), [*[f"genre={g}" for g in ml.genres], "(year-1900)/100"]
+
+
+def to_hetero(ml: MovieLens, users: Tensor | None = None, items: Tensor | None = None) -> HeteroData:
+    """Build the bipartite graph.
+
+    By default every rating is an edge; pass ``users``/``items`` (e.g. a
+    split's training pairs) to build the graph from those edges only.
+    Edges carry ``rating`` and ``time``; the reverse relation has the same edges.
+    """
+    data = HeteroData()
+    data["user"].x, data["user"].feature_names = user_features(ml)
+    data["user"].raw_id = torch.from_numpy(ml.users["raw_id"].to_numpy().copy())
+    data["user"].num_nodes = ml.num_users
+    data["movie"].x, data["movie"].feature_names = movie_features(ml)
+    data["movie"].raw_id = torch.from_numpy(ml.movies["raw_id"].to_numpy().copy())
+    data["movie"].num_nodes = ml.num_items
+    data["movie"].title = list(ml.movies["title"])
+    r = ml.ratings
+    if users is None:
+        src = torch.as_tensor(r["user"].to_numpy())
+        dst = torch.as_tensor(r["item"].to_numpy())
+        rating = torch.as_tensor(r["rating"].to_numpy())
+        time = torch.as_tensor(r["timestamp"].to_numpy())
+    else:
+        src, dst = torch.as_tensor(users).long(), torch.as_tensor(items).long()
+        key = r["user"].to_numpy() * ml.num_items + r["item"].to_numpy()
+        order = np.argsort(key, kind="stable")
+        pos = order[np.searchsorted(key[order], (src * ml.num_items + dst).numpy())]
+        rating = torch.as_tensor(r["rating"].to_numpy()[pos])
+        time = torch.as_tensor(r["timestamp"].to_numpy()[pos])
+    data[RATES].edge_index = torch.stack([src, dst])
+    data[RATES].rating = rating
+    data[RATES].time = time
+    data[RATED_BY].edge_index = torch.stack([dst, src])
+    data[RATED_BY].rating = rating
+    data[RATED_BY].time = time
+    return data
+
+
+@dataclass
+class HomogeneousView:
+    """Users and movies in one id space: users ``0..U-1``, movies ``U..U+M-1``."""
+
+    edge_index: Tensor  # [2, 2E], both directions, sorted by source
+    num_users: int
+    num_items: int
+    edge_weight: Tensor | None = None
+
+    @property
+    def num_nodes(self) -> int:
+        return self.num_users + self.num_items
+
+    @property
+    def node_type(self) -> Tensor:
+        """0 for users, 1 for movies."""
+        t = torch.zeros(self.num_nodes, dtype=torch.long)
+        t[self.num_users:] = 1
+        return t
+
+    def movie_node(self, item: Tensor | int) -> Tensor | int:
+        return item + self.num_users
+
+    def to_typed(self, node: Tensor) -> tuple[Tensor, Tensor]:
+        """(type, index within type) for homogeneous node ids."""
+        is_movie = node >= self.num_users
+        return is_movie.long(), torch.where(is_movie, node - self.num_users, node)
+
+
+def homogeneous(users: Tensor, items: Tensor, num_users: int, num_items: int) -> HomogeneousView:
+    """Undirected homogeneous view of bipartite (user, item) edges, sorted by source node."""
+    users, items = torch.as_tensor(users).long(), torch.as_tensor(items).long()
+    src = torch.cat([users, items + num_users])
+    dst = torch.cat([items + num_users, users])
+    n = num_users + num_items
+    order = torch.argsort(src * n + dst)
+    return HomogeneousView(torch.stack([src[order], dst[order]]), num_users, num_items)

@@ -1,0 +1,293 @@
+"""MovieLens in its three file families, read into one :class:`MovieLens` table set.
+
+* ML-100K: ``u.data``, ``u.item``, ``u.user`` (latin-1, ``\\t`` and ``|``).
+* ML-1M: ``ratings.dat``, ``movies.dat``, ``users.dat`` (latin-1, ``::``).
+* The CSV family (ml-latest-small, ml-20m, ml-25m, ml-32m): ``ratings.csv`` and
+  ``movies.csv`` (UTF-8, pipe-separated genres, no user demographics).
+
+Users and movies are indexed ``0..n-1`` in the order of their sorted raw ids;
+only users and movies with at least one rating are kept.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .download import BASE_URL, download, safe_extract
+from .tables import read_table
+
+#: Archive name on GroupLens, and the file that marks a folder as holding it.
+DATASETS: dict[str, str] = {
+    "ml-100k": "u.data",
+    "ml-1m": "ratings.dat",
+    "ml-latest-small": "ratings.csv",
+    "ml-20m": "ratings.csv",
+    "ml-25m": "ratings.csv",
+    "ml-32m": "ratings.csv",
+}
+
+ML100K_GENRES = [
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+]
+ML1M_OCCUPATIONS = [
+    "other", "academic/educator", "artist", "clerical/admin", "college/grad student", "customer service",
+    "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student", "lawyer", "programmer",
+    "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
+    "unemployed", "writer",
+]
+#: Age buckets as in ML-1M's users.dat (lower bounds).
+AGE_BUCKETS = [0, 18, 25, 35, 45, 50, 56]
+AGE_LABELS = ["<18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
+
+_YEAR = re.compile(r"\((\d{4})\)\s*$")
+
+
+@dataclass
+class MovieLens:
+    """Ratings, users and movies of one MovieLens release, with dense indices.
+
+    ``ratings`` has columns ``user``, ``item`` (dense indices), ``rating`` and
+    ``timestamp``. ``users`` and ``movies`` are indexed by dense index and keep
+    the raw id in ``raw_id``. Demographic columns are absent when the release
+    has none.
+    """
+
+    name: str
+    ratings: pd.DataFrame
+    users: pd.DataFrame
+    movies: pd.DataFrame
+    genres: list[str]
+    occupations: list[str] = field(default_factory=list)
+    root: Path | None = None
+
+    @property
+    def num_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def num_items(self) -> int:
+        return len(self.movies)
+
+    @property
+    def has_demographics(self) -> bool:
+        return {"age", "gender", "occupation"} <= set(self.users.columns)
+
+    def user_index(self, raw_id: int) -> int:
+        """Dense index of a dataset user id; a clear error names the valid range."""
+        return _lookup(self.users["raw_id"].to_numpy(), raw_id, "user")
+
+    def movie_index(self, raw_id: int) -> int:
+        return _lookup(self.movies["raw_id"].to_numpy(), raw_id, "movie")
+
+    def genre_matrix(self) -> np.ndarray:
+        """Multi-hot ``[num_items, num_genres]`` float32 matrix."""
+        out = np.zeros((self.num_items, len(self.genres)), dtype=np.float32)
+        col = {g: j for j, g in enumerate(self.genres)}
+        for i, gs in enumerate(self.movies["genres"]):
+            for g in gs:
+                out[i, col[g]] = 1.0
+        return out
+
+
+def _lookup(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
+    pos = int(np.searchsorted(raw_ids, raw_id))
+    if pos >= len(raw_ids) or raw_ids[pos] != raw_id:
+        raise DataError(
+            f"unknown {kind} id {raw_id}: valid {kind} ids lie in {raw_ids.min()}..{raw_ids.max()}"
+            f" ({len(raw_ids)} {kind}s)"
+        )
+    return pos
+
+
+# --------------------------------------------------------------------------- locating data
+
+def graphrec_home() -> Path:
+    return Path(os.environ.get("GRAPHREC_HOME", Path.home() / ".cache" / "graphrec"))
+
+
+def detect_dataset(folder: Path) -> str | None:
+    if (folder / "u.data").is_file():
+        return "ml-100k"
+    if (folder / "ratings.dat").is_file():
+        return "ml-1m"
+    if (folder / "ratings.csv").is_file():
+        return folder.name if folder.name in DATASETS else "ml-latest-small"
+    return None
+
+
+def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None, download_ok: bool = True) -> tuple[str, Path]:
+    """Find a dataset folder: ``data_dir``, then ``$GRAPHREC_DATA``, then the cache, then GroupLens.
+
+    A folder may be the dataset itself or hold it as a sub-folder named after it.
+    """
+    if dataset is not None and dataset not in DATASETS:
+        raise DataError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
+    name = dataset or "ml-100k"
+    looked: list[str] = []
+    candidates: list[Path] = []
+    if data_dir is not None:
+        candidates.append(Path(data_dir))
+    elif os.environ.get("GRAPHREC_DATA"):
+        candidates.append(Path(os.environ["GRAPHREC_DATA"]))
+    candidates.append(graphrec_home() / "datasets")
+    for folder in candidates:
+        for sub in (folder, folder / name):
+            looked.append(str(sub))
+            if sub.is_dir():
+                found = detect_dataset(sub)
+                if found is not None and (dataset is None or found == dataset or DATASETS[found] == DATASETS[name]):
+                    return (dataset or found), sub
+        if data_dir is not None:  # an explicit folder is never silently replaced
+            raise DataError(
+                f"no MovieLens files found in {data_dir} (looked for u.data, ratings.dat or ratings.csv in "
+                f"{' and '.join(looked)})"
+            )
+    if download_ok:
+        try:
+            return name, fetch(name)
+        except OSError as e:
+            looked.append(f"{BASE_URL}/{name}.zip ({e.__class__.__name__}: {e})")
+    raise DataError(
+        f"{name} not found; looked in: {'; '.join(looked)}. Point at a folder with --data-dir DIR "
+        f"or GRAPHREC_DATA=DIR, or go online to download it from GroupLens."
+    )
+
+
+def fetch(name: str) -> Path:
+    """Download ``name`` from GroupLens into the cache (checksum-verified) and extract it."""
+    cache = graphrec_home() / "datasets"
+    archive = download(f"{BASE_URL}/{name}.zip", cache / f"{name}.zip")
+    extracted = safe_extract(archive, cache / f".{name}.extract")
+    inner = extracted / name if (extracted / name).is_dir() else extracted
+    target = cache / name
+    os.replace(inner, target)
+    return target
+
+
+# --------------------------------------------------------------------------- reading
+
+def load_movielens(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
+                   download_ok: bool = True) -> MovieLens:
+    """Load a MovieLens release; see :func:`locate` for where it is looked for."""
+    name, root = locate(dataset, data_dir, download_ok)
+    kind = DATASETS[name]
+    if kind == "u.data":
+        ml = _read_100k(root)
+    elif kind == "ratings.dat":
+        ml = _read_1m(root)
+    else:
+        ml = _read_csv_family(root, name)
+    ml.name, ml.root = name, root
+    return ml
+
+
+def _year_from_title(titles: pd.Series) -> pd.Series:
+    return titles.str.extract(_YEAR, expand=False).astype("float64")
+
+
+def _read_100k(root: Path) -> MovieLens:
+    r = read_table(root / "u.data", ["user", "item", "rating", "timestamp"], "\t",
+                   numeric=["user", "item", "rating", "timestamp"])
+    genres = ML100K_GENRES
+    genre_file = root / "u.genre"
+    if genre_file.is_file():
+        g = read_table(genre_file, ["name", "id"], "|", numeric=["id"])
+        genres = list(g.sort_values("id")["name"])
+    m = read_table(root / "u.item", ["raw_id", "title", "release", "video", "url", *genres], "|",
+                   numeric=["raw_id", *genres])
+    flags = m[genres].to_numpy(dtype=bool)
+    movies = pd.DataFrame({
+        "raw_id": m["raw_id"].astype("int64"),
+        "title": m["title"].astype(str),
+        "genres": [[genres[j] for j in np.flatnonzero(row)] for row in flags],
+    })
+    year = _year_from_title(movies["title"])
+    release_year = pd.to_datetime(m["release"], format="%d-%b-%Y", errors="coerce").dt.year
+    movies["year"] = year.fillna(release_year)
+    u = read_table(root / "u.user", ["raw_id", "age", "gender", "occupation", "zip"], "|",
+                   numeric=["raw_id", "age"])
+    users = pd.DataFrame({
+        "raw_id": u["raw_id"].astype("int64"),
+        "age": u["age"].astype("int64"),
+        "gender": u["gender"].astype(str),
+        "occupation": u["occupation"].astype(str),
+    })
+    occ_file = root / "u.occupation"
+    occupations = (occ_file.read_text("latin-1").split() if occ_file.is_file()
+                   else sorted(users["occupation"].unique()))
+    return _finish("ml-100k", root / "u.data", r, users, movies, genres, occupations)
+
+
+def _read_1m(root: Path) -> MovieLens:
+    r = read_table(root / "ratings.dat", ["user", "item", "rating", "timestamp"], "::",
+                   numeric=["user", "item", "rating", "timestamp"])
+    m = read_table(root / "movies.dat", ["raw_id", "title", "genres"], "::", numeric=["raw_id"])
+    movies, genres = _movies_with_pipe_genres(m)
+    u = read_table(root / "users.dat", ["raw_id", "gender", "age", "occupation", "zip"], "::",
+                   numeric=["raw_id", "age", "occupation"])
+    occ = u["occupation"].astype("int64")
+    if ((occ < 0) | (occ >= len(ML1M_OCCUPATIONS))).any():
+        bad = int(np.flatnonzero(((occ < 0) | (occ >= len(ML1M_OCCUPATIONS))).to_numpy())[0])
+        raise DataError(f"{root / 'users.dat'}: line {bad + 1}: occupation code {occ.iloc[bad]} is not in 0..20")
+    users = pd.DataFrame({
+        "raw_id": u["raw_id"].astype("int64"),
+        "age": u["age"].astype("int64"),
+        "gender": u["gender"].astype(str),
+        "occupation": [ML1M_OCCUPATIONS[i] for i in occ],
+    })
+    return _finish("ml-1m", root / "ratings.dat", r, users, movies, genres, list(ML1M_OCCUPATIONS))
+
+
+def _read_csv_family(root: Path, name: str) -> MovieLens:
+    r = read_table(root / "ratings.csv", ["user", "item", "rating", "timestamp"], ",", encoding="utf-8",
+                   header=True, numeric=["user", "item", "rating", "timestamp"])
+    m = read_table(root / "movies.csv", ["raw_id", "title", "genres"], ",", encoding="utf-8", header=True,
+                   quoted=True, numeric=["raw_id"])
+    movies, genres = _movies_with_pipe_genres(m)
+    users = pd.DataFrame({"raw_id": np.unique(r["user"].to_numpy().astype("int64"))})
+    return _finish(name, root / "ratings.csv", r, users, movies, genres, [], header=True)
+
+
+def _movies_with_pipe_genres(m: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    lists = [[g for g in s.split("|") if g and g != "(no genres listed)"] for s in m["genres"].astype(str)]
+    genres = sorted({g for gs in lists for g in gs})
+    title = m["title"].astype(str).str.strip()
+    movies = pd.DataFrame({"raw_id": m["raw_id"].astype("int64"), "title": title, "genres": lists})
+    movies["year"] = _year_from_title(title)
+    return movies, genres
+
+
+def _finish(name, ratings_path, r, users, movies, genres, occupations, header: bool = False) -> MovieLens:
+    """Check ids, keep rated users and movies, and map raw ids to dense indices."""
+    for frame, kind, path in ((users, "user", None), (movies, "movie", None)):
+        dup = frame["raw_id"].duplicated()
+        if dup.any():
+            raise DataError(f"{kind} id {int(frame['raw_id'][dup].iloc[0])} is listed twice")
+    raw_u = r["user"].to_numpy().astype("int64")
+    raw_i = r["item"].to_numpy().astype("int64")
+    offset = 2 if header else 1
+    for raw, frame, kind in ((raw_u, users, "user"), (raw_i, movies, "movie")):
+        known = np.isin(raw, frame["raw_id"].to_numpy())
+        if not known.all():
+            line = int(np.flatnonzero(~known)[0])
+            raise DataError(f"{ratings_path}: line {line + offset}: rating names unknown {kind} id {raw[line]}")
+    rated_u = np.unique(raw_u)
+    rated_i = np.unique(raw_i)
+    users = users[users["raw_id"].isin(rated_u)].sort_values("raw_id").reset_index(drop=True)
+    movies = movies[movies["raw_id"].isin(rated_i)].sort_values("raw_id").reset_index(drop=True)
+    ratings = pd.DataFrame({
+        "user": np.searchsorted(users["raw_id"].to_numpy(), raw_u),
+        "item": np.searchsorted(movies["raw_id"].to_numpy(), raw_i),
+        "rating": r["rating"].to_numpy(dtype=np.float32),
+        "timestamp": r["timestamp"].to_numpy().astype("int64"),
+    })
+    if ratings.empty:
+        raise DataError(f"{ratings_path}: no ratings")
+    return MovieLens(name, ratings, users, movies, list(genres), list(occupations))

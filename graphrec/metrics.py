@@ -1,0 +1,54 @@
+"""Ranking metrics on ranks, and bootstrap confidence intervals over users.
+
+A *rank* is the number of competing items that score at least as high as the
+held-out item, so ties count against it: a model that scores everything
+equally has rank = number of candidates - 1 and a sampled HR@10 of 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def ranks_against(target: Tensor, others: Tensor, valid: Tensor | None = None) -> Tensor:
+    """``rank[n] = #{c : others[n, c] >= target[n]}``, counting only ``valid`` entries."""
+    ge = others >= target[:, None]
+    if valid is not None:
+        ge &= valid
+    return ge.sum(dim=1)
+
+
+def hit_rate(ranks: Tensor, k: int = 10) -> Tensor:
+    """Per-user HR@k: 1 if the held-out item is in the top k."""
+    return (ranks < k).float()
+
+
+def ndcg(ranks: Tensor, k: int = 10) -> Tensor:
+    """Per-user NDCG@k with a single relevant item: ``1 / log2(rank + 2)`` inside the top k."""
+    r = ranks.double()
+    return torch.where(ranks < k, 1.0 / torch.log2(r + 2.0), torch.zeros_like(r)).float()
+
+
+def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of per-user ``values`` and a percentile bootstrap interval over users."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        raise ValueError("no values to bootstrap")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, v.size, size=(n_boot, v.size))
+    means = v[idx].mean(axis=1)
+    a = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [a, 1.0 - a])
+    return float(v.mean()), float(lo), float(hi)
+
+
+def paired_bootstrap(a, b, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``a - b`` over the same users, with a bootstrap interval.
+
+    Call ``a`` better than ``b`` only when the interval excludes zero.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need the same users: shapes {a.shape} and {b.shape}")
+    return bootstrap_ci(a - b, n_boot=n_boot, level=level, seed=seed)

@@ -1,0 +1,227 @@
+"""One trainer for every learned model: negatives resampled each epoch, early stopping
+on the validation item's HR@k, TensorBoard logging, atomic checkpoints and resume."""
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import math
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..data.sampling import pairwise_epoch, pointwise_epoch
+from ..evaluation import evaluate
+from ..io import atomic_path, write_json, write_text
+from .config import TrainConfig
+from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, load_tensors, save_tensors
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.l2)
+
+
+def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
+    if model.loss == "bpr":
+        u, p, n = batch
+        pos, neg = model.pair_logits(u, p, n)
+        return -F.logsigmoid(pos - neg).mean()
+    u, i, y = batch
+    return F.binary_cross_entropy_with_logits(model(u, i), y)
+
+
+def epoch_batches(model, split, config: TrainConfig, epoch: int):
+    """The epoch's shuffled training tensors, from a generator seeded by (seed, epoch)."""
+    gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    if model.loss == "bpr":
+        return pairwise_epoch(split.train_user, split.train_item, split.train_sampler, 1, gen)
+    return pointwise_epoch(split.train_user, split.train_item, split.train_sampler, config.num_ng, gen)
+
+
+class Trainer:
+    """Trains ``model`` on ``split`` as ``config`` says, writing into ``run_dir`` (if given)."""
+
+    def __init__(self, model, split, config: TrainConfig, run_dir: str | Path | None = None,
+                 progress: bool = True, tensorboard: bool = True) -> None:
+        self.model, self.split, self.config = model, split, config
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.progress, self.tensorboard = progress, tensorboard
+        self.optimizer = make_optimizer(model, config)
+        self.history: list[dict] = []
+        self.best_score, self.best_epoch, self.bad_epochs, self.start_epoch = -math.inf, 0, 0, 1
+        self.best_state = copy.deepcopy(model.state_dict())
+
+    # -- checkpoints -------------------------------------------------------------------------
+    def _checkpoint(self, epoch: int) -> dict:
+        return {"epoch": epoch, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "best_state": self.best_state, "best_score": self.best_score, "best_epoch": self.best_epoch,
+                "bad_epochs": self.bad_epochs, "history": self.history}
+
+    def resume(self) -> None:
+        """Continue from ``run_dir/checkpoint.pt`` (written after every epoch)."""
+        ck = load_tensors(self.run_dir / CHECKPOINT)
+        self.model.load_state_dict(ck["model"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.best_state, self.best_score = ck["best_state"], ck["best_score"]
+        self.best_epoch, self.bad_epochs = ck["best_epoch"], ck["bad_epochs"]
+        self.history = list(ck["history"])
+        self.start_epoch = ck["epoch"] + 1
+
+    # -- training ----------------------------------------------------------------------------
+    def train_epoch(self, epoch: int) -> tuple[float, float]:
+        cfg, model = self.config, self.model
+        torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout etc.
+        model.train()
+        tensors = epoch_batches(model, self.split, cfg, epoch)
+        n, bs = len(tensors[0]), cfg.batch_size
+        total, start = 0.0, time.perf_counter()
+        bar = tqdm(range(0, n, bs), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
+                   disable=not self.progress)
+        for s in bar:
+            batch = tuple(t[s:s + bs] for t in tensors)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = batch_loss(model, cfg, batch)
+            loss.backward()
+            self.optimizer.step()
+            total += float(loss) * len(batch[0])
+        return total / max(n, 1), time.perf_counter() - start
+
+    def evaluate_epoch(self, epoch: int) -> dict:
+        cfg = self.config
+        full = cfg.full_eval_every > 0 and epoch % cfg.full_eval_every == 0
+        row: dict = {}
+        if self.split.has_validation:
+            row.update({f"valid_{k}": v for k, v in evaluate(self.model, self.split, cfg.k, "valid", full=full).items()})
+        row.update({f"test_{k}": v for k, v in evaluate(self.model, self.split, cfg.k, "test", full=full).items()})
+        return row
+
+    def fit(self) -> dict:
+        cfg = self.config
+        writer = self._writer()
+        sel = f"valid_HR@{cfg.k}" if self.split.has_validation else None
+        epochs = tqdm(range(self.start_epoch, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch",
+                      disable=not self.progress, initial=self.start_epoch - 1, total=cfg.epochs)
+        for epoch in epochs:
+            loss, seconds = self.train_epoch(epoch)
+            row = {"epoch": epoch, "loss": loss, "seconds": seconds, **self.evaluate_epoch(epoch)}
+            self.history.append(row)
+            score = row[sel] if sel else -loss  # without validation: keep the lowest training loss
+            if score > self.best_score:
+                self.best_score, self.best_epoch, self.bad_epochs = score, epoch, 0
+                self.best_state = copy.deepcopy(self.model.state_dict())
+            else:
+                self.bad_epochs += 1
+            if writer is not None:
+                for key, v in row.items():
+                    if key != "epoch" and isinstance(v, float) and not math.isnan(v):
+                        writer.add_scalar(key.replace("_", "/", 1) if key.startswith(("valid_", "test_")) else key,
+                                          v, epoch)
+                writer.flush()
+            epochs.set_postfix(loss=f"{loss:.4f}", **({"val_hr": f"{row[sel]:.3f}"} if sel else {}))
+            if self.run_dir is not None:
+                save_tensors(self._checkpoint(epoch), self.run_dir / CHECKPOINT)
+                self._write_history()
+            if cfg.patience and self.bad_epochs >= cfg.patience:
+                break
+        self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        result = self._final_metrics()
+        if writer is not None:
+            writer.add_hparams(_flat_hparams(cfg), {f"hparam/{k}": v for k, v in result.items()
+                                                    if isinstance(v, float)}, run_name=".")
+            writer.close()
+        if self.run_dir is not None:
+            self.save()
+            write_json(self.run_dir / METRICS, result)
+            self.plot()
+        return result
+
+    def _final_metrics(self) -> dict:
+        from ..evaluation import with_intervals
+
+        res = evaluate(self.model, self.split, self.config.k, "test", full=True, per_user=True)
+        ci = with_intervals(res, seed=self.config.seed)
+        out = {k: v for k, v in res.items() if isinstance(v, float)}
+        out.update({f"{k}_ci95": [lo, hi] for k, (_, lo, hi) in ci.items()})
+        out["best_epoch"] = self.best_epoch
+        out["epochs_run"] = len(self.history)
+        out["train_seconds"] = sum(r["seconds"] for r in self.history)
+        out["parameters"] = sum(p.numel() for p in self.model.parameters())
+        return out
+
+    # -- output ------------------------------------------------------------------------------
+    def _writer(self):
+        if self.run_dir is None or not self.tensorboard:
+            return None
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(self.run_dir))
+
+    def save(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(self.run_dir / CONFIG, self.config.to_dict())
+        save_tensors(self.model.state_dict(), self.run_dir / WEIGHTS)
+
+    def _write_history(self) -> None:
+        keys = list(dict.fromkeys(k for r in self.history for k in r))
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=keys)
+        w.writeheader()
+        w.writerows(self.history)
+        write_text(self.run_dir / HISTORY, buf.getvalue())
+
+    def plot(self) -> None:
+        """``curves.png``: HR@k and NDCG@k per epoch (validation and test), best epoch marked."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from ..io import save_figure
+
+        k = self.config.k
+        ep = [r["epoch"] for r in self.history]
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+        axes[0].plot(ep, [r["loss"] for r in self.history])
+        axes[0].set_title("training loss")
+        for ax, metric in zip(axes[1:], (f"HR@{k}", f"NDCG@{k}")):
+            for prefix in ("valid_", "test_", "valid_full_", "test_full_"):
+                key = prefix + metric
+                pts = [(r["epoch"], r[key]) for r in self.history if key in r]
+                if pts:
+                    ax.plot(*zip(*pts), marker=".", label=key.replace("_", " "))
+            ax.axvline(self.best_epoch, color="grey", ls=":", label="best (validation)")
+            ax.set_title(metric)
+            ax.legend(fontsize=7)
+        for ax in axes:
+            ax.set_xlabel("epoch")
+        fig.suptitle(f"{self.config.model}")
+        save_figure(fig, self.run_dir / "curves.png", dpi=100)
+
+
+def _flat_hparams(cfg: TrainConfig) -> dict:
+    out = {"model": cfg.model, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
+           "num_ng": cfg.num_ng, "l2": cfg.l2, "seed": cfg.seed}
+    for k, v in cfg.hparams.items():
+        out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
+    return out
+
+
+def train(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split=None, resume: bool = False,
+          progress: bool = True) -> tuple[torch.nn.Module, dict]:
+    """Build data and model from ``config``, train, and return (model, final test metrics)."""
+    from .runs import build_data, build_model
+
+    if split is None:
+        ml, split = build_data(config)
+    model = build_model(config, ml, split)
+    trainer = Trainer(model, split, config, run_dir, progress=progress)
+    if run_dir is not None:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        write_json(Path(run_dir) / CONFIG, config.to_dict())
+        if resume:
+            trainer.resume()
+    return model, trainer.fit()
