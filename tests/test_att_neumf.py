@@ -1,0 +1,79 @@
+"""Attention-based NeuMF variants: shapes, attention maps, the length-1 degeneracy, training and reload."""
+import pytest
+import torch
+
+from graphrec.data import FeatureTable
+from graphrec.errors import GraphrecError
+from graphrec.models import MODELS, AttentionNeuMF, AttentionNeuMFAll, SeedAttentionNeuMF
+from graphrec.training import TrainConfig, load_run, train
+
+
+@pytest.fixture(scope="module")
+def pairs(synth_split):
+    return synth_split.test_user[:20], synth_split.test_item[:20]
+
+
+def test_registered():
+    assert MODELS["att-neumf"] is AttentionNeuMF
+    assert MODELS["att-neumf-all"] is AttentionNeuMFAll
+    assert MODELS["att-neumf-seed"] is SeedAttentionNeuMF
+
+
+def test_all_feature_tokens_and_group_interface(synth, synth_split, pairs):
+    torch.manual_seed(0)
+    model = AttentionNeuMFAll.build(synth, synth_split, dim=8, heads=2, att_layers=2).eval()
+    u, i = pairs
+    inputs = model.group_inputs(u, i)
+    assert model.groups == ("user", "movie", "gender", "age", "occupation", "genres")
+    assert set(model.group_layers()) == set(model.groups)
+    assert model.tokens(inputs).shape == (20, 6, 8)
+    ft = FeatureTable.from_movielens(synth)
+    assert torch.equal(inputs["gender"], ft.user_gender[u])
+    torch.testing.assert_close(inputs["genres"].sum(1), torch.ones(20))  # mean-pooled genres
+    torch.testing.assert_close(model.forward_groups(inputs), model(u, i))
+    att = model.attention(u, i)
+    assert att["fields"].shape == (20, 2, 2, 6, 6)
+    torch.testing.assert_close(att["fields"].sum(-1), torch.ones(20, 2, 2, 6))
+    assert float(att["fields"].max()) < 1.0  # six tokens: no field takes all the weight
+    torch.testing.assert_close(att["towers"].sum(-1), torch.ones(20))
+
+
+def test_id_variant_needs_no_side_features(synth_split, pairs):
+    model = AttentionNeuMF.build(None, synth_split, dim=8).eval()
+    assert model.groups == ("user", "movie")
+    assert model(*pairs).shape == (20,)
+    scores = model.score_all(pairs[0][:3])
+    torch.testing.assert_close(scores[torch.arange(3), pairs[1][:3]], model(pairs[0][:3], pairs[1][:3]))
+
+
+def test_all_feature_variant_refuses_missing_side_features(synth_split):
+    with pytest.raises(GraphrecError, match="side features"):
+        AttentionNeuMFAll.build(None, synth_split)
+
+
+def test_seed_design_attention_is_exactly_one(synth_split, pairs):
+    """The original length-1 design: softmax over a single key is identically 1."""
+    torch.manual_seed(0)
+    model = SeedAttentionNeuMF(synth_split.num_users, synth_split.num_items, heads=2).eval()
+    for p in model.parameters():  # large random weights: still exactly 1
+        torch.nn.init.normal_(p, std=3.0)
+    weights = model.attention(*pairs)
+    assert len(weights) == 6
+    for name, w in weights.items():
+        assert w.shape == (20, 2, 1, 1), name
+        assert torch.equal(w, torch.ones_like(w)), name
+    # so each "attention" is out_proj(v_proj(x)): two linear maps, whatever q and k are
+    att = model.att["gmf_user"]
+    x = model.gmf_user(pairs[0])
+    torch.testing.assert_close(att(x.unsqueeze(1))[0].squeeze(1), att.out_proj(att.v_proj(x)))
+
+
+@pytest.mark.parametrize("name", ["att-neumf", "att-neumf-all", "att-neumf-seed"])
+def test_trains_and_reloads(name, synth, synth_split, tmp_path):
+    config = TrainConfig(model=name, epochs=2, batch_size=256, lr=5e-3, hparams={"heads": 2}, full_eval_every=0)
+    model, metrics = train(config, tmp_path / "run", ml=synth, split=synth_split, progress=False)
+    for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"):
+        assert 0.0 <= metrics[key] <= 1.0
+    run = load_run(tmp_path / "run", ml=synth, split=synth_split)
+    u, i = synth_split.test_user, synth_split.test_item
+    torch.testing.assert_close(run.model(u, i), model.eval()(u, i))
