@@ -52,3 +52,26 @@ def paired_bootstrap(a, b, n_boot: int = 2000, level: float = 0.95, seed: int = 
     if a.shape != b.shape:
         raise ValueError(f"paired values need the same users: shapes {a.shape} and {b.shape}")
     return bootstrap_ci(a - b, n_boot=n_boot, level=level, seed=seed)
+
+
+def bootstrap_seeds_users(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of a ``[seeds, users]`` matrix and a two-level percentile bootstrap interval.
+
+    Each replicate resamples the users (the same draw for every seed: they share the
+    split) and the seeds, both with replacement, so the interval carries both the
+    user sampling noise and the seed-to-seed spread. One seed gives :func:`bootstrap_ci`.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[None] if v.ndim == 1 else v
+    if v.size == 0:
+        raise ValueError("no values to bootstrap")
+    rng = np.random.default_rng(seed)
+    n_seeds, n_users = v.shape
+    users = rng.integers(0, n_users, size=(n_boot, n_users))
+    per_seed = np.stack([row[users].mean(axis=1) for row in v], axis=1)  # [n_boot, seeds]
+    if n_seeds > 1:
+        per_seed = np.take_along_axis(per_seed, rng.integers(0, n_seeds, size=(n_boot, n_seeds)), axis=1)
+    means = per_seed.mean(axis=1)
+    a = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [a, 1.0 - a])
+    return float(v.mean()), float(lo), float(hi)

@@ -25,12 +25,15 @@ def test_all_feature_tokens_and_group_interface(synth, synth_split, pairs):
     u, i = pairs
     inputs = model.group_inputs(u, i)
     assert model.groups == ("user", "movie", "gender", "age", "occupation", "genres")
-    assert set(model.group_layers()) == set(model.groups)
-    assert model.tokens(inputs).shape == (20, 6, 8)
+    assert len(model.group_layers()) == 6
+    tokens = model.tokens(*inputs)
+    assert tokens.shape == (20, 6, 8)
     ft = FeatureTable.from_movielens(synth)
-    assert torch.equal(inputs["gender"], ft.user_gender[u])
-    torch.testing.assert_close(inputs["genres"].sum(1), torch.ones(20))  # mean-pooled genres
-    torch.testing.assert_close(model.forward_groups(inputs), model(u, i))
+    assert torch.equal(inputs[2], ft.user_gender[u])
+    assert torch.equal(inputs[5], ft.item_genres[i])
+    pooled = (ft.item_genres[i] @ model.group_layers()[5].weight.T) / ft.item_genres[i].sum(1, keepdim=True)
+    torch.testing.assert_close(tokens[:, 5], pooled)  # genres token = mean of genre embeddings
+    torch.testing.assert_close(model.forward_groups(*inputs), model(u, i))
     att = model.attention(u, i)
     assert att["fields"].shape == (20, 2, 2, 6, 6)
     torch.testing.assert_close(att["fields"].sum(-1), torch.ones(20, 2, 2, 6))

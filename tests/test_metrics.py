@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
-from graphrec.metrics import bootstrap_ci, hit_rate, ndcg, paired_bootstrap, ranks_against
+from graphrec.metrics import bootstrap_ci, bootstrap_seeds_users, hit_rate, ndcg, paired_bootstrap, ranks_against
 from graphrec.models import ItemKNN, MostPop
 
 
@@ -116,3 +116,21 @@ def test_baselines_beat_random_on_ml100k(ml100k_split):
     assert diff["HR@10"][1] > 0
     ci = with_intervals(knn)
     assert ci["HR@10"][1] < knn["HR@10"] < ci["HR@10"][2]
+
+
+def test_bootstrap_seeds_users_one_seed_is_user_bootstrap():
+    rng = np.random.default_rng(1)
+    v = (rng.random(500) < 0.3).astype(float)
+    assert bootstrap_seeds_users(v[None], seed=3) == pytest.approx(bootstrap_ci(v, seed=3))
+
+
+def test_bootstrap_seeds_users_widens_with_seed_spread():
+    rng = np.random.default_rng(2)
+    base = (rng.random(800) < 0.5).astype(float)
+    same = np.stack([base, base, base])
+    spread = np.stack([base * 0.8, base, np.minimum(base * 1.2, 1.0) + 0.1])
+    m0, lo0, hi0 = bootstrap_seeds_users(same)
+    m1, lo1, hi1 = bootstrap_seeds_users(spread)
+    assert m0 == pytest.approx(base.mean())
+    assert lo0 < m0 < hi0 and lo1 < m1 < hi1
+    assert hi1 - lo1 > 1.5 * (hi0 - lo0)

@@ -38,6 +38,16 @@ def _tower(sizes: list[int], dropout: float) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
+class GenrePool(nn.Linear):
+    """The mean of a movie's genre embeddings, from its genres multi-hot ``[N, G]``."""
+
+    def __init__(self, num_genres: int, dim: int) -> None:
+        super().__init__(num_genres, dim, bias=False)
+
+    def forward(self, multi_hot: Tensor) -> Tensor:
+        return super().forward(multi_hot / multi_hot.sum(-1, keepdim=True).clamp_min(1.0))
+
+
 class FieldAttention(nn.Module):
     """One AutoInt interacting layer: ``LayerNorm(x + MHSA(x))`` over the field tokens."""
 
@@ -121,10 +131,8 @@ class AttentionNeuMF(Recommender):
                     emb[g] = nn.Embedding(vocab[g], dim)
                     self.register_buffer(f"user_{g}", getattr(features, f"user_{g}").long(), persistent=False)
             if "genres" in side:
-                emb["genres"] = nn.Linear(vocab["genres"], dim, bias=False)  # mean of genre embeddings
-                genres = features.item_genres.float()
-                self.register_buffer("item_genres", genres / genres.sum(1, keepdim=True).clamp_min(1.0),
-                                     persistent=False)
+                emb["genres"] = GenrePool(vocab["genres"], dim)
+                self.register_buffer("item_genres", features.item_genres.float(), persistent=False)
         self.embeddings = nn.ModuleDict({g: emb[g] for g in self.groups})
         self.interacting = nn.ModuleList(FieldAttention(dim, heads, dropout) for _ in range(att_layers))
         self.mlp_sizes = [len(self.groups) * dim, *_sizes(mlp)]
@@ -151,27 +159,23 @@ class AttentionNeuMF(Recommender):
         nn.init.zeros_(self.fusion.query)
 
     # -- explanation interface ----------------------------------------------------------------
-    def group_inputs(self, users: Tensor, items: Tensor) -> dict[str, Tensor]:
-        """Each group's model input for (user, item) pairs: ids/codes, or the pooled genre weights."""
-        out = {}
-        for g in self.groups:
-            if g == "user":
-                out[g] = users
-            elif g == "movie":
-                out[g] = items
-            elif g == "genres":
-                out[g] = self.item_genres[items]
-            else:
-                out[g] = getattr(self, f"user_{g}")[users]
-        return out
+    def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
+        """Each group's input for (user, item) pairs in :attr:`groups` order: ids and codes,
+        or the genres multi-hot ``[N, G]``."""
+        get = {"user": lambda: users, "movie": lambda: items, "genres": lambda: self.item_genres[items]}
+        return tuple(get[g]() if g in get else getattr(self, f"user_{g}")[users] for g in self.groups)
 
-    def group_layers(self) -> dict[str, nn.Module]:
-        """The layer that turns each group's input into its token."""
-        return dict(self.embeddings.items())
+    def group_layers(self) -> list[nn.Module]:
+        """The layer that turns each group's input into its token, in :attr:`groups` order."""
+        return [self.embeddings[g] for g in self.groups]
 
-    def tokens(self, inputs: dict[str, Tensor]) -> Tensor:
+    def item_embedding(self) -> Tensor:
+        """``[num_items, dim]`` movie id embeddings."""
+        return self.embeddings["movie"].weight.detach()
+
+    def tokens(self, *inputs: Tensor) -> Tensor:
         """``[B, F, dim]`` field tokens in :attr:`groups` order."""
-        return torch.stack([self.embeddings[g](inputs[g]) for g in self.groups], dim=1)
+        return torch.stack([layer(x) for layer, x in zip(self.group_layers(), inputs)], dim=1)
 
     def forward_tokens(self, tokens: Tensor, need_weights: bool = False):
         """Logits from field tokens; with ``need_weights`` also ``(field maps [B, layers, H, F, F],
@@ -188,16 +192,16 @@ class AttentionNeuMF(Recommender):
         field = torch.stack(maps, dim=1) if maps else tokens.new_zeros(len(tokens), 0, 1, 1, 1)
         return logits, field, tower_w
 
-    def forward_groups(self, inputs: dict[str, Tensor]) -> Tensor:
-        return self.forward_tokens(self.tokens(inputs))
+    def forward_groups(self, *inputs: Tensor) -> Tensor:
+        return self.forward_tokens(self.tokens(*inputs))
 
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
-        return self.forward_groups(self.group_inputs(user, item))
+        return self.forward_groups(*self.group_inputs(user, item))
 
     @torch.no_grad()
     def attention(self, users: Tensor, items: Tensor) -> dict[str, Tensor]:
         """``{"fields": [B, layers, heads, F, F], "towers": [B, 2]}`` for (user, item) pairs."""
-        _, field, towers = self.forward_tokens(self.tokens(self.group_inputs(users, items)), need_weights=True)
+        _, field, towers = self.forward_tokens(self.tokens(*self.group_inputs(users, items)), need_weights=True)
         return {"fields": field, "towers": towers}
 
 

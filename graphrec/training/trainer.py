@@ -143,6 +143,7 @@ class Trainer:
         from ..evaluation import with_intervals
 
         res = evaluate(self.model, self.split, self.config.k, "test", full=True, per_user=True)
+        self.test_result = res  # per-user values, for paired comparisons (graphrec.benchmark)
         ci = with_intervals(res, seed=self.config.seed)
         out = {k: v for k, v in res.items() if isinstance(v, float)}
         out.update({f"{k}_ci95": [lo, hi] for k, (_, lo, hi) in ci.items()})
