@@ -1,0 +1,60 @@
+"""``graphrec benchmark --quick`` end to end on synthetic data, and its user errors."""
+import csv
+
+import pytest
+
+from graphrec.benchmark import CATALOGUE, available, select
+from graphrec.cli import main
+from graphrec.errors import GraphrecError
+from graphrec.models import MODELS
+
+METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
+
+
+def test_available_follows_the_registry():
+    names = [e.name for e in available()]
+    assert names[:2] == ["mostpop", "itemknn"]
+    for e in CATALOGUE:
+        assert (e.name in names) == (e.model in ("mostpop", "itemknn") or e.model in MODELS)
+    assert {"att-neumf", "att-neumf-all", "att-neumf-seed"} <= set(names)
+
+
+def test_select_refuses_unknown_models():
+    with pytest.raises(GraphrecError, match="no-such-model"):
+        select(["att-neumf", "no-such-model"])
+
+
+def test_benchmark_quick_end_to_end(synth_dir, tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["benchmark", "--quick", "--seeds", "2", "--out", str(out), "--data-dir", str(synth_dir),
+                 "--threads", "1"]) == 0
+    for name in ("results.csv", "seeds.csv", "results.md", "comparison.png", "curves.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    expected = [e.name for e in available()]
+    assert [r["model"] for r in rows] == expected
+    for r in rows:
+        assert r["seeds"] == "2"
+        for m in METRICS:
+            assert 0.0 <= float(r[m]) <= 1.0, (r["model"], m)
+            assert float(r[m + "_lo"]) <= float(r[m]) <= float(r[m + "_hi"]), (r["model"], m)
+    seeds = list(csv.DictReader(open(out / "seeds.csv")))
+    assert len(seeds) == 2 * len(expected)
+    for r in seeds:
+        for m in METRICS:
+            assert 0.0 <= float(r[m]) <= 1.0
+    # one run directory per learned (model, seed), with the trainer's history
+    assert (out / "runs" / "att-neumf-all" / "lr0.001_seed1" / "history.csv").is_file()
+    md = (out / "results.md").read_text()
+    assert "att-neumf-seed" in md and "best baseline" in md and "fusion weights" in md
+    assert "| model |" in capsys.readouterr().out
+
+
+def test_benchmark_cli_errors(synth_dir, tmp_path, capsys):
+    assert main(["benchmark", "--quick", "--models", "nope", "--out", str(tmp_path / "r"),
+                 "--data-dir", str(synth_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graphrec: error: unknown or unavailable model(s) nope") and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--seeds", "0"])
