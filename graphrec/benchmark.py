@@ -36,7 +36,7 @@ METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
 #: The validation grid every learned family gets (same budget for all).
 LR_GRID = (1e-3, 5e-3)
 #: ItemKNN's grid: neighbours per item (same size as the learned grid).
-KNN_GRID = (20, 100)
+KNN_GRID = (20, 50)
 
 
 @dataclass
@@ -74,7 +74,8 @@ CATALOGUE = (
 )
 #: Smaller models for ``--quick`` (CI): same code paths, tiny widths.
 QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"factors": 4, "layers": [8, 4]},
-                 "att-neumf": {"dim": 4, "heads": 1, "mlp": [8]}, "att-neumf-all": {"dim": 4, "heads": 1, "mlp": [8]},
+                 "att-neumf": {"factors": 4, "heads": 1, "layers": [8]},
+                 "att-neumf-all": {"factors": 4, "heads": 1, "layers": [8]},
                  "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
 ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "att-neumf"),

@@ -21,7 +21,7 @@ def test_registered():
 
 def test_all_feature_tokens_and_group_interface(synth, synth_split, pairs):
     torch.manual_seed(0)
-    model = AttentionNeuMFAll.build(synth, synth_split, dim=8, heads=2, att_layers=2).eval()
+    model = AttentionNeuMFAll.build(synth, synth_split, factors=8, heads=2, att_layers=2).eval()
     u, i = pairs
     inputs = model.group_inputs(u, i)
     assert model.groups == ("user", "movie", "gender", "age", "occupation", "genres")
@@ -42,7 +42,7 @@ def test_all_feature_tokens_and_group_interface(synth, synth_split, pairs):
 
 
 def test_id_variant_needs_no_side_features(synth_split, pairs):
-    model = AttentionNeuMF.build(None, synth_split, dim=8).eval()
+    model = AttentionNeuMF.build(None, synth_split, factors=8).eval()
     assert model.groups == ("user", "movie")
     assert model(*pairs).shape == (20,)
     scores = model.score_all(pairs[0][:3])

@@ -84,34 +84,35 @@ class TowerFusion(nn.Module):
 class AttentionNeuMF(Recommender):
     """NeuMF over attended feature fields.
 
-    Every feature group is one token of width ``dim``: the user and movie id embeddings and,
+    Every feature group is one token of width ``factors``: the user and movie id embeddings and,
     in :class:`AttentionNeuMFAll`, gender, age bucket and occupation embeddings and the mean of
     the movie's genre embeddings. ``att_layers`` AutoInt layers (multi-head self-attention
     across the tokens, residual, layer norm) contextualise them. Then
 
-    * GMF tower: ``z_user * z_movie`` (element-wise, ``dim``);
-    * MLP tower: ReLU layers ``mlp`` on the concatenated tokens;
+    * GMF tower: ``z_user * z_movie`` (element-wise, ``factors`` wide);
+    * MLP tower: ReLU layers of sizes ``layers`` on the concatenated tokens;
     * :class:`TowerFusion` weighs the two towers per pair and outputs the logit.
 
     Explanation interface (shared with the feature models): :attr:`groups`,
     :meth:`group_inputs` (per-group input tensors), :meth:`group_layers` (the layer that
     embeds each group), :meth:`forward_groups` (logits from group inputs) and
-    :meth:`forward_tokens` (logits from the ``[B, F, dim]`` token embeddings).
+    :meth:`forward_tokens` (logits from the ``[B, F, factors]`` token embeddings).
 
     Args:
         features: side features (required when ``groups`` has more than user and movie).
-        dim: token width. heads: attention heads. att_layers: AutoInt layers.
-        mlp: MLP tower's hidden sizes after the concatenated tokens.
+        factors: token (embedding) width. heads: attention heads. att_layers: AutoInt layers.
+        layers: the MLP tower's sizes after the concatenated tokens.
         fusion_dim: width the two towers are projected to. dropout: in attention and tower.
     """
 
     default_groups: tuple[str, ...] = ID_GROUPS
 
-    def __init__(self, num_users: int, num_items: int, features: FeatureTable | None = None, dim: int = 16,
-                 heads: int = 2, att_layers: int = 1, mlp: Sequence[int] | str = (64, 32, 16),
+    def __init__(self, num_users: int, num_items: int, features: FeatureTable | None = None, factors: int = 16,
+                 heads: int = 2, att_layers: int = 1, layers: Sequence[int] | str = (64, 32, 16),
                  fusion_dim: int = 16, dropout: float = 0.0, groups: Sequence[str] | None = None) -> None:
         super().__init__()
-        self.num_users, self.num_items, self.dim = num_users, num_items, dim
+        self.num_users, self.num_items, self.factors = num_users, num_items, factors
+        dim = factors
         self.groups = tuple(groups or self.default_groups)
         side = [g for g in self.groups if g not in ID_GROUPS]
         unknown = set(self.groups) - set(ALL_GROUPS)
@@ -120,7 +121,7 @@ class AttentionNeuMF(Recommender):
         if side and features is None:
             raise GraphrecError(f"{self.registry_name} needs the MovieLens side features (user and movie files)")
         if att_layers < 0 or dim < 1 or heads < 1:
-            raise ValueError("dim and heads must be >= 1 and att_layers >= 0")
+            raise ValueError("factors and heads must be >= 1 and att_layers >= 0")
         emb: dict[str, nn.Module] = {"user": nn.Embedding(num_users, dim), "movie": nn.Embedding(num_items, dim)}
         if side:
             if (features.num_users, features.num_items) != (num_users, num_items):
@@ -135,7 +136,7 @@ class AttentionNeuMF(Recommender):
                 self.register_buffer("item_genres", features.item_genres.float(), persistent=False)
         self.embeddings = nn.ModuleDict({g: emb[g] for g in self.groups})
         self.interacting = nn.ModuleList(FieldAttention(dim, heads, dropout) for _ in range(att_layers))
-        self.mlp_sizes = [len(self.groups) * dim, *_sizes(mlp)]
+        self.mlp_sizes = [len(self.groups) * dim, *_sizes(layers)]
         self.tower = _tower(self.mlp_sizes, dropout)
         self.fusion = TowerFusion(dim, self.mlp_sizes[-1], fusion_dim)
         self.reset_parameters()
@@ -170,11 +171,11 @@ class AttentionNeuMF(Recommender):
         return [self.embeddings[g] for g in self.groups]
 
     def item_embedding(self) -> Tensor:
-        """``[num_items, dim]`` movie id embeddings."""
+        """``[num_items, factors]`` movie id embeddings."""
         return self.embeddings["movie"].weight.detach()
 
     def tokens(self, *inputs: Tensor) -> Tensor:
-        """``[B, F, dim]`` field tokens in :attr:`groups` order."""
+        """``[B, F, factors]`` field tokens in :attr:`groups` order."""
         return torch.stack([layer(x) for layer, x in zip(self.group_layers(), inputs)], dim=1)
 
     def forward_tokens(self, tokens: Tensor, need_weights: bool = False):
