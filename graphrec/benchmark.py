@@ -34,7 +34,7 @@ from .training.runs import build_model
 
 METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
 #: The validation grid every learned family gets (same budget for all).
-LR_GRID = (1e-3, 5e-3)
+LR_GRID = (3e-3, 1e-2)
 #: ItemKNN's grid: neighbours per item (same size as the learned grid).
 KNN_GRID = (20, 50)
 
@@ -119,7 +119,7 @@ class RunResult:
 class Settings:
     seeds: int = 3
     epochs: int = 10
-    batch_size: int = 1024
+    batch_size: int = 4096
     num_ng: int = 4
     patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
     quick: bool = False

@@ -44,7 +44,7 @@ def test_benchmark_quick_end_to_end(synth_dir, tmp_path, capsys):
         for m in METRICS:
             assert 0.0 <= float(r[m]) <= 1.0
     # one run directory per learned (model, seed), with the trainer's history
-    assert (out / "runs" / "att-neumf-all" / "lr0.001_seed1" / "history.csv").is_file()
+    assert len(list((out / "runs" / "att-neumf-all").glob("*seed1/history.csv"))) == 1
     md = (out / "results.md").read_text()
     assert "att-neumf-seed" in md and "best baseline" in md and "fusion weights" in md
     assert "| model |" in capsys.readouterr().out

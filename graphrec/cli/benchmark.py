@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
                         + ", ".join(e.name for e in CATALOGUE) + ")")
     p.add_argument("--seeds", type=positive_int, default=3, help="training seeds per model (default 3)")
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10; --quick: 2)")
-    p.add_argument("--batch-size", type=positive_int, default=1024, help="batch size (default 1024)")
+    p.add_argument("--batch-size", type=positive_int, default=4096, help="batch size (default 4096)")
     p.add_argument("--neg", type=positive_int, default=4, help="negatives per positive (default 4)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--quick", action="store_true",
