@@ -31,6 +31,7 @@ from .metrics import bootstrap_seeds_users
 from .models import BASELINES, MODELS
 from .training import DataConfig, TrainConfig, Trainer
 from .training.runs import build_model
+from .training.trainer import init_from_runs
 
 METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
 #: The validation grid every learned family gets (same budget for all).
@@ -47,7 +48,8 @@ class Entry:
     model: str  # registry name, or a baseline name
     hparams: dict = field(default_factory=dict)
     grid: tuple[dict, ...] = ({},)  # each point overrides TrainConfig fields (lr, ...) or baseline kwargs
-    pretrain: bool = False  # NeuMF initialised from this seed's GMF and MLP entries
+    pretrain: bool = False  # NeuMF initialised from this seed's GMF and MLP runs (alpha = 0.5)
+    train: dict = field(default_factory=dict)  # fixed TrainConfig overrides (e.g. LightGCN's L2)
     cell: tuple[str, str] | None = None  # (features, attention) position in the 2x2 chart
 
     @property
@@ -70,13 +72,15 @@ CATALOGUE = (
     Entry("att-neumf-all", "att-neumf-all", {}, LR, cell=("all features", "with attention")),
     Entry("att-neumf-seed", "att-neumf-seed", {}, LR),
     Entry("node2vec", "node2vec", {}, LR),
-    Entry("lightgcn", "lightgcn", {}, LR),
+    Entry("lightgcn", "lightgcn", {}, LR, train={"l2": 1e-4}),
 )
 #: Smaller models for ``--quick`` (CI): same code paths, tiny widths.
 QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"factors": 4, "layers": [8, 4]},
                  "att-neumf": {"factors": 4, "heads": 1, "layers": [8]},
                  "att-neumf-all": {"factors": 4, "heads": 1, "layers": [8]},
-                 "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1}}
+                 "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1},
+                 "feature-mlp": {"factors": 4, "side_dim": 2, "layers": [8]},
+                 "lightgcn": {"embedding_dim": 8, "num_layers": 2}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
 ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "att-neumf"),
                    ("att-neumf-seed", "neumf"), ("att-neumf", "att-neumf-seed"))
@@ -112,6 +116,7 @@ class RunResult:
     parameters: int | None
     best_epoch: int | None
     history: list[dict] = field(default_factory=list)
+    run_dir: Path | None = None
     towers: list[float] | None = None  # average (GMF, MLP) fusion weights on the test pairs
 
 
@@ -134,7 +139,7 @@ class Benchmark:
         self.ml, self.split, self.entries, self.settings = ml, split, entries, settings
         self.out, self.progress = Path(out), progress
         self.results: dict[str, list[RunResult]] = {}
-        self._models: dict[tuple[str, int, str], torch.nn.Module] = {}  # GMF/MLP by (entry, seed, setting)
+        self._pretrain_runs: dict[tuple[str, int], Path] = {}  # (gmf|mlp, seed) -> run dir when not benchmarked
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> dict[str, list[RunResult]]:
@@ -176,35 +181,34 @@ class Benchmark:
         hp = {**e.hparams, **(QUICK_HPARAMS.get(e.model, {}) if s.quick else {})}
         cfg = TrainConfig(model=e.model, hparams=hp, epochs=s.epochs, batch_size=s.batch_size, num_ng=s.num_ng,
                           seed=seed, patience=s.patience, full_eval_every=0, data=s.data)
-        return replace(cfg, **point)
+        return replace(cfg, **{**e.train, **point})
 
     def _train(self, e: Entry, point: dict, seed: int) -> RunResult:
         cfg = self.config(e, point, seed)
-        model = build_model(cfg, self.ml, self.split)
         if e.pretrain:
-            model.load_pretrained(self._pretrained("gmf", seed), self._pretrained("mlp", seed))
+            cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
+        model = build_model(cfg, self.ml, self.split)
+        if cfg.pretrain:
+            init_from_runs(model, cfg.pretrain, self.ml, self.split)
         run_dir = self.out / "runs" / e.name / f"{_tag(point)}seed{seed}"
         trainer = Trainer(model, self.split, cfg, run_dir, progress=self.progress and not self.settings.quick)
         run_dir.mkdir(parents=True, exist_ok=True)
         metrics = trainer.fit()
-        if e.name in ("gmf", "mlp"):  # kept to initialise NeuMF
-            self._models[(e.name, seed, _tag(point))] = model
         valid = max((r.get("valid_HR@10", -math.inf) for r in trainer.history), default=0.0)
         towers = None
         if hasattr(model, "attention") and e.model.startswith("att-neumf") and e.model != "att-neumf-seed":
             towers = model.attention(self.split.test_user, self.split.test_item)["towers"].mean(0).tolist()
         return RunResult(e.name, seed, dict(point), trainer.test_result["per_user"], valid, metrics["train_seconds"],
-                         metrics["parameters"], metrics["best_epoch"], list(trainer.history), towers)
+                         metrics["parameters"], metrics["best_epoch"], list(trainer.history), run_dir, towers)
 
-    def _pretrained(self, name: str, seed: int) -> torch.nn.Module:
-        """This seed's GMF or MLP at its entry's chosen setting (trained here if not run yet)."""
-        e = next(x for x in CATALOGUE if x.name == name)
+    def _pretrained(self, name: str, seed: int) -> Path:
+        """Run directory of this seed's GMF or MLP at its chosen setting (trained here if not benchmarked)."""
         if name in self.results:
-            r = self.results[name][seed]
-            return self._models[(name, seed, _tag(r.setting))]
-        if (name, seed, "") not in self._models:
-            self._train(e, {}, seed)  # not benchmarked itself: its default setting
-        return self._models[(name, seed, "")]
+            return self.results[name][seed].run_dir
+        if (name, seed) not in self._pretrain_runs:
+            e = next(x for x in CATALOGUE if x.name == name)
+            self._pretrain_runs[(name, seed)] = self._train(e, e.grid[0], seed).run_dir
+        return self._pretrain_runs[(name, seed)]
 
     # -- summarising ---------------------------------------------------------------------------
     def best_baseline(self) -> str | None:

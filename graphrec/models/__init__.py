@@ -2,8 +2,11 @@
 from .base import MODELS, Recommender, register
 from .att_neumf import AttentionNeuMF, AttentionNeuMFAll, SeedAttentionNeuMF
 from .baselines import ItemKNN, MostPop
+from .gmf import GMF
+from .mlp import MLP
+from .neumf import NeuMF
 
 BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
 
-__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES",
+__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF",
            "AttentionNeuMF", "AttentionNeuMFAll", "SeedAttentionNeuMF"]

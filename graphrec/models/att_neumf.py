@@ -15,11 +15,11 @@ from ..data.features import FeatureTable
 from ..errors import GraphrecError
 from .attention import MultiHeadSelfAttention
 from .base import Recommender, register
+from .mlp import Tower, parse_layers
 
 #: Feature groups (tokens) of each variant; user-side groups first, then movie-side ones.
 ID_GROUPS = ("user", "movie")
 ALL_GROUPS = ("user", "movie", "gender", "age", "occupation", "genres")
-USER_SIDE = ("user", "gender", "age", "occupation")
 
 
 def _sizes(layers: Sequence[int] | str) -> list[int]:
@@ -29,13 +29,6 @@ def _sizes(layers: Sequence[int] | str) -> list[int]:
     if not layers or min(layers) < 1:
         raise ValueError(f"layers must be positive sizes, got {layers}")
     return layers
-
-
-def _tower(sizes: list[int], dropout: float) -> nn.Sequential:
-    mods: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        mods += [nn.Linear(a, b), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else [])
-    return nn.Sequential(*mods)
 
 
 class GenrePool(nn.Linear):
@@ -137,7 +130,7 @@ class AttentionNeuMF(Recommender):
         self.embeddings = nn.ModuleDict({g: emb[g] for g in self.groups})
         self.interacting = nn.ModuleList(FieldAttention(dim, heads, dropout) for _ in range(att_layers))
         self.mlp_sizes = [len(self.groups) * dim, *_sizes(layers)]
-        self.tower = _tower(self.mlp_sizes, dropout)
+        self.tower = Tower(self.mlp_sizes, dropout)
         self.fusion = TowerFusion(dim, self.mlp_sizes[-1], fusion_dim)
         self.reset_parameters()
 
@@ -229,9 +222,7 @@ class SeedAttentionNeuMF(Recommender):
                  layers: Sequence[int] | str = (64, 32, 16, 8), heads: int = 2, dropout: float = 0.0) -> None:
         super().__init__()
         self.num_users, self.num_items = num_users, num_items
-        self.layers = _sizes(layers)
-        if len(self.layers) < 2 or self.layers[0] % 2:
-            raise ValueError(f"layers need >= 2 sizes and an even first size, got {self.layers}")
+        self.layers = parse_layers(layers)
         d = self.layers[0] // 2
         self.gmf_user, self.gmf_item = nn.Embedding(num_users, factors), nn.Embedding(num_items, factors)
         self.mlp_user, self.mlp_item = nn.Embedding(num_users, d), nn.Embedding(num_items, d)
@@ -241,7 +232,7 @@ class SeedAttentionNeuMF(Recommender):
                                   "mlp_item": MultiHeadSelfAttention(d, heads, dropout),
                                   "gmf_out": MultiHeadSelfAttention(factors, heads, dropout),
                                   "mlp_out": MultiHeadSelfAttention(self.layers[-1], heads, dropout)})
-        self.tower = _tower(self.layers, dropout)
+        self.tower = Tower(self.layers, dropout)
         self.out = nn.Linear(factors + self.layers[-1], 1)
         self.reset_parameters()
 
@@ -251,10 +242,9 @@ class SeedAttentionNeuMF(Recommender):
         for m in self.modules():
             if isinstance(m, MultiHeadSelfAttention):
                 m.reset_parameters()
-        for m in [*self.tower, self.out]:
-            if isinstance(m, nn.Linear):
-                nn.init.xavier_uniform_(m.weight)
-                nn.init.zeros_(m.bias)
+        self.tower.reset_parameters()
+        nn.init.xavier_uniform_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def _forward(self, user: Tensor, item: Tensor, need_weights: bool = False):
         weights = {}
