@@ -15,6 +15,7 @@ Protocol (also in the README):
 from __future__ import annotations
 
 import csv
+import inspect
 import io
 import math
 import time
@@ -54,7 +55,13 @@ class Entry:
 
     @property
     def baseline(self) -> bool:
+        """Deterministic, non-learned floors: fitted once, the same for every seed."""
         return self.model in BASELINES
+
+    @property
+    def fitted(self) -> bool:
+        """Fitted outside the trainer (baselines, Node2Vec embeddings scored by dot product)."""
+        return self.model in BASELINES or self.model in FITTED
 
 
 LR = tuple({"lr": lr} for lr in LR_GRID)
@@ -71,7 +78,7 @@ CATALOGUE = (
     Entry("att-neumf", "att-neumf", {}, LR, cell=("2 features", "with attention")),
     Entry("att-neumf-all", "att-neumf-all", {}, LR, cell=("all features", "with attention")),
     Entry("att-neumf-seed", "att-neumf-seed", {}, LR),
-    Entry("node2vec", "node2vec", {}, LR),
+    Entry("node2vec", "node2vec", {}, ({"metric": "dot"}, {"metric": "cosine"})),
     Entry("lightgcn", "lightgcn", {}, LR, train={"l2": 1e-4}),
 )
 #: Smaller models for ``--quick`` (CI): same code paths, tiny widths.
@@ -80,15 +87,41 @@ QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"fa
                  "att-neumf-all": {"factors": 4, "heads": 1, "layers": [8]},
                  "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1},
                  "feature-mlp": {"factors": 4, "side_dim": 2, "layers": [8]},
-                 "lightgcn": {"embedding_dim": 8, "num_layers": 2}}
+                 "lightgcn": {"factors": 8, "num_layers": 2}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
 ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "att-neumf"),
                    ("att-neumf-seed", "neumf"), ("att-neumf", "att-neumf-seed"))
 
 
+#: Node2Vec recommender (graphrec.embeddings): walks and skip-gram sized to the benchmark's budget.
+NODE2VEC = {"walk_length": 40, "walks_per_node": 5, "window": 5, "dim": 64}
+
+
+def _node2vec(split, seed: int, quick: bool, metric: str = "dot", **config):
+    """Node2Vec on the training graph, users and movies scored by the dot product (or cosine) of their vectors."""
+    from .embeddings import EmbeddingConfig, EmbeddingScorer, fit_embeddings
+
+    config = {**NODE2VEC, **({"walk_length": 10, "walks_per_node": 2, "dim": 8} if quick else {}), **config}
+    emb = fit_embeddings(split, EmbeddingConfig(seed=seed, **config), progress=False)
+    size = emb.movie.numel() + (emb.user.numel() if emb.user is not None else 0)
+    return EmbeddingScorer(emb.movie, emb.user, metric, split), size
+
+
+def _has_embeddings() -> bool:
+    try:
+        from .embeddings import EmbeddingScorer, fit_embeddings  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+#: Models fitted outside the trainer: ``fit(split, seed, quick, **point) -> (scorer, parameters)``.
+FITTED = {"node2vec": _node2vec} if _has_embeddings() else {}
+
+
 def available() -> list[Entry]:
-    """Catalogue entries whose model exists in this install (baselines or registered)."""
-    return [e for e in CATALOGUE if e.baseline or e.model in MODELS]
+    """Catalogue entries whose model exists in this install (baselines, fitted or registered)."""
+    return [e for e in CATALOGUE if e.fitted or e.model in MODELS]
 
 
 def select(names: list[str] | None) -> list[Entry]:
@@ -143,7 +176,7 @@ class Benchmark:
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> dict[str, list[RunResult]]:
-        jobs = sum(len(self._grid(e)) + self.settings.seeds - 1 for e in self.entries)
+        jobs = sum(len(self._grid(e)) + (0 if e.baseline else self.settings.seeds - 1) for e in self.entries)
         self.bar = tqdm(total=jobs, desc="benchmark", unit="run", disable=not self.progress)
         for e in self.entries:
             self.results[e.name] = self._run_entry(e)
@@ -158,27 +191,32 @@ class Benchmark:
         best = max(tried, key=lambda r: r.valid_hr)  # validation only
         out = [best]
         for seed in range(1, self.settings.seeds):
-            out.append(best if e.baseline else self._run_one(e, best.setting, seed))
+            out.append(replace(best, seed=seed) if e.baseline else self._run_one(e, best.setting, seed))
         return out
 
     def _run_one(self, e: Entry, point: dict, seed: int) -> RunResult:
         self.bar.set_postfix_str(f"{e.name} {point or ''} seed {seed}")
         try:
-            return self._fit_baseline(e, point, seed) if e.baseline else self._train(e, point, seed)
+            return self._fit(e, point, seed) if e.fitted else self._train(e, point, seed)
         finally:
             self.bar.update(1)
 
-    def _fit_baseline(self, e: Entry, point: dict, seed: int) -> RunResult:
+    def _fit(self, e: Entry, point: dict, seed: int) -> RunResult:
         start = time.perf_counter()
-        scorer = BASELINES[e.model](**point).fit(self.split)
+        if e.baseline:
+            scorer, size = BASELINES[e.model](**point).fit(self.split), None
+        else:
+            scorer, size = FITTED[e.model](self.split, seed, self.settings.quick, **point)
         seconds = time.perf_counter() - start
         valid = evaluate(scorer, self.split, on="valid", full=False)["HR@10"] if self.split.has_validation else 0.0
         test = evaluate(scorer, self.split, on="test", per_user=True)
-        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, None, None)
+        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, size, None)
 
     def config(self, e: Entry, point: dict, seed: int) -> TrainConfig:
         s = self.settings
-        hp = {**e.hparams, **(QUICK_HPARAMS.get(e.model, {}) if s.quick else {})}
+        quick = QUICK_HPARAMS.get(e.model, {}) if s.quick else {}
+        takes = inspect.signature(MODELS[e.model].__init__).parameters  # only what this version accepts
+        hp = {**e.hparams, **{k: v for k, v in quick.items() if k in takes}}
         cfg = TrainConfig(model=e.model, hparams=hp, epochs=s.epochs, batch_size=s.batch_size, num_ng=s.num_ng,
                           seed=seed, patience=s.patience, full_eval_every=0, data=s.data)
         return replace(cfg, **{**e.train, **point})
