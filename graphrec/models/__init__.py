@@ -1,7 +1,8 @@
 """Models: baselines and learned recommenders, registered by name."""
 from .base import MODELS, Recommender, register
 from .baselines import ItemKNN, MostPop
+from .lightgcn import LightGCN
 
 BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
 
-__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES"]
+__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "LightGCN"]

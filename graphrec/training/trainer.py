@@ -21,14 +21,18 @@ from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, load_tensors, s
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.l2)
+    decay = 0.0 if getattr(model, "l2_in_loss", False) else config.l2  # else the loss holds the L2 term
+    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=decay)
 
 
 def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
     if model.loss == "bpr":
         u, p, n = batch
         pos, neg = model.pair_logits(u, p, n)
-        return -F.logsigmoid(pos - neg).mean()
+        loss = -F.logsigmoid(pos - neg).mean()
+        if getattr(model, "l2_in_loss", False) and config.l2:
+            loss = loss + config.l2 * model.regularization(u, p, n)
+        return loss
     u, i, y = batch
     return F.binary_cross_entropy_with_logits(model(u, i), y)
 
