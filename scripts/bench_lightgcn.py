@@ -19,8 +19,8 @@ from graphrec.training import TrainConfig, Trainer
 from graphrec.training.runs import build_model
 
 
-def fmt(mean: float, lo: float, hi: float) -> str:
-    return f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]" if mean < 0 or lo < 0 else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
+def fmt(mean: float, lo: float, hi: float, signed: bool = False) -> str:
+    return f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]" if signed else f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
     print(f"{'layers':>6} {'lr':>7} {'l2':>7} {'best ep':>7} {'valid HR@10':>11} {'seconds':>8}")
     best = None
     for layers, lr, l2 in itertools.product(args.layers, args.lr, args.l2):
-        cfg = TrainConfig(model="lightgcn", hparams={"num_layers": layers, "embedding_dim": args.dim},
+        cfg = TrainConfig(model="lightgcn", hparams={"num_layers": layers, "factors": args.dim},
                           epochs=args.epochs, batch_size=args.batch_size, lr=lr, l2=l2,
                           patience=args.patience, full_eval_every=0)
         model = build_model(cfg, ml, split)
@@ -59,7 +59,7 @@ def main() -> None:
     ci, diff = with_intervals(res), paired_difference(res, knn)
     print("\n| metric | LightGCN | LightGCN - ItemKNN (paired) |\n|---|---|---|")
     for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"):
-        print(f"| {key} | {fmt(*ci[key])} | {fmt(*diff[key])} |")
+        print(f"| {key} | {fmt(*ci[key])} | {fmt(*diff[key], signed=True)} |")
 
 
 if __name__ == "__main__":

@@ -97,11 +97,11 @@ def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
     gmf = "gmf" if "gmf" in MODELS else None
     cfg = TrainConfig(model=gmf or "dot", epochs=1, batch_size=batch_size, num_ng=4, lr=1e-3)
     torch.manual_seed(0)
-    model = MODELS[gmf].build(None, split, embedding_dim=32) if gmf else DotProduct(split.num_users, split.num_items)
+    model = MODELS[gmf].build(None, split, factors=32) if gmf else DotProduct(split.num_users, split.num_items)
     row["model"] = gmf or "dot-product MF"
     row["GMF epoch"], _ = timed(lambda: Trainer(model, split, cfg, progress=False, tensorboard=False).train_epoch(1))
     del model
-    row["LightGCN graph"], lgcn = timed(lambda: LightGCN.build(None, split, embedding_dim=64, num_layers=3))
+    row["LightGCN graph"], lgcn = timed(lambda: LightGCN.build(None, split, factors=64, num_layers=3))
     lgcn.eval()
     with torch.no_grad():
         row["LightGCN propagation"], _ = timed(lgcn.embeddings)

@@ -45,7 +45,7 @@ def dist_data(tmp_path_factory):
 
 
 def test_two_processes_train_in_sync_and_match_single_process(dist_data, tmp_path):
-    cfg = TrainConfig(model="lightgcn", hparams={"embedding_dim": 16, "num_layers": 2}, epochs=8, batch_size=256,
+    cfg = TrainConfig(model="lightgcn", hparams={"factors": 16, "num_layers": 2}, epochs=8, batch_size=256,
                       lr=0.01, l2=1e-4, patience=0, full_eval_every=0,
                       data=DataConfig(dataset="ml-100k", data_dir=str(dist_data)))
     run_dir = tmp_path / "run"

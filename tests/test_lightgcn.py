@@ -13,7 +13,7 @@ from graphrec.training.trainer import batch_loss, make_optimizer
 @pytest.fixture()
 def model(synth, synth_split):
     torch.manual_seed(0)
-    return LightGCN.build(synth, synth_split, embedding_dim=8, num_layers=2)
+    return LightGCN.build(synth, synth_split, factors=8, num_layers=2)
 
 
 def test_graph_is_training_edges_with_symmetric_normalisation(model, synth_split):
@@ -74,12 +74,12 @@ def test_trains_and_reloads_from_run_dir(synth_dir, synth, synth_split, tmp_path
     from graphrec.training.config import DataConfig
 
     assert MODELS["lightgcn"] is LightGCN
-    cfg = TrainConfig(model="lightgcn", hparams={"embedding_dim": 16, "num_layers": 2}, epochs=6, batch_size=128,
+    cfg = TrainConfig(model="lightgcn", hparams={"factors": 16, "num_layers": 2}, epochs=6, batch_size=128,
                       lr=0.01, l2=1e-4, patience=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
     model, res = train(cfg, tmp_path / "run", synth, synth_split, progress=False)
     run = load_run(tmp_path / "run")
     again = evaluate(run.model, run.split(), 10, "test")
     assert again["HR@10"] == pytest.approx(res["HR@10"]) and again["full_HR@10"] == pytest.approx(res["full_HR@10"])
     torch.manual_seed(0)
-    untrained = evaluate(LightGCN.build(synth, synth_split, embedding_dim=16, num_layers=2), synth_split, 10, "test")
+    untrained = evaluate(LightGCN.build(synth, synth_split, factors=16, num_layers=2), synth_split, 10, "test")
     assert res["NDCG@10"] > untrained["NDCG@10"] + 0.05

@@ -48,10 +48,10 @@ class LightGCN(Recommender):
     l2_in_loss = True
 
     def __init__(self, num_users: int, num_items: int, train_user: Tensor, train_item: Tensor,
-                 embedding_dim: int = 64, num_layers: int = 3) -> None:
+                 factors: int = 64, num_layers: int = 3) -> None:
         super().__init__()
         self.num_users, self.num_items = int(num_users), int(num_items)
-        self.embedding_dim, self.num_layers = embedding_dim, num_layers
+        self.factors, self.num_layers = factors, num_layers
         view = homogeneous(train_user, train_item, num_users, num_items)
         n = view.num_nodes
         edge_index, weight = gcn_norm(view.edge_index, None, n, add_self_loops=False)
@@ -64,7 +64,7 @@ class LightGCN(Recommender):
         self._adj = torch.sparse_csr_tensor(crow, col, weight[order], (n, n), check_invariants=False)
         # PyG's model holds the parameters (ego embeddings) and the layer weights alpha;
         # propagation is its get_embedding with the symmetric product above.
-        self.gnn = PyGLightGCN(n, embedding_dim, num_layers, normalize=False)
+        self.gnn = PyGLightGCN(n, factors, num_layers, normalize=False)
         self._cache: tuple | None = None  # ((weight ptr, version), embeddings)
 
     @classmethod
