@@ -23,19 +23,27 @@ def _worker(rank: int, world: int, port: int, cfg: dict, run_dir: str, out: str)
 
     import torch.distributed as dist
 
-    from graphrec.training.distributed import DistributedTrainer, fingerprint, init_process_group
+    from graphrec.errors import GraphrecError
+    from graphrec.training.distributed import DistributedTrainer, fingerprint, init_process_group, on_rank0
     from graphrec.training.runs import build_data, build_model
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(1)
     init_process_group("gloo", timeout_s=60)
     config = TrainConfig.from_dict(cfg)
+    token = on_rank0(lambda: f"chosen by {rank}")  # e.g. a fresh run directory name
+    try:
+        on_rank0(lambda: (_ for _ in ()).throw(GraphrecError("refused on rank 0")))
+        refused = None
+    except GraphrecError as e:
+        refused = str(e)
     ml, split = build_data(config)
     model = build_model(config, ml, split)
     trainer = DistributedTrainer(model, split, config, run_dir, progress=False, verify_sync=True)
     result = trainer.fit()
     torch.save({"fingerprint": fingerprint(model), "result": result, "checks": trainer.sync_checks,
-                "history": trainer.history}, f"{out}/rank{rank}.pt")
+                "history": trainer.history,
+                "token": token, "refused": refused}, f"{out}/rank{rank}.pt")
     dist.destroy_process_group()
 
 
@@ -55,6 +63,8 @@ def test_two_processes_train_in_sync_and_match_single_process(dist_data, tmp_pat
     assert r0["checks"] == r1["checks"] == 8 * 11
     assert torch.equal(r0["fingerprint"], r1["fingerprint"])
     assert r0["result"] == r1["result"]  # rank 0's metrics, broadcast
+    assert r0["token"] == r1["token"] == "chosen by 0"
+    assert r0["refused"] == r1["refused"] == "refused on rank 0"
     assert r0["history"][-1]["loss"] < r0["history"][0]["loss"] * 0.8  # it trains
     # rank 0 wrote the run directory, nothing half-written is left behind
     assert json.loads((run_dir / "metrics.json").read_text())["HR@10"] == r0["result"]["HR@10"]

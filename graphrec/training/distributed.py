@@ -28,6 +28,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from ..errors import GraphrecError
 from ..evaluation import evaluate
 from ..io import write_json
 from .config import TrainConfig
@@ -108,6 +109,22 @@ def _broadcast(obj, src: int = 0):
     box = [obj]
     dist.broadcast_object_list(box, src=src)
     return box[0]
+
+
+def on_rank0(fn):
+    """Run ``fn`` on rank 0 only and return its result on every rank; a
+    :class:`~graphrec.errors.GraphrecError` raised there is raised on every rank
+    (e.g. choosing a fresh run directory: every rank must agree on one)."""
+    result = error = None
+    if dist.get_rank() == 0:
+        try:
+            result = fn()
+        except GraphrecError as e:
+            error = e
+    result, error = _broadcast((result, error))
+    if error is not None:
+        raise error
+    return result
 
 
 def fingerprint(model: torch.nn.Module) -> torch.Tensor:
