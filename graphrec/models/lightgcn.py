@@ -10,6 +10,8 @@ layer outputs, and a (user, movie) score is the dot product of the final embeddi
 """
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 from torch_geometric.nn import LightGCN as PyGLightGCN
@@ -61,7 +63,9 @@ class LightGCN(Recommender):
         crow = torch.zeros(n + 1, dtype=torch.long)
         crow[1:] = torch.cumsum(torch.bincount(row, minlength=n), 0)
         # A plain attribute, not a buffer: never saved, never broadcast by DDP; moved lazily.
-        self._adj = torch.sparse_csr_tensor(crow, col, weight[order], (n, n), check_invariants=False)
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": matmul is all we use
+            warnings.simplefilter("ignore", UserWarning)
+            self._adj = torch.sparse_csr_tensor(crow, col, weight[order], (n, n), check_invariants=False)
         # PyG's model holds the parameters (ego embeddings) and the layer weights alpha;
         # propagation is its get_embedding with the symmetric product above.
         self.gnn = PyGLightGCN(n, factors, num_layers, normalize=False)
