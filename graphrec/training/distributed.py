@@ -33,7 +33,7 @@ from ..evaluation import evaluate
 from ..io import write_json
 from .config import TrainConfig
 from .runs import CONFIG
-from .trainer import Trainer, batch_loss
+from .trainer import Trainer, batch_loss, init_from_runs
 
 
 def init_process_group(backend: str | None = None, timeout_s: float = 600.0) -> torch.device:
@@ -226,6 +226,8 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
     if split is None:
         ml, split = build_data(config)
     model = build_model(config, ml, split)
+    if config.pretrain and not resume:
+        init_from_runs(model, config.pretrain, ml, split)
     trainer = DistributedTrainer(model, split, config, run_dir, progress=progress, device=device,
                                  verify_sync=verify_sync)
     if run_dir is not None:
