@@ -75,3 +75,22 @@ def test_two_processes_train_in_sync_and_match_single_process(dist_data, tmp_pat
     for key in ("HR@10", "NDCG@10"):
         assert abs(r0["result"][key] - single[key]) < 0.1, (key, r0["result"][key], single[key])
     assert r0["result"]["HR@10"] > 0.2  # well above chance (10 of 100 candidates)
+
+
+def test_torchrun_cli_trains_any_model_into_one_run_dir(dist_data, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          "-m", "graphrec", "train", "gmf", "--distributed", "--data-dir", str(dist_data),
+                          "--epochs", "2", "--batch-size", "128", "--out", str(tmp_path / "runs"), "--quiet"],
+                         capture_output=True, text=True, env=env, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("run saved in") == 1  # rank 0 reports, rank 1 is silent
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["gmf"]  # both ranks agreed on one directory
+    assert json.loads((tmp_path / "runs" / "gmf" / "metrics.json").read_text())["epochs_run"] == 2

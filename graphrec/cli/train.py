@@ -96,8 +96,8 @@ def model_hparams(model: str, args) -> dict:
     given = {key: getattr(args, flag) for flag, key in MODEL_FLAGS.items() if getattr(args, flag) is not None}
     bad = sorted(k for k in given if k not in accepted)
     if bad:
-        takes = [f"--{f}" for f, k in MODEL_FLAGS.items() if k in accepted]
-        raise GraphrecError(f"model {model!r} does not take {', '.join('--' + b for b in bad)} "
+        takes = [f"--{f.replace('_', '-')}" for f, k in MODEL_FLAGS.items() if k in accepted]
+        raise GraphrecError(f"model {model!r} does not take {', '.join('--' + b.replace('_', '-') for b in bad)} "
                             f"(it takes: {', '.join(takes) or 'none of the model flags'})")
     return given
 
