@@ -94,3 +94,22 @@ def test_torchrun_cli_trains_any_model_into_one_run_dir(dist_data, tmp_path):
     assert out.stdout.count("run saved in") == 1  # rank 0 reports, rank 1 is silent
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["gmf"]  # both ranks agreed on one directory
     assert json.loads((tmp_path / "runs" / "gmf" / "metrics.json").read_text())["epochs_run"] == 2
+
+
+def test_shards_cover_the_epoch_once_with_per_rank_negatives(synth, synth_split):
+    from graphrec.models import LightGCN
+    from graphrec.training.distributed import shard_epoch
+
+    s, cfg = synth_split, TrainConfig(model="lightgcn", seed=3)
+    model = LightGCN.build(synth, s, factors=4, num_layers=1)
+    shards = [shard_epoch(model, s, cfg, 1, r, 3) for r in range(3)]
+    assert len({len(sh[0]) for sh in shards}) == 1  # equal length: the ranks step together
+    keys = torch.cat([sh[0] * s.num_items + sh[1] for sh in shards])
+    train_keys = s.train_user * s.num_items + s.train_item
+    assert set(keys.tolist()) == set(train_keys.tolist())  # every training pair, once (plus wrap-around)
+    assert len(keys) - len(train_keys) < 3
+    for u, _, n in shards:
+        assert not s.train_sampler.contains(u, n).any()  # negatives are unseen items
+    again = shard_epoch(model, s, cfg, 1, 1, 3)
+    assert all(torch.equal(a, b) for a, b in zip(again, shards[1]))  # seeded by (seed, epoch, rank)
+    assert not torch.equal(shard_epoch(model, s, cfg, 2, 1, 3)[0], shards[1][0])  # a new epoch reshuffles

@@ -28,6 +28,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..errors import GraphrecError
 from ..evaluation import evaluate
 from ..io import write_json
@@ -68,16 +69,11 @@ def shard_epoch(model, split, config: TrainConfig, epoch: int, rank: int, world:
     per_rank = math.ceil(len(order) / world)
     order = order.repeat(2)[:per_rank * world]  # wrap around so that the shards have equal length
     mine = order[rank::world]
-    users, items = split.train_user[mine], split.train_item[mine]
     gen = torch.Generator().manual_seed((config.seed * 100_003 + epoch) * 1_009 + rank)
-    neg = split.train_sampler.sample(users, 1 if model.loss == "bpr" else config.num_ng, gen)
+    users, items, sampler = split.train_user[mine], split.train_item[mine], split.train_sampler
     if model.loss == "bpr":
-        return users, items, neg[:, 0]
-    u = torch.cat([users, users.repeat_interleave(config.num_ng)])
-    i = torch.cat([items, neg.reshape(-1)])
-    y = torch.cat([torch.ones(len(users)), torch.zeros(neg.numel())])
-    perm = torch.randperm(len(u), generator=gen)
-    return u[perm], i[perm], y[perm]
+        return pairwise_epoch(users, items, sampler, 1, gen)
+    return pointwise_epoch(users, items, sampler, config.num_ng, gen)
 
 
 class _Loss(torch.nn.Module):
