@@ -75,6 +75,7 @@ CATALOGUE = (
     Entry("neumf", "neumf", NCF, LR, cell=("2 features", "without attention")),
     Entry("neumf-pre", "neumf", NCF, LR, pretrain=True),
     Entry("feature-mlp", "feature-mlp", {}, LR, cell=("all features", "without attention")),
+    Entry("feature-neumf", "feature-neumf", {}, LR),
     Entry("att-neumf", "att-neumf", {}, LR, cell=("2 features", "with attention")),
     Entry("att-neumf-all", "att-neumf-all", {}, LR, cell=("all features", "with attention")),
     Entry("att-neumf-seed", "att-neumf-seed", {}, LR),
@@ -87,9 +88,11 @@ QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"fa
                  "att-neumf-all": {"factors": 4, "heads": 1, "layers": [8]},
                  "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1},
                  "feature-mlp": {"factors": 4, "side_dim": 2, "layers": [8]},
+                 "feature-neumf": {"factors": 4, "side_dim": 2, "layers": [8], "gmf_factors": 4},
                  "lightgcn": {"factors": 8, "num_layers": 2}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
-ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "att-neumf"),
+ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "feature-neumf"),
+                   ("att-neumf-all", "att-neumf"),
                    ("att-neumf-seed", "neumf"), ("att-neumf", "att-neumf-seed"))
 
 
