@@ -29,7 +29,10 @@ def run(args) -> int:
         r = load_run(default_run(args.data_dir, progress=not args.quiet, ml=ml), ml=ml,
                      split=_split(ml))
     ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
-    recs = recommend(r.model, r.split(), ml, args.user, args.k)
+    from ..training.trainer import num_threads
+
+    with num_threads(1):
+        recs = recommend(r.model, r.split(), ml, args.user, args.k)
     if args.json:
         print_json({"user": args.user, "run": str(r.path), "recommendations": recs})
         return 0
