@@ -38,7 +38,7 @@ def run(args) -> int:
         return 0
     print(f"top {len(recs)} unseen movies for user {args.user} ({r.config.model}, {r.path})")
     print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"],
-                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+                  "year": x["year"] if x["year"] is not None else "", "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
     return 0
 
 
