@@ -169,6 +169,8 @@ class Trainer:
         epochs = tqdm(range(self.start_epoch, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch",
                       disable=not self.progress, initial=self.start_epoch - 1, total=cfg.epochs)
         for epoch in epochs:
+            if cfg.patience and self.bad_epochs >= cfg.patience:  # early-stopped (also when resumed)
+                break
             loss, seconds = self.train_epoch(epoch)
             row = {"epoch": epoch, "loss": loss, "seconds": seconds, **self.evaluate_epoch(epoch)}
             self.history.append(row)
@@ -190,8 +192,6 @@ class Trainer:
             if self.run_dir is not None:
                 save_tensors(self._checkpoint(epoch), self.run_dir / CHECKPOINT)
                 self._write_history()
-            if cfg.patience and self.bad_epochs >= cfg.patience:
-                break
         self.model.load_state_dict(self.best_state)
         self.model.eval()
         result = self._final_metrics()
@@ -224,7 +224,8 @@ class Trainer:
             return None
         from torch.utils.tensorboard import SummaryWriter
 
-        return SummaryWriter(str(self.run_dir))
+        # on resume, drop events logged after the checkpoint (an epoch that was cut short)
+        return SummaryWriter(str(self.run_dir), purge_step=self.start_epoch if self.start_epoch > 1 else None)
 
     def save(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
