@@ -80,12 +80,6 @@ class LightGCN(Recommender):
         self.gnn.reset_parameters()
         self._cache = None
 
-    def train(self, mode: bool = True) -> "LightGCN":
-        """Also drops the inference cache: fused and foreach optimizers update the weights in
-        place without bumping their version counter, so the cache key alone can go stale."""
-        self._cache = None
-        return super().train(mode)
-
     def adjacency(self) -> Tensor:
         dev = self.gnn.embedding.weight.device
         if self._adj.device != dev:
