@@ -37,8 +37,8 @@ def run(args) -> int:
         print_json({"user": args.user, "run": str(r.path), "recommendations": recs})
         return 0
     print(f"top {len(recs)} unseen movies for user {args.user} ({r.config.model}, {r.path})")
-    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"],
-                  "year": x["year"] if x["year"] is not None else "", "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"], "year": x["year"] or "",
+                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
     return 0
 
 
