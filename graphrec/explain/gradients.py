@@ -6,7 +6,7 @@ categorical groups and the identity layers on the dense inputs (genres
 multi-hot, year), where layer IG *is* plain ``IntegratedGradients`` on the
 input. All groups travel one straight path together, so completeness holds
 across groups: ``sum(values) = f(x) - f(baseline)`` up to Captum's reported
-convergence delta. Attributions are summed over each layer's dimensions.
+convergence delta (``Attribution.delta`` is its negative, the unexplained rest). Attributions are summed over each layer's dimensions.
 
 Baseline: the average training pair. Categorical groups use index ``-1``,
 which :class:`~graphrec.models.groups.GroupEmbedding` maps to its embedding
@@ -51,4 +51,4 @@ class IntegratedGradientsExplainer(GroupExplainer):
         values = torch.stack([a.reshape(len(users), -1).sum(1) for a in attrs], dim=1)
         with torch.no_grad():
             logits, baseline = model.forward_groups(*inputs), model.forward_groups(*base)
-        return values, logits, baseline, delta
+        return values, logits, baseline, -delta  # Captum's delta is sum(values) - (f(x) - f(baseline))
