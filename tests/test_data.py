@@ -194,3 +194,30 @@ def test_training_negatives_exclude_positives(synth_split):
     rows = s.train_user[:, None].expand(-1, 4)
     assert not s.train_sampler.contains(rows, neg).any()
     assert s.train_sampler.contains(s.train_user, s.train_item).all()
+
+
+def test_download_verifies_checksum(tmp_path, monkeypatch):
+    """A download whose bytes do not match the MD5 is refused and leaves nothing behind."""
+    import hashlib
+    import io
+
+    from graphrec.data import download as dl
+
+    payload = b"not really a zip"
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": str(len(payload))}
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+    monkeypatch.setattr(dl.urllib.request, "urlopen", lambda url, timeout=None: Response(payload))
+    dest = tmp_path / "x.zip"
+    with pytest.raises(DataError, match="checksum mismatch"):
+        dl.download("https://example.org/x.zip", dest, md5="0" * 32)
+    assert list(tmp_path.iterdir()) == []
+    dl.download("https://example.org/x.zip", dest, md5=hashlib.md5(payload).hexdigest())
+    assert dest.read_bytes() == payload

@@ -62,10 +62,10 @@ def to_hetero(ml: MovieLens, users: Tensor | None = None, items: Tensor | None =
     data["movie"].title = list(ml.movies["title"])
     r = ml.ratings
     if users is None:
-        src = torch.as_tensor(r["user"].to_numpy())
-        dst = torch.as_tensor(r["item"].to_numpy())
-        rating = torch.as_tensor(r["rating"].to_numpy())
-        time = torch.as_tensor(r["timestamp"].to_numpy())
+        src = torch.from_numpy(r["user"].to_numpy().copy())
+        dst = torch.from_numpy(r["item"].to_numpy().copy())
+        rating = torch.from_numpy(r["rating"].to_numpy().copy())
+        time = torch.from_numpy(r["timestamp"].to_numpy().copy())
     else:
         src, dst = torch.as_tensor(users).long(), torch.as_tensor(items).long()
         key = r["user"].to_numpy() * ml.num_items + r["item"].to_numpy()
