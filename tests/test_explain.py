@@ -10,7 +10,7 @@ import torch
 from graphrec.cli import main
 from graphrec.explain import ENGINES, make_explainer
 from graphrec.explain.recommend import because_you_liked, explain_recommendations
-from graphrec.models import FeatureMLP, GroupEmbedding, Recommender
+from graphrec.models import Recommender
 from graphrec.training import TrainConfig, train
 from synthetic import write_ml100k
 
@@ -75,13 +75,17 @@ def test_feature_mlp_groups_score_all_and_state_dict(model, planted):
     assert not any(k.startswith(("user_gender", "item_genres")) for k in model.state_dict())
 
 
-def test_group_embedding_minus_one_is_frequency_weighted_mean():
-    emb = GroupEmbedding(2, 3, freq=torch.tensor([1, 3]))
-    with torch.no_grad():
-        emb.weight.copy_(torch.tensor([[4.0, 0.0, 8.0], [0.0, 4.0, 0.0]]))
-    out = emb(torch.tensor([1, -1, 0]))
-    assert torch.equal(out[0], emb.weight[1]) and torch.equal(out[2], emb.weight[0])
-    assert torch.allclose(out[1], torch.tensor([1.0, 3.0, 2.0]))
+def test_ig_baseline_is_the_frequency_weighted_mean_embedding(model, planted):
+    _, split = planted
+    ex = make_explainer("ig", model, split)
+    freq = torch.bincount(split.train_item, minlength=split.num_items).float()
+    assert torch.allclose(ex.means[1], freq @ model.movie_emb.weight.detach() / freq.sum(), atol=1e-6)
+    genres = model.item_genres[split.train_item].mean(0)
+    assert torch.allclose(ex.means[5], genres) and 0 < float(genres.sum()) < 3
+    with ex.mean_hooks():
+        rep = model.movie_emb(torch.tensor([-1, 4]))
+    assert torch.allclose(rep[0], ex.means[1]) and torch.equal(rep[1], model.movie_emb.weight[4])
+    assert not model.movie_emb._forward_hooks and not model.movie_emb._forward_pre_hooks  # hooks removed
 
 
 # --------------------------------------------------------------------------- planted rule
@@ -118,7 +122,8 @@ def test_ig_completeness(model, planted, pairs):
     assert torch.allclose(attr.values.sum(1), gap, atol=0.02 * float(gap.abs().max()) + 1e-3)
     assert torch.allclose(attr.delta, gap - attr.values.sum(1), atol=1e-4)
     # the baseline is the average training pair: mean embeddings, mean genres and year
-    base = model.forward_groups(*ex.baselines(model.group_inputs(*pairs)))
+    with ex.mean_hooks():
+        base = model.forward_groups(*ex.baselines(model.group_inputs(*pairs)))
     assert torch.allclose(attr.baseline, base.detach()) and float(base.std()) < 1e-5
 
 

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from ..data.features import FeatureTable
 from .base import register
-from .groups import GroupEmbedding, GroupRecommender
+from .groups import GroupRecommender
 
 USER_SIDE = ("user", "gender", "age", "occupation")
 
@@ -35,23 +35,21 @@ class FeatureMLP(GroupRecommender):
 
     Args:
         table: side features of the data set.
-        train: training ``(users, items)``, for the mean-embedding baselines.
         factors: width of the user and movie embeddings.
         side_dim: width of the gender, age and occupation embeddings.
         layers: widths of the ReLU tower.
         dropout: dropout after each hidden layer.
     """
 
-    def __init__(self, table: FeatureTable, train: tuple[Tensor, Tensor] | None = None, factors: int = 32,
+    def __init__(self, table: FeatureTable, factors: int = 32,
                  side_dim: int = 8, layers: Sequence[int] | str = (64, 32, 16), dropout: float = 0.0) -> None:
         super().__init__(table)
-        freq = self.frequencies(table, train)
         layers = parse_layers(layers)
-        self.user_emb = GroupEmbedding(table.num_users, factors, freq.get("user"))
-        self.movie_emb = GroupEmbedding(table.num_items, factors, freq.get("movie"))
-        self.gender_emb = GroupEmbedding(self.vocab["gender"], side_dim, freq.get("gender"))
-        self.age_emb = GroupEmbedding(self.vocab["age"], side_dim, freq.get("age"))
-        self.occupation_emb = GroupEmbedding(self.vocab["occupation"], side_dim, freq.get("occupation"))
+        self.user_emb = nn.Embedding(table.num_users, factors)
+        self.movie_emb = nn.Embedding(table.num_items, factors)
+        self.gender_emb = nn.Embedding(self.vocab["gender"], side_dim)
+        self.age_emb = nn.Embedding(self.vocab["age"], side_dim)
+        self.occupation_emb = nn.Embedding(self.vocab["occupation"], side_dim)
         self.genres_in, self.year_in = nn.Identity(), nn.Identity()
         self.widths = [factors, factors, side_dim, side_dim, side_dim, self.vocab["genres"], 1]
         self.first = nn.Linear(sum(self.widths), layers[0])
@@ -64,7 +62,7 @@ class FeatureMLP(GroupRecommender):
 
     def reset_parameters(self) -> None:
         for emb in self.group_layers()[:5]:
-            emb.reset_parameters()
+            nn.init.normal_(emb.weight, 0.0, 0.01)
         for m in [self.first, self.out, *self.tower]:
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)

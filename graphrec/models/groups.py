@@ -12,66 +12,27 @@ a few tensor gathers, never Python lists.
 * ``forward_groups(*inputs)`` -> logits ``[N]``; ``forward(user, item)`` is
   ``forward_groups(*group_inputs(user, item))``;
 * ``group_layers()`` -> one module per group whose *output* is that group's
-  representation (a :class:`GroupEmbedding` for a categorical group, an
+  representation (an ``nn.Embedding`` for a categorical group, an
   ``nn.Identity`` on the dense input otherwise): Captum's
   ``LayerIntegratedGradients`` attributes there.
 
-Categorical groups are embedded with :class:`GroupEmbedding`, whose index
-``-1`` means "the average member": the embedding rows averaged with the
-training frequency of each code. That is the integrated-gradients baseline.
+The integrated-gradients baseline (the average training pair) is computed by
+:mod:`graphrec.explain` from these layers, so models need nothing extra for it.
 """
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from ..data.features import GROUPS, FeatureTable
 from ..errors import GraphrecError
 from .base import Recommender
 
-#: Index that :class:`GroupEmbedding` maps to its frequency-weighted mean row.
-MEAN_INDEX = -1
-
-
-class GroupEmbedding(nn.Embedding):
-    """``nn.Embedding`` whose index ``-1`` returns the mean row, weighted by ``freq``.
-
-    ``freq`` (a non-persistent buffer, rebuilt from the training split) is how
-    often each code occurs among the training pairs; the weighted mean is the
-    expected embedding of a training pair, a neutral baseline for attribution
-    that lies on the data rather than at the all-zeros origin.
-    """
-
-    def __init__(self, num_embeddings: int, embedding_dim: int, freq: Tensor | None = None, std: float = 0.01) -> None:
-        super().__init__(num_embeddings, embedding_dim)
-        freq = torch.ones(num_embeddings) if freq is None else freq.float()
-        if freq.sum() <= 0:
-            freq = torch.ones(num_embeddings)
-        self.register_buffer("freq", freq / freq.sum(), persistent=False)
-        self.std = std
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        if hasattr(self, "std"):
-            nn.init.normal_(self.weight, 0.0, self.std)
-
-    def mean_row(self) -> Tensor:
-        return self.freq @ self.weight
-
-    def forward(self, idx: Tensor) -> Tensor:
-        out = super().forward(idx.clamp(min=0))
-        mean = idx == MEAN_INDEX
-        if bool(mean.any()):
-            out = torch.where(mean[..., None], self.mean_row().expand_as(out), out)
-        return out
-
 
 class GroupRecommender(Recommender):
     """Base class of models over the feature groups; see the module docstring.
 
     Subclasses define ``forward_groups(*inputs)`` and ``group_layers()``; the
-    constructor receives the :class:`FeatureTable` and the training pairs (for
-    the embedding frequencies) from :meth:`build`.
+    constructor receives the :class:`FeatureTable` from :meth:`build`.
     """
 
     groups: tuple[str, ...] = GROUPS
@@ -95,19 +56,7 @@ class GroupRecommender(Recommender):
         if (table.num_users, table.num_items) != (split.num_users, split.num_items):
             raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
                                 f"has {table.num_users} x {table.num_items}")
-        return cls(table, train=(split.train_user, split.train_item), **hparams)
-
-    @staticmethod
-    def frequencies(table: FeatureTable, train: tuple[Tensor, Tensor] | None) -> dict[str, Tensor]:
-        """How often each code of each categorical group occurs among the training pairs."""
-        if train is None:
-            return {}
-        u, i = train
-        return {"user": torch.bincount(u, minlength=table.num_users),
-                "movie": torch.bincount(i, minlength=table.num_items),
-                "gender": torch.bincount(table.user_gender[u], minlength=len(table.gender_names)),
-                "age": torch.bincount(table.user_age[u], minlength=len(table.age_names)),
-                "occupation": torch.bincount(table.user_occupation[u], minlength=len(table.occupation_names))}
+        return cls(table, **hparams)
 
     def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
         """Each group's input for the pairs, in :attr:`groups` order (tensor gathers only)."""
