@@ -287,3 +287,4 @@ def test_cli_explain_refuses_a_model_without_feature_groups(planted, tmp_path, c
           tmp_path / "dot", ml, split, progress=False)
     err = error_of(["explain", "--run", str(tmp_path / "dot"), "--user", "1", "--movie", "1"], capsys)
     assert "'test-dot' has no feature groups to explain" in err
+
