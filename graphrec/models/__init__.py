@@ -2,8 +2,12 @@
 from .base import MODELS, Recommender, register
 from .baselines import ItemKNN, MostPop
 from .feature_mlp import FeatureMLP
+from .gmf import GMF
 from .groups import GroupRecommender
+from .mlp import MLP
+from .neumf import NeuMF
 
 BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
 
-__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "FeatureMLP", "GroupRecommender"]
+__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF",
+           "FeatureMLP", "GroupRecommender"]

@@ -60,7 +60,7 @@ def build_model(config: TrainConfig, ml, split):
     torch.manual_seed(config.seed)
     try:
         return MODELS[config.model].build(ml, split, **config.hparams)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
 
 
