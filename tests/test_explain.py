@@ -268,7 +268,22 @@ def test_cli_explain_errors(run_dir, capsys, tmp_path):
     assert "not a run directory" in error_of(["explain", "--run", str(tmp_path), "--user", "1", "--movie", "1"], capsys)
 
 
-def test_cli_explain_refuses_a_model_without_feature_groups(planted, tmp_path, capsys):
+def test_cli_recommend_explain(run_dir, planted, capsys):
+    ml, split = planted
+    assert main(["recommend", "--run", str(run_dir), "--user", "5", "-k", "4", "--explain", "--json"]) == 0
+    recs = json.loads(capsys.readouterr().out)["recommendations"]
+    u = ml.user_index(5)
+    liked = set(split.train_item[(split.train_user == u) & (split.train_rating >= 4)].tolist())
+    assert len(recs) == 4
+    for r in recs:
+        assert 1 <= len(r["why"]) <= 3 and all(g["contribution"] > 0 for g in r["why"])
+        assert ml.movie_index(r["because_you_liked"]["movie_id"]) in liked
+    assert main(["recommend", "--run", str(run_dir), "--user", "5", "-k", "2", "--explain"]) == 0
+    assert "because you liked" in capsys.readouterr().out
+
+
+def dot_run(planted, tmp_path):
+    """A run of a model with ids only: no feature groups."""
     from graphrec.models import MODELS, register
 
     if "test-dot" not in MODELS:
@@ -285,6 +300,17 @@ def test_cli_explain_refuses_a_model_without_feature_groups(planted, tmp_path, c
     ml, split = planted
     train(TrainConfig(model="test-dot", epochs=1, full_eval_every=0, data={"data_dir": str(ml.root)}),
           tmp_path / "dot", ml, split, progress=False)
-    err = error_of(["explain", "--run", str(tmp_path / "dot"), "--user", "1", "--movie", "1"], capsys)
+    return tmp_path / "dot"
+
+
+def test_cli_explain_refuses_a_model_without_feature_groups(planted, tmp_path, capsys):
+    err = error_of(["explain", "--run", str(dot_run(planted, tmp_path)), "--user", "1", "--movie", "1"], capsys)
     assert "'test-dot' has no feature groups to explain" in err
+
+
+def test_cli_recommend_explain_without_feature_groups_still_finds_liked_movies(planted, tmp_path, capsys):
+    assert main(["recommend", "--run", str(dot_run(planted, tmp_path)), "--user", "5", "-k", "3", "--explain",
+                 "--json"]) == 0
+    recs = json.loads(capsys.readouterr().out)["recommendations"]
+    assert all("why" not in r and "because_you_liked" in r for r in recs)
 

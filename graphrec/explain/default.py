@@ -1,13 +1,10 @@
 """The embedded default feature model: trained on first use, cached under ``GRAPHREC_HOME``."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 from ..data.movielens import MovieLens, graphrec_home
-from ..training import DataConfig, TrainConfig, train
-from ..training.runs import METRICS
+from ..training import DataConfig, TrainConfig
 
 #: Short but converged enough to explain (see docs/benchmarks.md, "Explanations").
 DEFAULT_HPARAMS = {"factors": 32, "side_dim": 8, "layers": [64, 32, 16]}
@@ -20,26 +17,9 @@ def default_config(ml: MovieLens, **overrides) -> TrainConfig:
                        **{**DEFAULT_TRAINING, **overrides})
 
 
-def default_feature_run(ml: MovieLens, split=None, progress: bool = True, **overrides) -> Path:
-    """``GRAPHREC_HOME/runs/feature-mlp-<dataset>``, trained now if it is not there yet.
+def default_feature_run(ml: MovieLens, split=None, progress: bool = True) -> Path:
+    """``GRAPHREC_HOME/models/feature-mlp-<dataset>``, trained there on first use."""
+    from ..recommend import train_once
 
-    Training happens in a temporary folder renamed into place when complete, so an
-    interrupted first use leaves nothing half-written behind.
-    """
-    path = graphrec_home() / "runs" / f"feature-mlp-{ml.name}"
-    if (path / METRICS).is_file():
-        return path
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    if progress:
-        print(f"graphrec: training the default feature model into {path} (first use only)", flush=True)
-    try:
-        from ..data import split_movielens
-
-        train(default_config(ml, **overrides), tmp, ml, split if split is not None else split_movielens(ml),
-              progress=progress)
-        shutil.rmtree(path, ignore_errors=True)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return train_once(default_config(ml), graphrec_home() / "models" / f"feature-mlp-{ml.name}", ml, split,
+                      progress, message=f"the default feature model on {ml.name}")
