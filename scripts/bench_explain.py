@@ -13,7 +13,7 @@ import time
 import torch
 
 from graphrec.data import load_movielens, split_movielens
-from graphrec.evaluation import evaluate, with_intervals
+from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.explain import ENGINES, make_explainer, sample_pairs
 from graphrec.explain.default import default_config
 from graphrec.models import MODELS
@@ -26,14 +26,17 @@ def timed(fn):
     return time.perf_counter() - t, out
 
 
-def quality(name: str, model, split, seconds: float) -> dict:
+METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
+
+
+def quality(name: str, model, split, seconds: float) -> tuple[dict, dict]:
     res = evaluate(model, split, 10, "test", full=True, per_user=True)
     ci = with_intervals(res)
     row = {"model": name, "train s": f"{seconds:.0f}"}
-    for m in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"):
+    for m in METRICS:
         mean, lo, hi = ci[m]
         row[m] = f"{mean:.3f} [{lo:.3f}, {hi:.3f}]"
-    return row
+    return row, res
 
 
 def table(rows: list[dict]) -> None:
@@ -62,12 +65,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = default_config(ml, epochs=args.epochs)
         seconds, (model, _) = timed(lambda: train(config, f"{tmp}/fmlp", ml, split, progress=False))
-        rows.append(quality("feature-mlp", model, split, seconds))
+        row, ours = quality("feature-mlp", model, split, seconds)
+        rows.append(row)
         if "neumf" in MODELS:
             ncf = TrainConfig(model="neumf", hparams={"factors": 8, "layers": [64, 32, 16, 8]},
                               **{k: v for k, v in config.to_dict().items() if k not in ("model", "hparams", "data")})
             s, (neumf, _) = timed(lambda: train(ncf, None, ml, split, progress=False))
-            rows.append(quality("neumf", neumf, split, s))
+            row, theirs = quality("neumf", neumf, split, s)
+            rows.append(row)
+            diff = paired_difference(ours, theirs)
+            rows.append({"model": "feature-mlp - neumf (paired)", "train s": "",
+                         **{m: "{:+.3f} [{:+.3f}, {:+.3f}]".format(*diff[m]) for m in METRICS}})
     print(f"Quality on {ml.name} (split seed 0, {args.epochs} epochs, batch {config.batch_size}, "
           f"lr {config.lr}, {config.num_ng} negatives; 95 % bootstrap intervals over users)\n")
     table(rows)

@@ -28,3 +28,7 @@ if __name__ == "__main__":
     section("Baselines every model must beat")
     run("evaluate", "mostpop", "--full")
     run("evaluate", "itemknn", "--full")
+    section("Why these movies? Feature groups explained with Captum and SHAP")
+    run("recommend", "--user", "42", "-k", "3", "--explain")  # trains the default feature model on first use
+    run("explain", "--user", "42", "--movie", "50", "--method", "shap", "--plot", "runs/demo/explain-42-50.png")
+    run("explain", "--global", "--method", "ig", "--out", "runs/demo/explain")

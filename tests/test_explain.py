@@ -10,7 +10,7 @@ import torch
 from graphrec.cli import main
 from graphrec.explain import ENGINES, make_explainer
 from graphrec.explain.recommend import because_you_liked, explain_recommendations
-from graphrec.models import Recommender
+from graphrec.models import FeatureMLP, Recommender
 from graphrec.training import TrainConfig, train
 from synthetic import write_ml100k
 
@@ -314,3 +314,19 @@ def test_cli_recommend_explain_without_feature_groups_still_finds_liked_movies(p
     recs = json.loads(capsys.readouterr().out)["recommendations"]
     assert all("why" not in r and "because_you_liked" in r for r in recs)
 
+
+
+def test_cli_train_feature_mlp_then_explain(planted_dir, tmp_path, capsys):
+    assert main(["train", "feature-mlp", "--factors", "8", "--layers", "16,8", "--epochs", "1", "--data-dir",
+                 str(planted_dir), "--out", str(tmp_path), "--name", "f", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["explain", "--run", str(tmp_path / "f"), "--user", "1", "--movie", "2", "--json"]) == 0
+    assert {r["group"] for r in json.loads(capsys.readouterr().out)["contributions"]} == set(FeatureMLP.groups)
+
+
+def test_feature_mlp_needs_the_movielens_files(planted_dir, tmp_path, capsys):
+    assert main(["data", "split", "--data-dir", str(planted_dir), "--out", str(tmp_path / "split")]) == 0
+    capsys.readouterr()
+    err = error_of(["train", "feature-mlp", "--epochs", "1", "--split-dir", str(tmp_path / "split"),
+                    "--out", str(tmp_path), "--quiet"], capsys)
+    assert "needs the MovieLens files for its side features" in err
