@@ -1,5 +1,5 @@
 """Explanations: time of one local explanation and of a 200-pair global summary per engine,
-and the quality of the FeatureMLP being explained (next to NeuMF when that model exists).
+and the quality of the FeatureMLP being explained (next to FeatureNeuMF, and NeuMF when it exists).
 
     python scripts/bench_explain.py [--data-dir DIR] [--epochs 8] [--pairs 200] [--threads N]
 """
@@ -67,6 +67,9 @@ def main() -> None:
         seconds, (model, _) = timed(lambda: train(config, f"{tmp}/fmlp", ml, split, progress=False))
         row, ours = quality("feature-mlp", model, split, seconds)
         rows.append(row)
+        fneumf = default_config(ml, epochs=args.epochs, model="feature-neumf")
+        s, (m2, _) = timed(lambda: train(fneumf, None, ml, split, progress=False))
+        rows.append(quality("feature-neumf", m2, split, s)[0])
         if "neumf" in MODELS:
             ncf = TrainConfig(model="neumf", hparams={"factors": 8, "layers": [64, 32, 16, 8]},
                               **{k: v for k, v in config.to_dict().items() if k not in ("model", "hparams", "data")})

@@ -330,3 +330,15 @@ def test_feature_mlp_needs_the_movielens_files(planted_dir, tmp_path, capsys):
     err = error_of(["train", "feature-mlp", "--epochs", "1", "--split-dir", str(tmp_path / "split"),
                     "--out", str(tmp_path), "--quiet"], capsys)
     assert "needs the MovieLens files for its side features" in err
+
+
+def test_feature_neumf_is_explainable(planted):
+    ml, split = planted
+    model, _ = train(TrainConfig(**{**CONFIG, "model": "feature-neumf", "epochs": 1}), None, ml, split, progress=False)
+    u, i = torch.tensor([0, 1, 2]), torch.tensor([5, 6, 7])
+    assert torch.equal(model(u, i), model.forward_groups(*model.group_inputs(u, i)))
+    assert torch.allclose(model.score_all(u)[:, 5], model(u, torch.full_like(u, 5)).detach(), atol=1e-6)
+    ig = make_explainer("ig", model, split).attribute(u, i)
+    assert float(ig.delta.abs().max()) < 0.01
+    shap_ = make_explainer("shap", model, split, background=16).attribute(u, i)
+    assert torch.allclose(shap_.values.sum(1) + shap_.baseline, shap_.logits, atol=1e-4)

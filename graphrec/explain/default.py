@@ -12,9 +12,10 @@ DEFAULT_TRAINING = {"epochs": 8, "batch_size": 1024, "lr": 2e-3, "num_ng": 4, "p
 
 
 def default_config(ml: MovieLens, **overrides) -> TrainConfig:
+    """The default model's configuration on ``ml``; ``overrides`` replace any :class:`TrainConfig` field."""
     data = DataConfig(dataset=ml.name, data_dir=str(ml.root) if ml.root else None)
-    return TrainConfig(model="feature-mlp", hparams=dict(DEFAULT_HPARAMS), data=data,
-                       **{**DEFAULT_TRAINING, **overrides})
+    return TrainConfig(**{"model": "feature-mlp", "hparams": dict(DEFAULT_HPARAMS), "data": data,
+                          **DEFAULT_TRAINING, **overrides})
 
 
 def default_feature_run(ml: MovieLens, split=None, progress: bool = True) -> Path:

@@ -2,6 +2,7 @@
 from .base import MODELS, Recommender, register
 from .baselines import ItemKNN, MostPop
 from .feature_mlp import FeatureMLP
+from .feature_neumf import FeatureNeuMF
 from .gmf import GMF
 from .groups import GroupRecommender
 from .mlp import MLP
@@ -10,4 +11,4 @@ from .neumf import NeuMF
 BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
 
 __all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF",
-           "FeatureMLP", "GroupRecommender"]
+           "FeatureMLP", "FeatureNeuMF", "GroupRecommender"]
