@@ -18,6 +18,7 @@ to that mean (and are removed afterwards), so models need nothing extra.
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import torch
 from captum.attr import LayerIntegratedGradients
@@ -77,7 +78,9 @@ class IntegratedGradientsExplainer(GroupExplainer):
         model = self.model
         inputs = model.group_inputs(users, items)
         base = self.baselines(inputs)
-        with self.mean_hooks():
+        with self.mean_hooks(), warnings.catch_warnings():
+            # the group layers are parallel (none feeds another), which is what Captum's warning asks
+            warnings.filterwarnings("ignore", message="Multiple layers provided")
             lig = LayerIntegratedGradients(model.forward_groups, model.group_layers())
             attrs, delta = lig.attribute(inputs, baselines=base, n_steps=self.n_steps, method="gausslegendre",
                                          internal_batch_size=max(self.internal_batch_size, len(users)),
