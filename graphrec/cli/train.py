@@ -9,7 +9,7 @@ from ..models import MODELS
 from .common import add_data_args, positive_int, print_table
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
-MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout"}
+MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers"}
 
 
 def _layers(text: str) -> list[int]:
@@ -64,6 +64,7 @@ def add_parser(sub) -> None:
     m.add_argument("--factors", type=positive_int, help="embedding size / predictive factors (GMF, NeuMF)")
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
+    m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=positive_int, default=20, help="maximum epochs (default 20)")
     t.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
@@ -83,6 +84,8 @@ def add_parser(sub) -> None:
     o.add_argument("--resume", action="store_true",
                    help="continue the interrupted run --out/--name from its checkpoint (only --epochs may change)")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.add_argument("--distributed", action="store_true",
+                   help="data-parallel across the processes started by torchrun (gloo on CPU, nccl on GPU)")
     p.set_defaults(func=run)
 
 
@@ -93,8 +96,8 @@ def model_hparams(model: str, args) -> dict:
     given = {key: getattr(args, flag) for flag, key in MODEL_FLAGS.items() if getattr(args, flag) is not None}
     bad = sorted(k for k in given if k not in accepted)
     if bad:
-        takes = [f"--{f}" for f, k in MODEL_FLAGS.items() if k in accepted]
-        raise GraphrecError(f"model {model!r} does not take {', '.join('--' + b for b in bad)} "
+        takes = [f"--{f.replace('_', '-')}" for f, k in MODEL_FLAGS.items() if k in accepted]
+        raise GraphrecError(f"model {model!r} does not take {', '.join('--' + b.replace('_', '-') for b in bad)} "
                             f"(it takes: {', '.join(takes) or 'none of the model flags'})")
     return given
 
@@ -119,7 +122,13 @@ def run(args) -> int:
     from ..training.runs import read_config
     from ..training.trainer import train
 
-    run_dir = _run_dir(args)
+    if args.distributed:
+        from ..training.distributed import init_process_group, on_rank0
+
+        init_process_group()
+        run_dir = on_rank0(lambda: _run_dir(args))  # every rank writes into rank 0's choice
+    else:
+        run_dir = _run_dir(args)
     if args.resume:
         config = read_config(run_dir)
         if config.model != args.model:
@@ -144,7 +153,16 @@ def run(args) -> int:
                                  data=DataConfig(args.dataset, data_dir, split_dir, args.split_seed))
         except ValueError as e:
             raise GraphrecError(str(e)) from None
-    _, metrics = train(config, run_dir, resume=args.resume, progress=not args.quiet)
+    if args.distributed:
+        import torch.distributed as dist
+
+        from ..training.distributed import train_distributed
+
+        _, metrics = train_distributed(config, run_dir, resume=args.resume, progress=not args.quiet)
+        if dist.get_rank() != 0:
+            return 0
+    else:
+        _, metrics = train(config, run_dir, resume=args.resume, progress=not args.quiet)
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)

@@ -5,10 +5,11 @@ from .feature_mlp import FeatureMLP
 from .feature_neumf import FeatureNeuMF
 from .gmf import GMF
 from .groups import GroupRecommender
+from .lightgcn import LightGCN
 from .mlp import MLP
 from .neumf import NeuMF
 
 BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
 
 __all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF",
-           "FeatureMLP", "FeatureNeuMF", "GroupRecommender"]
+           "LightGCN", "FeatureMLP", "FeatureNeuMF", "GroupRecommender"]

@@ -64,7 +64,9 @@ class Optimizers:
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
     """Adam for any model: ``SparseAdam`` on embeddings built with ``sparse=True``, and
-    fused (single-kernel) Adam on every other parameter, with ``config.l2`` as L2 penalty."""
+    fused (single-kernel) Adam on every other parameter, with ``config.l2`` as L2 penalty
+    (none for ``l2_in_loss`` models: their loss holds the L2 term)."""
+    l2 = 0.0 if getattr(model, "l2_in_loss", False) else config.l2
     sparse_ids = {id(m.weight) for m in model.modules()
                   if isinstance(m, torch.nn.Embedding) and m.sparse and m.weight.requires_grad}
     params = [p for p in model.parameters() if p.requires_grad]
@@ -72,15 +74,18 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
     dense = [p for p in params if id(p) not in sparse_ids]
     fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in dense)
     return Optimizers(torch.optim.SparseAdam(sparse, lr=config.lr) if sparse else None,
-                      torch.optim.Adam(dense, lr=config.lr, weight_decay=config.l2, fused=fused or None)
-                      if dense else None, l2=config.l2)
+                      torch.optim.Adam(dense, lr=config.lr, weight_decay=l2, fused=fused or None)
+                      if dense else None, l2=l2)
 
 
 def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
     if model.loss == "bpr":
         u, p, n = batch
         pos, neg = model.pair_logits(u, p, n)
-        return -F.logsigmoid(pos - neg).mean()
+        loss = -F.logsigmoid(pos - neg).mean()
+        if getattr(model, "l2_in_loss", False) and config.l2:
+            loss = loss + config.l2 * model.regularization(u, p, n)
+        return loss
     u, i, y = batch
     return F.binary_cross_entropy_with_logits(model(u, i), y)
 
@@ -164,6 +169,8 @@ class Trainer:
         epochs = tqdm(range(self.start_epoch, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch",
                       disable=not self.progress, initial=self.start_epoch - 1, total=cfg.epochs)
         for epoch in epochs:
+            if cfg.patience and self.bad_epochs >= cfg.patience:  # early-stopped (also when resumed)
+                break
             loss, seconds = self.train_epoch(epoch)
             row = {"epoch": epoch, "loss": loss, "seconds": seconds, **self.evaluate_epoch(epoch)}
             self.history.append(row)
@@ -185,8 +192,6 @@ class Trainer:
             if self.run_dir is not None:
                 save_tensors(self._checkpoint(epoch), self.run_dir / CHECKPOINT)
                 self._write_history()
-            if cfg.patience and self.bad_epochs >= cfg.patience:
-                break
         self.model.load_state_dict(self.best_state)
         self.model.eval()
         result = self._final_metrics()
@@ -219,7 +224,8 @@ class Trainer:
             return None
         from torch.utils.tensorboard import SummaryWriter
 
-        return SummaryWriter(str(self.run_dir))
+        # on resume, drop events logged after the checkpoint (an epoch that was cut short)
+        return SummaryWriter(str(self.run_dir), purge_step=self.start_epoch if self.start_epoch > 1 else None)
 
     def save(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
