@@ -32,10 +32,10 @@ if __name__ == "__main__":
     section("Neural collaborative filtering: GMF, MLP and NeuMF (He et al. 2017), a few epochs each")
     for name in ("gmf", "mlp", "neumf"):  # start fresh on every run of the demo
         shutil.rmtree(f"runs/demo/{name}", ignore_errors=True)
-    brief = ["--epochs", "3", "--batch-size", "1024", "--out", "runs/demo", "--quiet"]
-    run("train", "gmf", "--factors", "8", "--lr", "0.002", "--name", "gmf", *brief)
-    run("train", "mlp", "--layers", "64,32,16,8", "--lr", "0.002", "--name", "mlp", *brief)
-    run("train", "neumf", "--factors", "8", "--layers", "64,32,16,8", "--lr", "0.0005", "--name", "neumf",
+    brief = ["--epochs", "5", "--batch-size", "4096", "--out", "runs/demo", "--quiet"]
+    run("train", "gmf", "--factors", "16", "--lr", "0.01", "--name", "gmf", *brief)
+    run("train", "mlp", "--layers", "64,32,16,8", "--lr", "0.01", "--name", "mlp", *brief)
+    run("train", "neumf", "--factors", "16", "--layers", "64,32,16,8", "--lr", "0.0025", "--name", "neumf",
         "--pretrain", "runs/demo/gmf,runs/demo/mlp", *brief)
     run("evaluate", "runs/demo/neumf", "--full")
     section("Recommendations for user 1 (movies they have not rated)")

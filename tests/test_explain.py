@@ -26,10 +26,10 @@ CONFIG = dict(model="feature-mlp", hparams={"factors": 8, "side_dim": 4, "layers
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """These models are tiny: one intra-op thread is fastest and does not fight the other xdist worker."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    from graphrec.training.trainer import num_threads
+
+    with num_threads(1):
+        yield
 
 
 def planted_weight(user, genres) -> float:

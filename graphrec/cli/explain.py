@@ -53,6 +53,13 @@ def load_feature_model(args):
 
 
 def run(args) -> int:
+    from ..training.trainer import num_threads
+
+    with num_threads(1):  # small models: one intra-op thread is fastest
+        return explain(args)
+
+
+def explain(args) -> int:
     if not args.global_ and (args.user is None or args.movie is None):
         raise GraphrecError("give --user and --movie (dataset ids), or --global")
     model, ml, split = load_feature_model(args)

@@ -40,15 +40,18 @@ def run(args) -> int:
         r = load_run(default_run(args.data_dir, progress=not args.quiet, ml=ml), ml=ml,
                      split=_split(ml))
     ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
-    recs = recommend(r.model, r.split(), ml, args.user, args.k)
-    if args.explain:
-        add_explanations(recs, r.model, r.split(), ml, args)
+    from ..training.trainer import num_threads
+
+    with num_threads(1):
+        recs = recommend(r.model, r.split(), ml, args.user, args.k)
+        if args.explain:
+            add_explanations(recs, r.model, r.split(), ml, args)
     if args.json:
         print_json({"user": args.user, "run": str(r.path), "recommendations": recs})
         return 0
     print(f"top {len(recs)} unseen movies for user {args.user} ({r.config.model}, {r.path})")
     print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"],
-                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+                  "year": x["year"] if x["year"] is not None else "", "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
     if args.explain:
         print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
               "among the user's movies rated >= 4):" if "why" in recs[0] else "")

@@ -159,7 +159,7 @@ class Trainer:
 
     def fit(self) -> dict:
         """Train until ``epochs`` or early stopping; restore the best weights; return test metrics."""
-        with _threads(self.config.threads):
+        with num_threads(self.config.threads):
             return self._fit()
 
     def _fit(self) -> dict:
@@ -270,7 +270,7 @@ class Trainer:
 
 
 @contextlib.contextmanager
-def _threads(n: int):
+def num_threads(n: int):
     """Run with ``n`` intra-op threads (0: leave torch's setting), restoring it afterwards."""
     before = torch.get_num_threads()
     if n:
