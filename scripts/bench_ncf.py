@@ -38,11 +38,12 @@ COMMON = dict(epochs=40, batch_size=4096, num_ng=4, patience=4, full_eval_every=
 GRID = [  # validation HR@10/NDCG@10 at the best epoch, seed 0 (batch 1024 unless noted)
     ("NeuMF f8 lr2e-3", dict(model="neumf", hparams=PAPER, lr=0.002, batch_size=1024)),
     ("NeuMF f8 lr5e-3", dict(model="neumf", hparams=PAPER, lr=0.005, batch_size=1024)),
-    ("NeuMF f16 lr2e-3", dict(model="neumf", hparams={"factors": 16, "layers": [64, 32, 16, 8]}, lr=0.002, batch_size=1024)),
+    ("NeuMF f16 lr2e-3", dict(model="neumf", hparams=TUNED, lr=0.002, batch_size=1024)),
     ("NeuMF f8 lr2e-3 dropout0.2", dict(model="neumf", hparams={**PAPER, "dropout": 0.2}, lr=0.002, batch_size=1024)),
     ("NeuMF f8 lr1e-3 batch 256", dict(model="neumf", hparams=PAPER, lr=0.001, batch_size=256)),
     ("NeuMF f16 lr2e-3 neg 8", dict(model="neumf", hparams=TUNED, lr=0.002, num_ng=8, batch_size=1024)),
-    ("NeuMF f32 lr2e-3", dict(model="neumf", hparams={"factors": 32, "layers": [64, 32, 16, 8]}, lr=0.002, batch_size=1024)),
+    ("NeuMF f32 lr2e-3", dict(model="neumf", hparams={"factors": 32, "layers": [64, 32, 16, 8]}, lr=0.002,
+                              batch_size=1024)),
     ("NeuMF f16 lr2e-3 l2 1e-6", dict(model="neumf", hparams=TUNED, lr=0.002, l2=1e-6, batch_size=1024)),
     ("NeuMF f16 layers 128,64,32,16", dict(model="neumf", hparams={"factors": 16, "layers": [128, 64, 32, 16]},
                                            lr=0.002, batch_size=1024)),
@@ -124,7 +125,8 @@ def time_plain(split, steps: int = 300, batch_size: int = 256) -> float:
     model = NeuMF(split.num_users, split.num_items, **PAPER)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t0 = time.perf_counter()
-    u, i, y = pointwise_epoch(split.train_user, split.train_item, split.train_sampler, 4, torch.Generator().manual_seed(0))
+    gen = torch.Generator().manual_seed(0)
+    u, i, y = pointwise_epoch(split.train_user, split.train_item, split.train_sampler, 4, gen)
     sample_s = time.perf_counter() - t0
     loader = DataLoader(TensorDataset(u, i, y), batch_size=batch_size, shuffle=True)
     t0, n = time.perf_counter(), 0
@@ -144,7 +146,8 @@ def speed(split, ml) -> None:
     rows = []
     n = len(split.train_user) * 5
     plain = time_plain(split, steps=100)
-    rows.append({"what": f"NeuMF epoch, plain loop (DataLoader, dense Adam), {torch.get_num_threads()} threads, batch 256",
+    threads = torch.get_num_threads()
+    rows.append({"what": f"NeuMF epoch, plain loop (DataLoader, dense Adam), {threads} threads, batch 256",
                  "seconds": f"{plain:.2f}", "note": f"{n:,} samples; extrapolated from 100 steps"})
     with num_threads(1):
         plain = time_plain(split)

@@ -40,3 +40,7 @@ if __name__ == "__main__":
     run("evaluate", "runs/demo/neumf", "--full")
     section("Recommendations for user 1 (movies they have not rated)")
     run("recommend", "--user", "1", "-k", "10", "--run", "runs/demo/neumf")
+    section("Why these movies? Feature groups explained with Captum and SHAP")
+    run("recommend", "--user", "42", "-k", "3", "--explain")  # trains the default feature model on first use
+    run("explain", "--user", "42", "--movie", "50", "--method", "shap", "--plot", "runs/demo/explain-42-50.png")
+    run("explain", "--global", "--method", "ig", "--out", "runs/demo/explain")

@@ -320,4 +320,5 @@ def init_from_runs(model: torch.nn.Module, run_dirs: list[str], ml=None, split=N
     try:
         model.load_pretrained(*models)
     except (TypeError, ValueError) as e:
-        raise CheckpointError(f"cannot initialise {type(model).__name__} from {', '.join(map(str, run_dirs))}: {e}") from None
+        raise CheckpointError(f"cannot initialise {type(model).__name__} from "
+                              f"{', '.join(map(str, run_dirs))}: {e}") from None
