@@ -21,6 +21,9 @@ def add_parser(sub) -> None:
     p.add_argument("--run", help="run directory of a feature model (default: a feature-mlp trained on first use)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plot", help="write a waterfall (or, with --global, bar) chart PNG here")
+    p.add_argument("--attention-map", metavar="PNG",
+                   help="attention models (att-neumf, att-neumf-all): also write the attention across feature "
+                        "fields for this pair as a heat-map PNG")
     p.add_argument("--global", dest="global_", action="store_true",
                    help="mean |contribution| per group over a seeded sample of test pairs")
     p.add_argument("--pairs", type=positive_int, default=200, help="test pairs for --global (default 200)")
@@ -62,6 +65,8 @@ def run(args) -> int:
 def explain(args) -> int:
     if not args.global_ and (args.user is None or args.movie is None):
         raise GraphrecError("give --user and --movie (dataset ids), or --global")
+    if args.global_ and args.attention_map:
+        raise GraphrecError("--attention-map shows one prediction: give --user and --movie instead of --global")
     model, ml, split = load_feature_model(args)
     from ..data import FeatureTable
     from ..explain import make_explainer
@@ -74,8 +79,14 @@ def explain(args) -> int:
     if u >= model.num_users or i >= model.num_items:
         raise GraphrecError(f"the model scores {model.num_users} users x {model.num_items} movies; "
                             f"user {args.user} or movie {args.movie} lies outside them")
-    attr = explainer.attribute(torch.tensor([u]), torch.tensor([i]))
     title = str(ml.movies["title"].iloc[i])
+    if args.attention_map:
+        from ..explain.attention_map import attention_map, plot_attention_map
+
+        maps = attention_map(model, u, i)
+        plot_attention_map(maps, args.attention_map, [table.describe(g, u, i) for g in maps["groups"]],
+                           title=f"user {args.user} x {title}")
+    attr = explainer.attribute(torch.tensor([u]), torch.tensor([i]))
     if args.plot:
         from ..explain.plots import plot_local
 
@@ -91,8 +102,9 @@ def explain(args) -> int:
     print(", ".join(f"{r['value']} {r['contribution']:+.2f}" for r in d["contributions"]))
     print_table([{"group": r["group"], "value": r["value"], "contribution": f"{r['contribution']:+.4f}"}
                  for r in d["contributions"]])
-    if args.plot:
-        print(f"wrote {args.plot}")
+    for path in (args.plot, args.attention_map):
+        if path:
+            print(f"wrote {path}")
     return 0
 
 
