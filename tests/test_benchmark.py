@@ -58,3 +58,15 @@ def test_benchmark_cli_errors(synth_dir, tmp_path, capsys):
     assert not (tmp_path / "r").exists()
     with pytest.raises(SystemExit):
         main(["benchmark", "--seeds", "0"])
+
+
+def test_grid_point_is_chosen_on_validation(synth_split, tmp_path):
+    from graphrec.benchmark import KNN_GRID, Benchmark, Settings
+    from graphrec.evaluation import evaluate
+    from graphrec.models import ItemKNN
+
+    bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2), tmp_path, progress=False)
+    runs = bench.run()["itemknn"]
+    valid = {k: evaluate(ItemKNN(k=k).fit(synth_split), synth_split, on="valid", full=False)["HR@10"] for k in KNN_GRID}
+    assert runs[0].setting == {"k": max(valid, key=valid.get)}
+    assert [r.seed for r in runs] == [0, 1] and runs[1].setting == runs[0].setting
