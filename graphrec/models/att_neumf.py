@@ -15,20 +15,12 @@ from ..data.features import FeatureTable
 from ..errors import GraphrecError
 from .attention import MultiHeadSelfAttention
 from .base import Recommender, register
+from .feature_mlp import parse_layers as parse_widths
 from .mlp import Tower, parse_layers
 
 #: Feature groups (tokens) of each variant; user-side groups first, then movie-side ones.
 ID_GROUPS = ("user", "movie")
 ALL_GROUPS = ("user", "movie", "gender", "age", "occupation", "genres")
-
-
-def _sizes(layers: Sequence[int] | str) -> list[int]:
-    if isinstance(layers, str):
-        layers = [int(x) for x in layers.split(",") if x.strip()]
-    layers = [int(x) for x in layers]
-    if not layers or min(layers) < 1:
-        raise ValueError(f"layers must be positive sizes, got {layers}")
-    return layers
 
 
 class GenrePool(nn.Linear):
@@ -129,7 +121,7 @@ class AttentionNeuMF(Recommender):
                 self.register_buffer("item_genres", features.item_genres.float(), persistent=False)
         self.embeddings = nn.ModuleDict({g: emb[g] for g in self.groups})
         self.interacting = nn.ModuleList(FieldAttention(dim, heads, dropout) for _ in range(att_layers))
-        self.mlp_sizes = [len(self.groups) * dim, *_sizes(layers)]
+        self.mlp_sizes = [len(self.groups) * dim, *parse_widths(layers)]
         self.tower = Tower(self.mlp_sizes, dropout)
         self.fusion = TowerFusion(dim, self.mlp_sizes[-1], fusion_dim)
         self.reset_parameters()
