@@ -8,7 +8,7 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "evaluate"]
+COMMANDS = ["data", "evaluate", "embed", "similar"]
 
 
 def build_parser() -> argparse.ArgumentParser:
