@@ -95,8 +95,9 @@ def match_title(titles: list[str], query: str, limit: int = 10) -> int:
             shown = "; ".join(titles[i] for i in found[:limit])
             more = f" and {len(found) - limit} more" if len(found) > limit else ""
             raise GraphrecError(f"{query!r} is ambiguous: {len(found)} titles match: {shown}{more}")
-    close = difflib.get_close_matches(q, canon, n=5, cutoff=0.5)
-    hint = f"; did you mean: {'; '.join(titles[canon.index(c)] for c in close)}?" if close else ""
+    keys = canon if _YEAR.search(q) else [_YEAR.sub("", t) for t in canon]  # compare like with like
+    close = difflib.get_close_matches(q, keys, n=5, cutoff=0.5)
+    hint = f"; did you mean: {'; '.join(titles[keys.index(c)] for c in close)}?" if close else ""
     raise GraphrecError(f"no movie titled {query!r}{hint}")
 
 
