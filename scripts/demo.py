@@ -4,6 +4,7 @@ Each section is one capability of graphrec; it prints what a newcomer needs to s
 """
 from __future__ import annotations
 
+import shutil
 import sys
 
 from graphrec.cli import main as graphrec
@@ -28,6 +29,17 @@ if __name__ == "__main__":
     section("Baselines every model must beat")
     run("evaluate", "mostpop", "--full")
     run("evaluate", "itemknn", "--full")
+    section("Neural collaborative filtering: GMF, MLP and NeuMF (He et al. 2017), a few epochs each")
+    for name in ("gmf", "mlp", "neumf"):  # start fresh on every run of the demo
+        shutil.rmtree(f"runs/demo/{name}", ignore_errors=True)
+    brief = ["--epochs", "3", "--batch-size", "1024", "--out", "runs/demo", "--quiet"]
+    run("train", "gmf", "--factors", "8", "--lr", "0.002", "--name", "gmf", *brief)
+    run("train", "mlp", "--layers", "64,32,16,8", "--lr", "0.002", "--name", "mlp", *brief)
+    run("train", "neumf", "--factors", "8", "--layers", "64,32,16,8", "--lr", "0.0005", "--name", "neumf",
+        "--pretrain", "runs/demo/gmf,runs/demo/mlp", *brief)
+    run("evaluate", "runs/demo/neumf", "--full")
+    section("Recommendations for user 1 (movies they have not rated)")
+    run("recommend", "--user", "1", "-k", "10", "--run", "runs/demo/neumf")
     section("node2vec movie embeddings (quick settings)")
     run("embed", "node2vec", "--all-edges", "--dim", "64", "--walk-length", "40", "--walks-per-node", "5",
         "--window", "5", "--epochs", "2", "--out", "runs/demo/node2vec")

@@ -8,11 +8,19 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "evaluate", "embed", "similar"]
+COMMANDS = ["data", "train", "evaluate", "recommend", "embed", "similar"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are user errors too: one line ``graphrec: error: ...``, exit 2 (``-h`` shows usage)."""
+
+    def error(self, message: str):
+        where = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
+        self.exit(2, f"graphrec: error: {where}{message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="graphrec", description="Graph-ML movie recommendation on MovieLens.")
+    parser = _Parser(prog="graphrec", description="Graph-ML movie recommendation on MovieLens.")
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     for name in COMMANDS:
         import_module(f"{__name__}.{name.replace('-', '_')}").add_parser(sub)

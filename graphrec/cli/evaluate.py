@@ -25,7 +25,12 @@ def load_scorer(args):
         cls = BASELINES[args.run]
         scorer = cls(k=args.neighbours) if args.run == "itemknn" else cls()
         return scorer.fit(split), split
+    from pathlib import Path
+
     from ..training.runs import load_run  # noqa: PLC0415 - heavy, only for runs
+
+    if not Path(args.run).is_dir():
+        raise GraphrecError(f"{args.run}: no such run directory (nor a baseline: {', '.join(BASELINES)})")
 
     run = load_run(args.run)
     _, split = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else (None, run.split())

@@ -45,15 +45,20 @@ class NegativeSampler:
             raise DataError(f"user index {u} has fewer than {need} items left to sample as negatives "
                             f"({self.num_items} items in all)")
         out = torch.randint(self.num_items, (len(users), num), generator=generator)
-        rows = users[:, None].expand(-1, num)
+        pending = torch.arange(len(users))  # rows that may still hold a rejected draw
         for _ in range(max_rounds):
-            bad = self.contains(rows, out)
+            # Only rows with a fresh draw are re-checked, so each round costs what it redraws.
+            sub = out[pending]
+            bad = self.contains(users[pending, None].expand(-1, num), sub)
             if distinct:
-                bad |= _duplicates(out)
+                bad |= _duplicates(sub)
+            keep = bad.any(dim=1)
+            pending, sub, bad = pending[keep], sub[keep], bad[keep]
             n_bad = int(bad.sum())
             if n_bad == 0:
                 return out
-            out[bad] = torch.randint(self.num_items, (n_bad,), generator=generator)
+            sub[bad] = torch.randint(self.num_items, (n_bad,), generator=generator)
+            out[pending] = sub
         raise RuntimeError("negative sampling did not converge")  # pragma: no cover
 
 

@@ -18,6 +18,9 @@ class Recommender(torch.nn.Module):
     num_items: int
     #: Training objective: ``"bce"`` (pointwise, logits vs 0/1 labels) or ``"bpr"`` (pairwise).
     loss: str = "bce"
+    #: True when the model regularises inside the loss (:meth:`regularization`, scaled by
+    #: ``config.l2``) instead of through the optimizer's weight decay.
+    l2_in_loss: bool = False
 
     @classmethod
     def build(cls, ml, split, **hparams) -> "Recommender":
@@ -30,6 +33,10 @@ class Recommender(torch.nn.Module):
     def pair_logits(self, users: Tensor, pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor]:
         """Logits of positive and negative items for BPR; graph models override to propagate once."""
         return self(users, pos), self(users, neg)
+
+    def regularization(self, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+        """Per-batch penalty for ``l2_in_loss`` models (e.g. L2 on the batch's ego embeddings)."""
+        raise NotImplementedError
 
     def reset_parameters(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

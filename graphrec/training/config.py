@@ -26,6 +26,8 @@ class TrainConfig:
     k: int = 10
     full_eval_every: int = 1  # full-ranking metrics in the per-epoch log every N epochs (0: never)
     data: DataConfig = field(default_factory=DataConfig)
+    pretrain: list = field(default_factory=list)  # run dirs whose models initialise this one (NeuMF: GMF, MLP)
+    threads: int = 1  # torch intra-op threads while training (0: torch's default); small models run fastest on 1
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
@@ -35,6 +37,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.threads < 0:
+            raise ValueError(f"threads must be >= 0, got {self.threads}")
         if self.l2 < 0:
             raise ValueError(f"l2 must be >= 0, got {self.l2}")
 

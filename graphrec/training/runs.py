@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def load_tensors(path: str | Path):
     if not path.is_file():
         raise CheckpointError(f"{path}: file not found")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a legacy pickle makes torch warn before it refuses
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{path}: refused to load (not a plain tensor checkpoint: {first[:200]})") from None
@@ -60,7 +63,7 @@ def build_model(config: TrainConfig, ml, split):
     torch.manual_seed(config.seed)
     try:
         return MODELS[config.model].build(ml, split, **config.hparams)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
 
 

@@ -2,6 +2,7 @@
 on the validation item's HR@k, TensorBoard logging, atomic checkpoints and resume."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
@@ -20,15 +21,71 @@ from .config import TrainConfig
 from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, load_tensors, save_tensors
 
 
-def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.l2)
+class Optimizers:
+    """Several optimizers stepped as one: ``SparseAdam`` for sparse-gradient embeddings,
+    ``Adam`` for the rest. L2 on sparse rows is applied to the rows a batch touched."""
+
+    def __init__(self, sparse: torch.optim.Optimizer | None, dense: torch.optim.Optimizer | None,
+                 l2: float = 0.0) -> None:
+        self.sparse, self.dense, self.l2 = sparse, dense, l2
+        self.optimizers = [o for o in (sparse, dense) if o is not None]
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return [g for o in self.optimizers for g in o.param_groups]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for o in self.optimizers:
+            o.zero_grad(set_to_none=set_to_none)
+
+    @torch.no_grad()
+    def step(self) -> None:
+        if self.sparse is not None and self.l2:
+            for p in self.sparse.param_groups[0]["params"]:
+                if p.grad is not None:
+                    g = p.grad.coalesce()
+                    idx = g.indices()[0]
+                    p.grad = torch.sparse_coo_tensor(g.indices(), g.values() + self.l2 * p[idx], g.shape)
+        for o in self.optimizers:
+            o.step()
+
+    def state_dict(self) -> dict:
+        return {"sparse": self.sparse.state_dict() if self.sparse else None,
+                "dense": self.dense.state_dict() if self.dense else None}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name in ("sparse", "dense"):
+            opt = getattr(self, name)
+            if (opt is None) != (state.get(name) is None):
+                raise ValueError(f"checkpoint optimizer state does not fit this model ({name} parameters)")
+            if opt is not None:
+                opt.load_state_dict(state[name])
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
+    """Adam for any model: ``SparseAdam`` on embeddings built with ``sparse=True``, and
+    fused (single-kernel) Adam on every other parameter, with ``config.l2`` as L2 penalty
+    (none for ``l2_in_loss`` models: their loss holds the L2 term)."""
+    l2 = 0.0 if getattr(model, "l2_in_loss", False) else config.l2
+    sparse_ids = {id(m.weight) for m in model.modules()
+                  if isinstance(m, torch.nn.Embedding) and m.sparse and m.weight.requires_grad}
+    params = [p for p in model.parameters() if p.requires_grad]
+    sparse = [p for p in params if id(p) in sparse_ids]
+    dense = [p for p in params if id(p) not in sparse_ids]
+    fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in dense)
+    return Optimizers(torch.optim.SparseAdam(sparse, lr=config.lr) if sparse else None,
+                      torch.optim.Adam(dense, lr=config.lr, weight_decay=l2, fused=fused or None)
+                      if dense else None, l2=l2)
 
 
 def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
     if model.loss == "bpr":
         u, p, n = batch
         pos, neg = model.pair_logits(u, p, n)
-        return -F.logsigmoid(pos - neg).mean()
+        loss = -F.logsigmoid(pos - neg).mean()
+        if getattr(model, "l2_in_loss", False) and config.l2:
+            loss = loss + config.l2 * model.regularization(u, p, n)
+        return loss
     u, i, y = batch
     return F.binary_cross_entropy_with_logits(model(u, i), y)
 
@@ -75,18 +132,20 @@ class Trainer:
         cfg, model = self.config, self.model
         torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout etc.
         model.train()
+        start = time.perf_counter()  # the epoch's time includes sampling its negatives
         tensors = epoch_batches(model, self.split, cfg, epoch)
         n, bs = len(tensors[0]), cfg.batch_size
-        total, start = 0.0, time.perf_counter()
-        bar = tqdm(range(0, n, bs), desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
-                   disable=not self.progress)
-        for s in bar:
-            batch = tuple(t[s:s + bs] for t in tensors)
+        batches = list(zip(*(t.split(bs) for t in tensors)))  # views, no copies
+        losses = []
+        for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
+                          disable=not self.progress, mininterval=0.5):
             self.optimizer.zero_grad(set_to_none=True)
             loss = batch_loss(model, cfg, batch)
             loss.backward()
             self.optimizer.step()
-            total += float(loss) * len(batch[0])
+            losses.append(loss.detach())
+        sizes = torch.tensor([len(b[0]) for b in batches], dtype=torch.float32)
+        total = float(torch.stack(losses) @ sizes) if losses else 0.0
         return total / max(n, 1), time.perf_counter() - start
 
     def evaluate_epoch(self, epoch: int) -> dict:
@@ -99,12 +158,19 @@ class Trainer:
         return row
 
     def fit(self) -> dict:
+        """Train until ``epochs`` or early stopping; restore the best weights; return test metrics."""
+        with _threads(self.config.threads):
+            return self._fit()
+
+    def _fit(self) -> dict:
         cfg = self.config
         writer = self._writer()
         sel = f"valid_HR@{cfg.k}" if self.split.has_validation else None
         epochs = tqdm(range(self.start_epoch, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch",
                       disable=not self.progress, initial=self.start_epoch - 1, total=cfg.epochs)
         for epoch in epochs:
+            if cfg.patience and self.bad_epochs >= cfg.patience:  # early-stopped (also when resumed)
+                break
             loss, seconds = self.train_epoch(epoch)
             row = {"epoch": epoch, "loss": loss, "seconds": seconds, **self.evaluate_epoch(epoch)}
             self.history.append(row)
@@ -112,6 +178,8 @@ class Trainer:
             if score > self.best_score:
                 self.best_score, self.best_epoch, self.bad_epochs = score, epoch, 0
                 self.best_state = copy.deepcopy(self.model.state_dict())
+                if self.run_dir is not None:  # a killed run keeps its best weights so far
+                    save_tensors(self.best_state, self.run_dir / WEIGHTS)
             else:
                 self.bad_epochs += 1
             if writer is not None:
@@ -124,8 +192,6 @@ class Trainer:
             if self.run_dir is not None:
                 save_tensors(self._checkpoint(epoch), self.run_dir / CHECKPOINT)
                 self._write_history()
-            if cfg.patience and self.bad_epochs >= cfg.patience:
-                break
         self.model.load_state_dict(self.best_state)
         self.model.eval()
         result = self._final_metrics()
@@ -158,7 +224,8 @@ class Trainer:
             return None
         from torch.utils.tensorboard import SummaryWriter
 
-        return SummaryWriter(str(self.run_dir))
+        # on resume, drop events logged after the checkpoint (an epoch that was cut short)
+        return SummaryWriter(str(self.run_dir), purge_step=self.start_epoch if self.start_epoch > 1 else None)
 
     def save(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +269,18 @@ class Trainer:
         save_figure(fig, self.run_dir / "curves.png", dpi=100)
 
 
+@contextlib.contextmanager
+def _threads(n: int):
+    """Run with ``n`` intra-op threads (0: leave torch's setting), restoring it afterwards."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _flat_hparams(cfg: TrainConfig) -> dict:
     out = {"model": cfg.model, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
            "num_ng": cfg.num_ng, "l2": cfg.l2, "seed": cfg.seed}
@@ -218,6 +297,8 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split
     if split is None:
         ml, split = build_data(config)
     model = build_model(config, ml, split)
+    if config.pretrain and not resume:
+        init_from_runs(model, config.pretrain, ml, split)
     trainer = Trainer(model, split, config, run_dir, progress=progress)
     if run_dir is not None:
         Path(run_dir).mkdir(parents=True, exist_ok=True)
@@ -225,3 +306,17 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split
         if resume:
             trainer.resume()
     return model, trainer.fit()
+
+
+def init_from_runs(model: torch.nn.Module, run_dirs: list[str], ml=None, split=None) -> None:
+    """Initialise ``model`` from trained runs via its ``load_pretrained(*models)`` (NeuMF: GMF, MLP)."""
+    from ..errors import CheckpointError
+    from .runs import load_run
+
+    if not hasattr(model, "load_pretrained"):
+        raise CheckpointError(f"{type(model).__name__} cannot be initialised from pretrained runs")
+    models = [load_run(d, ml, split).model for d in run_dirs]
+    try:
+        model.load_pretrained(*models)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"cannot initialise {type(model).__name__} from {', '.join(map(str, run_dirs))}: {e}") from None

@@ -1,0 +1,171 @@
+"""``graphrec train MODEL``: train a registered model into a run directory."""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from ..errors import GraphrecError
+from ..models import MODELS
+from .common import add_data_args, positive_int, print_table
+
+#: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
+MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers"}
+
+
+def _layers(text: str) -> list[int]:
+    import argparse
+
+    try:
+        sizes = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"need at least two positive sizes, got {text!r}")
+    return sizes
+
+
+def _unit_float(text: str) -> float:
+    import argparse
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {v}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    import argparse
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v >= 0.0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def _pos_float(text: str) -> float:
+    v = _nonneg_float(text)
+    if v == 0:
+        import argparse
+
+        raise argparse.ArgumentTypeError("must be > 0")
+    return v
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a model (gmf, mlp, neumf, ...) into runs/<name>/")
+    p.add_argument("model", choices=sorted(MODELS), help="registered model")
+    m = p.add_argument_group("model (passed only to models that take them)")
+    m.add_argument("--factors", type=positive_int, help="embedding size / predictive factors (GMF, NeuMF)")
+    m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
+    m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
+    m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=positive_int, default=20, help="maximum epochs (default 20)")
+    t.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
+    t.add_argument("--lr", type=_pos_float, default=1e-3, help="Adam learning rate (default 0.001)")
+    t.add_argument("--neg", type=positive_int, default=4, help="negatives per positive, resampled each epoch (default 4)")
+    t.add_argument("--l2", type=_nonneg_float, default=0.0, help="L2 penalty (default 0)")
+    t.add_argument("--seed", type=int, default=0, help="seed of initialisation, sampling and shuffling")
+    t.add_argument("--patience", type=int, default=5,
+                   help="stop after this many epochs without a better validation HR@10 (0: never; default 5)")
+    t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
+                   help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
+    t.add_argument("--threads", type=int, default=1, help="torch threads while training (0: torch's default; default 1)")
+    add_data_args(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--out", default="runs", help="parent folder of run directories (default runs)")
+    o.add_argument("--name", help="run directory name (default: the model, numbered if taken)")
+    o.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run --out/--name from its checkpoint (only --epochs may change)")
+    o.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.add_argument("--distributed", action="store_true",
+                   help="data-parallel across the processes started by torchrun (gloo on CPU, nccl on GPU)")
+    p.set_defaults(func=run)
+
+
+def model_hparams(model: str, args) -> dict:
+    """The model flags the user gave, checked against the model's constructor."""
+    cls = MODELS[model]
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    given = {key: getattr(args, flag) for flag, key in MODEL_FLAGS.items() if getattr(args, flag) is not None}
+    bad = sorted(k for k in given if k not in accepted)
+    if bad:
+        takes = [f"--{f.replace('_', '-')}" for f, k in MODEL_FLAGS.items() if k in accepted]
+        raise GraphrecError(f"model {model!r} does not take {', '.join('--' + b.replace('_', '-') for b in bad)} "
+                            f"(it takes: {', '.join(takes) or 'none of the model flags'})")
+    return given
+
+
+def _run_dir(args) -> Path:
+    out = Path(args.out)
+    if args.name:
+        d = out / args.name
+        if d.exists() and any(d.iterdir()) and not args.resume:
+            raise GraphrecError(f"{d} already exists: choose another --name, or --resume it")
+        return d
+    if args.resume:
+        raise GraphrecError("--resume needs --name (the run to continue)")
+    d, n = out / args.model, 2
+    while d.exists():
+        d, n = out / f"{args.model}-{n}", n + 1
+    return d
+
+
+def run(args) -> int:
+    from ..training.config import DataConfig, TrainConfig
+    from ..training.runs import read_config
+    from ..training.trainer import train
+
+    if args.distributed:
+        from ..training.distributed import init_process_group, on_rank0
+
+        init_process_group()
+        run_dir = on_rank0(lambda: _run_dir(args))  # every rank writes into rank 0's choice
+    else:
+        run_dir = _run_dir(args)
+    if args.resume:
+        config = read_config(run_dir)
+        if config.model != args.model:
+            raise GraphrecError(f"{run_dir} is a {config.model} run, not {args.model}")
+        config.epochs = args.epochs
+    else:
+        pretrain = []
+        if args.pretrain:
+            pretrain = [str(Path(p).resolve()) for p in args.pretrain.split(",")]
+            if len(pretrain) != 2:
+                raise GraphrecError("--pretrain takes two run directories: GMF_RUN,MLP_RUN")
+            for p in pretrain:
+                if not Path(p).is_dir():
+                    raise GraphrecError(f"--pretrain: no such run directory: {p}")
+        data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
+        split_dir = str(Path(args.split_dir).resolve()) if args.split_dir else None
+        try:
+            config = TrainConfig(model=args.model, hparams=model_hparams(args.model, args), epochs=args.epochs,
+                                 batch_size=args.batch_size, lr=args.lr, num_ng=args.neg, l2=args.l2,
+                                 seed=args.seed, patience=max(args.patience, 0), pretrain=pretrain,
+                                 threads=max(args.threads, 0),
+                                 data=DataConfig(args.dataset, data_dir, split_dir, args.split_seed))
+        except ValueError as e:
+            raise GraphrecError(str(e)) from None
+    if args.distributed:
+        import torch.distributed as dist
+
+        from ..training.distributed import train_distributed
+
+        _, metrics = train_distributed(config, run_dir, resume=args.resume, progress=not args.quiet)
+        if dist.get_rank() != 0:
+            return 0
+    else:
+        _, metrics = train(config, run_dir, resume=args.resume, progress=not args.quiet)
+    rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
+            for k in metrics if k + "_ci95" in metrics]
+    print_table(rows)
+    print(f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']} (validation HR@{config.k}); "
+          f"{metrics['train_seconds']:.1f} s training; run saved in {run_dir}")
+    return 0

@@ -1,0 +1,112 @@
+"""Top-k recommendations for one user, and the embedded default model.
+
+:func:`recommend` ranks every movie the user has not rated by a trained model;
+:func:`default_run` trains a NeuMF on ML-100K the first time it is needed and
+caches the run directory under ``GRAPHREC_HOME`` (``graphrec recommend`` without ``--run``).
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data.movielens import MovieLens, graphrec_home
+from .data.split import Split
+from .errors import GraphrecError
+from .training.config import DataConfig, TrainConfig
+
+#: The embedded default: the paper's NeuMF (8 factors, tower 64-32-16-8), trained on ML-100K.
+DEFAULT_CONFIG = TrainConfig(model="neumf", hparams={"factors": 8, "layers": [64, 32, 16, 8]}, epochs=12,
+                             batch_size=1024, lr=0.002, num_ng=4, patience=3, full_eval_every=0,
+                             data=DataConfig(dataset="ml-100k"))
+
+
+def rated_items(user: int, split: Split, ml: MovieLens | None = None) -> np.ndarray:
+    """Dense indices of every movie ``user`` rated: all of the dataset's ratings when
+    ``ml`` is given, else the split's training, validation and test items."""
+    if ml is not None:
+        r = ml.ratings
+        return r["item"].to_numpy()[r["user"].to_numpy() == user]
+    parts = [(split.train_user, split.train_item), (split.valid_user, split.valid_item),
+             (split.test_user, split.test_item)]
+    return torch.cat([i[u == user] for u, i in parts]).numpy()
+
+
+@torch.no_grad()
+def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> list[dict]:
+    """The ``k`` highest-scoring movies that user ``user_id`` (the dataset's own id) has not rated.
+
+    Each entry has ``rank``, ``movie_id`` (the dataset's id), ``title``, ``year``,
+    ``genres`` and ``score`` (the sigmoid of the model's logit). Fewer than ``k``
+    come back when the user has fewer unseen movies.
+    """
+    if k < 1:
+        raise GraphrecError(f"k must be >= 1, got {k}")
+    if ml is None:
+        raise GraphrecError("recommendations need the dataset's movie titles: pass --data-dir")
+    user = ml.user_index(user_id)  # DataError naming the valid id range
+    if user >= split.num_users or ml.num_items != split.num_items:
+        raise GraphrecError(f"the model was trained on {split.num_users} users x {split.num_items} items, "
+                            f"{ml.name} has {ml.num_users} x {ml.num_items}")
+    was_training = getattr(model, "training", False)
+    if was_training:
+        model.eval()
+    scores = model.score_all(torch.tensor([user]))[0].float()
+    if was_training:
+        model.train()
+    scores[torch.from_numpy(rated_items(user, split, ml))] = -math.inf
+    n = int(torch.isfinite(scores).sum())
+    top = torch.topk(scores, min(k, n))
+    movies = ml.movies
+    out = []
+    for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1):
+        row = movies.iloc[item]
+        year = row["year"] if "year" in movies.columns else float("nan")
+        out.append({"rank": rank, "movie_id": int(row["raw_id"]), "title": str(row["title"]),
+                    "year": None if year != year else int(year), "genres": list(row["genres"]),
+                    "score": 1.0 / (1.0 + math.exp(-logit))})
+    return out
+
+
+def default_run_dir() -> Path:
+    return graphrec_home() / "models" / "neumf-ml-100k"
+
+
+def default_run(data_dir: str | None = None, progress: bool = True, ml=None) -> Path:
+    """The embedded default's run directory, training it on first use.
+
+    Training happens in a temporary folder renamed into place when done, so an
+    interrupted first use leaves nothing behind and later calls reuse the result.
+    """
+    from .training.runs import METRICS
+    from .training.trainer import train
+
+    target = default_run_dir()
+    if (target / METRICS).is_file():
+        return target
+    config = TrainConfig.from_dict({**DEFAULT_CONFIG.to_dict(),
+                                    "data": {**DEFAULT_CONFIG.to_dict()["data"], "data_dir": data_dir}})
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        if progress:
+            print(f"graphrec: training the default NeuMF on ML-100K (first use; cached in {target})", flush=True)
+        split = None
+        if ml is not None:
+            from .data.split import split_movielens
+
+            split = split_movielens(ml, seed=config.data.split_seed)
+        train(config, tmp, ml=ml, split=split, progress=progress)
+        if not (target / METRICS).is_file():
+            if target.exists():  # an older incomplete folder
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -1,0 +1,202 @@
+"""Neural collaborative filtering on ML-100K: quality (GMF, MLP, NeuMF with and without
+pretraining, next to MostPop and ItemKNN) and training/evaluation speed.
+
+    python scripts/bench_ncf.py [--data-dir DIR] [--seeds 0,1,2] [--only quality|speed|grid]
+
+Quality: mean over seeds of the test metrics (sampled among 99 negatives, and full ranking),
+each model stopped early on the validation item's HR@10. The 95 % intervals are a bootstrap
+over users of the seed-averaged per-user metrics; "vs ItemKNN" is the paired interval of the
+difference. ``--only grid`` runs the small tuning grid, judged on the *validation* item only.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from graphrec.data import load_movielens, split_movielens
+from graphrec.evaluation import evaluate, paired_difference, with_intervals
+from graphrec.models import ItemKNN, MostPop
+from graphrec.training import TrainConfig, Trainer
+from graphrec.training.runs import build_model
+from graphrec.training.trainer import _threads
+
+#: Chosen on the validation item with ``--only grid`` (see docs/benchmarks.md).
+PAPER = {"factors": 8, "layers": [64, 32, 16, 8]}
+VARIANTS = {
+    "GMF": dict(model="gmf", hparams={"factors": 8}, lr=0.002),
+    "MLP": dict(model="mlp", hparams={"layers": [64, 32, 16, 8]}, lr=0.002),
+    "NeuMF": dict(model="neumf", hparams=PAPER, lr=0.002),
+    "NeuMF (pretrained)": dict(model="neumf", hparams=PAPER, lr=0.0005, pretrain=("GMF", "MLP")),
+}
+#: Batch 1024 (not the paper's 256) keeps 3 seeds x 4 models within minutes on 2 shared cores.
+COMMON = dict(epochs=40, batch_size=1024, num_ng=4, patience=4, full_eval_every=0)
+GRID = [  # validation HR@10/NDCG@10 at the best epoch, seed 0
+    ("NeuMF f8 lr2e-3", dict(model="neumf", hparams=PAPER, lr=0.002)),
+    ("NeuMF f8 lr5e-3", dict(model="neumf", hparams=PAPER, lr=0.005)),
+    ("NeuMF f16 lr2e-3", dict(model="neumf", hparams={"factors": 16, "layers": [64, 32, 16, 8]}, lr=0.002)),
+    ("NeuMF f8 lr2e-3 dropout0.2", dict(model="neumf", hparams={**PAPER, "dropout": 0.2}, lr=0.002)),
+    ("NeuMF f8 lr1e-3 batch256", dict(model="neumf", hparams=PAPER, lr=0.001, batch_size=256)),
+]
+
+
+def fit(name: str, spec: dict, split, ml, seed: int, trained: dict) -> tuple[torch.nn.Module, Trainer]:
+    spec = dict(spec)
+    pretrain = spec.pop("pretrain", None)
+    cfg = TrainConfig(**{**COMMON, **spec, "seed": seed})
+    model = build_model(cfg, ml, split)
+    if pretrain:
+        model.load_pretrained(*(trained[(p, seed)] for p in pretrain))
+    trainer = Trainer(model, split, cfg, progress=False)
+    trainer.fit()
+    trained[(name, seed)] = model
+    return model, trainer
+
+
+def quality(split, ml, seeds: list[int]) -> None:
+    rows, results = [], {}
+    for name, scorer in (("MostPop", MostPop().fit(split)), ("ItemKNN (k=50)", ItemKNN(k=50).fit(split))):
+        results[name] = evaluate(scorer, split, full=True, per_user=True)
+    trained: dict = {}
+    for name, spec in VARIANTS.items():
+        per_seed, epochs = [], []
+        for seed in seeds:
+            t = time.perf_counter()
+            model, trainer = fit(name, spec, split, ml, seed, trained)
+            per_seed.append(evaluate(model, split, full=True, per_user=True))
+            epochs.append(trainer.best_epoch)
+            print(f"  {name} seed {seed}: best epoch {trainer.best_epoch}, {time.perf_counter() - t:.0f} s, "
+                  f"test HR@10 {per_seed[-1]['HR@10']:.4f}", flush=True)
+        avg = {"users": per_seed[0]["users"],
+               "per_user": {k: np.mean([r["per_user"][k] for r in per_seed], axis=0) for k in per_seed[0]["per_user"]}}
+        avg["seed_sd"] = {k: float(np.std([r[k] for r in per_seed])) for k in per_seed[0]["per_user"]}
+        avg["epochs"] = epochs
+        results[name] = avg
+    base = results["ItemKNN (k=50)"]
+    metrics = ["HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"]
+    for name, res in results.items():
+        ci = with_intervals(res)
+        row = {"model": name}
+        for m in metrics:
+            mean, lo, hi = ci[m]
+            row[m] = f"{mean:.4f} [{lo:.3f}, {hi:.3f}]"
+        if name != "ItemKNN (k=50)":
+            d = paired_difference(res, base)
+            row["vs ItemKNN: HR@10"] = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*d["HR@10"])
+            row["vs ItemKNN: full_HR@10"] = "{:+.3f} [{:+.3f}, {:+.3f}]".format(*d["full_HR@10"])
+        row["best epochs"] = ",".join(map(str, res.get("epochs", []))) or "-"
+        rows.append(row)
+    print(f"\nQuality on ML-100K (test item; learned models: mean of seeds {seeds}; 95 % bootstrap CI over users)")
+    table(rows)
+
+
+def time_epochs(split, ml, batch_size: int, epochs: int = 3) -> float:
+    cfg = TrainConfig(model="neumf", hparams=PAPER, batch_size=batch_size, epochs=epochs, **{
+        k: v for k, v in COMMON.items() if k not in ("epochs", "batch_size")})
+    model = build_model(cfg, ml, split)
+    trainer = Trainer(model, split, cfg, progress=False)
+    secs = []
+
+    with _threads(cfg.threads):
+        for e in range(1, epochs + 1):
+            secs.append(trainer.train_epoch(e)[1])
+    return float(np.median(secs))
+
+
+def time_plain(split, steps: int = 300, batch_size: int = 256) -> float:
+    """The reference loop: DataLoader over index tensors, dense Adam, torch's default threads."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from graphrec.data.sampling import pointwise_epoch
+    from graphrec.models import NeuMF
+
+    model = NeuMF(split.num_users, split.num_items, **PAPER)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    t0 = time.perf_counter()
+    u, i, y = pointwise_epoch(split.train_user, split.train_item, split.train_sampler, 4, torch.Generator().manual_seed(0))
+    sample_s = time.perf_counter() - t0
+    loader = DataLoader(TensorDataset(u, i, y), batch_size=batch_size, shuffle=True)
+    t0, n = time.perf_counter(), 0
+    for bu, bi, by in loader:
+        opt.zero_grad()
+        F.binary_cross_entropy_with_logits(model(bu, bi), by).backward()
+        opt.step()
+        n += 1
+        if n == steps:
+            break
+    return sample_s + (time.perf_counter() - t0) / n * len(loader)
+
+
+def speed(split, ml) -> None:
+    from graphrec.evaluation import KnownItems, full_ranks
+
+    rows = []
+    n = len(split.train_user) * 5
+    plain = time_plain(split)
+    rows.append({"what": "NeuMF epoch, plain loop (DataLoader, dense Adam, default threads), batch 256",
+                 "seconds": f"{plain:.2f}", "note": f"{n:,} samples; extrapolated from 300 steps"})
+    for bs in (256, 4096):
+        s = time_epochs(split, ml, bs)
+        rows.append({"what": f"NeuMF epoch, graphrec trainer, batch {bs}", "seconds": f"{s:.2f}",
+                     "note": f"median of 3 epochs; {n / s / 1e3:.0f}K samples/s"})
+    for name, hp in (("gmf", {"factors": 8}), ("mlp", {"layers": [64, 32, 16, 8]}), ("neumf", PAPER)):
+        model = build_model(TrainConfig(model=name, hparams=hp), ml, split).eval()
+        known = KnownItems(*split.known_items("test"), split.num_users)
+        full_ranks(model, split.test_user[:8], split.test_item[:8], known)  # warm-up
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            full_ranks(model, split.test_user, split.test_item, known)
+            times.append(time.perf_counter() - t)
+        rows.append({"what": f"full-ranking evaluation, {name}, {len(split.test_user)} users x {split.num_items} items",
+                     "seconds": f"{min(times):.3f}", "note": "best of 3, including masking and ranking"})
+    print(f"\nSpeed (torch {torch.__version__}, {torch.get_num_threads()} threads available; "
+          "training runs on 1 thread)")
+    table(rows)
+
+
+def grid(split, ml) -> None:
+    rows = []
+    for name, spec in GRID:
+        t = time.perf_counter()
+        _, trainer = fit(name, spec, split, ml, 0, {})
+        best = trainer.history[trainer.best_epoch - 1]
+        rows.append({"config": name, "valid HR@10": f"{best['valid_HR@10']:.4f}",
+                     "valid NDCG@10": f"{best['valid_NDCG@10']:.4f}", "best epoch": trainer.best_epoch,
+                     "seconds": f"{time.perf_counter() - t:.0f}"})
+        print(rows[-1], flush=True)
+    print("\nTuning grid (validation item only, seed 0)")
+    table(rows)
+
+
+def table(rows: list[dict]) -> None:
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    print("| " + " | ".join(c.ljust(x) for c, x in zip(cols, w)) + " |")
+    print("|" + "|".join("-" * (x + 2) for x in w) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(r.get(c, "")).ljust(x) for c, x in zip(cols, w)) + " |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default="ml-100k")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--only", choices=["quality", "speed", "grid"])
+    args = p.parse_args()
+    ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
+    split = split_movielens(ml, seed=0)
+    if args.only == "grid":
+        grid(split, ml)
+    if args.only in (None, "quality"):
+        quality(split, ml, [int(s) for s in args.seeds.split(",")])
+    if args.only in (None, "speed"):
+        speed(split, ml)
+
+
+if __name__ == "__main__":
+    main()
