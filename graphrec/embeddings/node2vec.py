@@ -165,9 +165,9 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
             loss = model.loss(pos, neg)
             loss.backward()
             opt.step()
-            total, n, step = total + float(loss), n + 1, step + 1
+            total, n, step = total + float(loss.detach()), n + 1, step + 1
             if log is not None and step % 20 == 0:
-                log("loss/batch", float(loss), step)
+                log("loss/batch", float(loss.detach()), step)
         mean = total / max(n, 1)
         history.append({"epoch": epoch + 1, "loss": mean, "batches": n, "seconds": time.perf_counter() - t0})
         if log is not None:
