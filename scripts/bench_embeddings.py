@@ -55,6 +55,7 @@ def main() -> None:
     d = EmbeddingConfig()
     for name in ("dim", "walk_length", "walks_per_node", "window", "negatives", "epochs", "seed"):
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
+    p.add_argument("--row-negatives", type=int, default=None, help="graphrec word2vec: negatives per row (default 2k)")
     p.add_argument("--p", type=float, default=1.0)
     p.add_argument("--q", type=float, default=1.0)
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
@@ -67,7 +68,7 @@ def main() -> None:
     genres = ml.genre_matrix()
     cfg = EmbeddingConfig(dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
                           window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
-                          seed=args.seed)
+                          seed=args.seed, row_negatives=args.row_negatives)
     graph = bipartite_graph(split)
     t0 = time.perf_counter()
     walks = random_walks(graph, cfg.walk_length, cfg.walks_per_node, cfg.p, cfg.q, cfg.seed)

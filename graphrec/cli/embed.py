@@ -40,6 +40,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help="walk positions per step for word2vec (default 512, ~window pairs each), nodes per step for pyg (default 128)")
     t.add_argument("--subsample", type=float, default=0.0,
                    help="word2vec: frequent-node subsampling threshold, e.g. 1e-3 (default 0 = off)")
+    t.add_argument("--row-negatives", type=positive_int, default=None,
+                   help="word2vec: negatives drawn per walk position, shared by its contexts (default 2 x --negatives)")
     t.add_argument("--seed", type=int, default=0)
 
 
@@ -47,7 +49,8 @@ def config_from_args(args) -> EmbeddingConfig:
     c = EmbeddingConfig(trainer=args.trainer, graph=args.graph, all_edges=args.all_edges, min_weight=args.min_weight,
                         dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
-                        lr=args.lr, batch_size=args.batch_size, subsample=args.subsample, seed=args.seed)
+                        lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
+                        row_negatives=args.row_negatives, seed=args.seed)
     c.check()
     return c
 

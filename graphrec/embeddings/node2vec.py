@@ -51,6 +51,7 @@ class EmbeddingConfig:
     lr: float | None = None
     batch_size: int | None = None
     subsample: float = 0.0
+    row_negatives: int | None = None
     seed: int = 0
 
     def check(self) -> None:
@@ -134,6 +135,7 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
         model, history = train_skipgram(
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
             batch_size=config.batch_size or 512, subsample=config.subsample, seed=config.seed,
+            row_negatives=config.row_negatives,
             progress=progress, log=log)
         vectors = model.target.weight.detach().clone()
     else:

@@ -5,7 +5,9 @@ row is one walk position: its target ``u``, the ``2 * window`` nodes around it
 (its contexts) and ``k`` negatives, scored together as
 ``einsum('be,bce->bc', T[u], C[[contexts..., negatives...]])``. The loss of a row is
 
-    - sum_j a_j log sigma(s_j)  -  (sum_j a_j) * sum_n log sigma(-s_n)
+    - sum_j a_j log sigma(s_j)  -  (k / m) (sum_j a_j) * sum_n log sigma(-s_n)
+
+over its ``m`` negatives (``m = 2k`` by default).
 
 * **Contexts** come from the walk tensor ``[W, L]`` by one ``unfold`` (no loop
   over pairs). ``a_j = (window - d + 1) / window`` for a context ``d`` steps
@@ -13,11 +15,13 @@ row is one walk position: its target ``u``, the ``2 * window`` nodes around it
   (target, context) pair counts as often as in word2vec, without the noise.
 * **Negatives** are drawn from the unigram distribution of walk tokens raised to
   0.75 (word2vec's table method) and redrawn wherever one equals a true
-  context of its row. The ``k`` negatives of a row are shared by its contexts
-  and weighted by their count ``sum_j a_j``, so in expectation every pair meets
-  ``k`` negatives as in word2vec (as PyG's Node2Vec does per sub-walk).
-  Sharing them is what makes this trainer faster than word2vec's per-pair loop:
-  a row costs ``2 * window + k`` dot products instead of ``(1 + k)`` per pair.
+  context of its row. The ``m`` negatives of a row are shared by its contexts
+  and weighted so that in expectation every pair meets ``k`` negatives as in
+  word2vec (PyG's Node2Vec also shares negatives per sub-walk). Sharing them is
+  what makes this trainer faster than word2vec's per-pair loop: a row costs
+  ``2 * window + m`` dot products instead of ``1 + k`` per pair (~``window + 1``
+  pairs). ``m = 2k`` measured as good as gensim's HR@10 where ``m = k`` fell
+  0.02 short (docs/benchmarks.md).
 * **Subsampling** (optional, ``subsample = t``, e.g. 1e-3) drops a token with
   word2vec's probability ``1 - (sqrt(f / t) + 1) * t / f``; a dropped token is
   neither a target nor a context (distances are not compacted).
@@ -120,11 +124,11 @@ class UnigramNegatives:
         return neg
 
 
-def _columns(ctx: Tensor, weight: Tensor, neg: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """(columns, coefficients, labels) of rows: contexts then negatives."""
+def _columns(ctx: Tensor, weight: Tensor, neg: Tensor, negatives: int) -> tuple[Tensor, Tensor, Tensor]:
+    """(columns, coefficients, labels) of rows: contexts, then negatives worth ``negatives`` per pair."""
     n, k = neg.shape
     cols = torch.cat([ctx.clamp(min=0), neg], 1)
-    coef = torch.cat([weight, weight.sum(1, keepdim=True).expand(n, k)], 1)
+    coef = torch.cat([weight, (weight.sum(1, keepdim=True) * (negatives / k)).expand(n, k)], 1)
     label = torch.zeros_like(coef)
     label[:, :ctx.shape[1]] = 1.0
     return cols, coef, label
@@ -171,7 +175,7 @@ def sgns_step(target_w: Tensor, context_w: Tensor, target: Tensor, columns: Tens
 def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 10, negatives: int = 5,
                    epochs: int = 1, lr: float | None = None, batch_size: int = 512, optimizer: str = "sgd",
                    subsample: float = 0.0, shrink: bool = True, seed: int = 0, compile: bool | None = None,
-                   progress: bool = True,
+                   threads: int | None = 1, row_negatives: int | None = None, progress: bool = True,
                    log: Callable[[str, float, int], None] | None = None) -> tuple[SkipGram, list[dict]]:
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]``; returns it and one dict per epoch.
 
@@ -180,10 +184,27 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     rate 0.025 decaying linearly to 0), ``"adam"`` (autograd, dense gradients) or
     ``"sparse_adam"`` (autograd, sparse gradients, ``SparseAdam``). ``compile``
     fuses the SGD step with ``torch.compile`` (default: when an epoch has over
-    200k rows; compiling takes ~15 s, outside the epoch timings). The loss
+    200k rows; compiling takes ~15 s, outside the epoch timings). ``threads``
+    sets torch's intra-op threads while training (restored afterwards; ``None``
+    keeps the current setting): the step's tensors are small, and one thread
+    measured several times faster than two on a shared 2-core machine.
+    ``row_negatives`` (default ``2 * negatives``) negatives are drawn per row and
+    share its ``negatives * sum(a)`` weight. The loss
     reported is per (target, context) pair. ``log(tag, value, step)`` receives
     it (e.g. ``SummaryWriter.add_scalar``).
     """
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, optimizer, subsample, shrink,
+                      seed, compile, progress, log, row_negatives or 2 * negatives)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, optimizer, subsample, shrink, seed,
+           compile, progress, log, row_negatives):
     from tqdm.auto import tqdm
 
     check_window(window, negatives)
@@ -202,7 +223,7 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     if optimizer == "sgd":
         base_lr = lr or 0.025
         if rows > 200_000 if compile is None else compile:
-            fused, compile_seconds = _compile(model, batch_size, 2 * window + negatives)
+            fused, compile_seconds = _compile(model, batch_size, 2 * window + row_negatives)
     else:
         params = list(model.parameters())
         opt = (torch.optim.SparseAdam(params, lr=lr or 0.01) if optimizer == "sparse_adam"
@@ -217,7 +238,7 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
         for b in range(0, len(order), batch_size):
             idx = order[b:b + batch_size]
             c, wt = ctx[idx], weight[idx]
-            cols, coef, label = _columns(c, wt, sampler.sample(c, negatives, gen))
+            cols, coef, label = _columns(c, wt, sampler.sample(c, row_negatives, gen), negatives)
             if opt is None:
                 rate = torch.tensor(base_lr * max(1e-4, 1.0 - step / max(expected, 1)))
                 fn = fused if len(idx) == batch_size else sgns_step
