@@ -40,9 +40,8 @@ if __name__ == "__main__":
     run("evaluate", "runs/demo/neumf", "--full")
     section("Recommendations for user 1 (movies they have not rated)")
     run("recommend", "--user", "1", "-k", "10", "--run", "runs/demo/neumf")
-    section("node2vec movie embeddings (quick settings)")
-    run("embed", "node2vec", "--all-edges", "--dim", "64", "--walk-length", "40", "--walks-per-node", "5",
-        "--window", "5", "--out", "runs/demo/node2vec")
+    section("node2vec movie embeddings (default settings, every rating; ~30 s)")
+    run("embed", "node2vec", "--all-edges", "--out", "runs/demo/node2vec")
     run("similar", "Star Wars", "--embeddings", "runs/demo/node2vec", "-k", "8")
     print("PCA map: runs/demo/node2vec/pca.png; 3-D projector: tensorboard --logdir runs/demo/node2vec/tensorboard "
           "(PROJECTOR tab)")

@@ -222,8 +222,9 @@ def read_movies(folder: str | Path):
     return pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"year": str})
 
 
-#: Settings of the embedding ``graphrec similar`` trains on first use: every rating, fewer walks.
-DEFAULT_SIMILAR = EmbeddingConfig(all_edges=True, walks_per_node=5, walk_length=40, window=5, epochs=1)
+#: Settings of the embedding ``graphrec similar`` trains on first use: the defaults on every rating
+#: (shorter walks or windows measured collapsed, all-alike neighbours).
+DEFAULT_SIMILAR = EmbeddingConfig(all_edges=True)
 
 
 def default_embeddings(dataset: str | None = None, data_dir: str | None = None, progress: bool = True) -> Path:
