@@ -20,9 +20,9 @@ from .data.split import Split
 from .errors import GraphrecError
 from .training.config import DataConfig, TrainConfig
 
-#: The embedded default: the paper's NeuMF (8 factors, tower 64-32-16-8), trained on ML-100K.
-DEFAULT_CONFIG = TrainConfig(model="neumf", hparams={"factors": 8, "layers": [64, 32, 16, 8]}, epochs=12,
-                             batch_size=1024, lr=0.002, num_ng=4, patience=3, full_eval_every=0,
+#: The embedded default: NeuMF with the settings chosen on ML-100K's validation item (docs/benchmarks.md).
+DEFAULT_CONFIG = TrainConfig(model="neumf", hparams={"factors": 16, "layers": [64, 32, 16, 8]}, epochs=20,
+                             batch_size=4096, lr=0.01, num_ng=4, patience=3, full_eval_every=0,
                              data=DataConfig(dataset="ml-100k"))
 
 
@@ -78,7 +78,16 @@ def default_run_dir() -> Path:
 
 
 def default_run(data_dir: str | None = None, progress: bool = True, ml=None) -> Path:
-    """The embedded default's run directory, training it on first use.
+    """The embedded default's run directory, training it on first use."""
+    config = TrainConfig.from_dict({**DEFAULT_CONFIG.to_dict(),
+                                    "data": {**DEFAULT_CONFIG.to_dict()["data"], "data_dir": data_dir}})
+    return train_once(config, default_run_dir(), ml=ml, progress=progress,
+                      message="the default NeuMF on ML-100K")
+
+
+def train_once(config: TrainConfig, target: Path, ml=None, split=None, progress: bool = True,
+               message: str | None = None) -> Path:
+    """``target``, a run of ``config`` trained there now unless a finished one is there already.
 
     Training happens in a temporary folder renamed into place when done, so an
     interrupted first use leaves nothing behind and later calls reuse the result.
@@ -86,18 +95,14 @@ def default_run(data_dir: str | None = None, progress: bool = True, ml=None) -> 
     from .training.runs import METRICS
     from .training.trainer import train
 
-    target = default_run_dir()
     if (target / METRICS).is_file():
         return target
-    config = TrainConfig.from_dict({**DEFAULT_CONFIG.to_dict(),
-                                    "data": {**DEFAULT_CONFIG.to_dict()["data"], "data_dir": data_dir}})
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         if progress:
-            print(f"graphrec: training the default NeuMF on ML-100K (first use; cached in {target})", flush=True)
-        split = None
-        if ml is not None:
+            print(f"graphrec: training {message or config.model} (first use; cached in {target})", flush=True)
+        if split is None and ml is not None:
             from .data.split import split_movielens
 
             split = split_movielens(ml, seed=config.data.split_seed)

@@ -32,14 +32,18 @@ if __name__ == "__main__":
     section("Neural collaborative filtering: GMF, MLP and NeuMF (He et al. 2017), a few epochs each")
     for name in ("gmf", "mlp", "neumf"):  # start fresh on every run of the demo
         shutil.rmtree(f"runs/demo/{name}", ignore_errors=True)
-    brief = ["--epochs", "3", "--batch-size", "1024", "--out", "runs/demo", "--quiet"]
-    run("train", "gmf", "--factors", "8", "--lr", "0.002", "--name", "gmf", *brief)
-    run("train", "mlp", "--layers", "64,32,16,8", "--lr", "0.002", "--name", "mlp", *brief)
-    run("train", "neumf", "--factors", "8", "--layers", "64,32,16,8", "--lr", "0.0005", "--name", "neumf",
+    brief = ["--epochs", "5", "--batch-size", "4096", "--out", "runs/demo", "--quiet"]
+    run("train", "gmf", "--factors", "16", "--lr", "0.01", "--name", "gmf", *brief)
+    run("train", "mlp", "--layers", "64,32,16,8", "--lr", "0.01", "--name", "mlp", *brief)
+    run("train", "neumf", "--factors", "16", "--layers", "64,32,16,8", "--lr", "0.0025", "--name", "neumf",
         "--pretrain", "runs/demo/gmf,runs/demo/mlp", *brief)
     run("evaluate", "runs/demo/neumf", "--full")
     section("Recommendations for user 1 (movies they have not rated)")
     run("recommend", "--user", "1", "-k", "10", "--run", "runs/demo/neumf")
+    section("Why these movies? Feature groups explained with Captum and SHAP")
+    run("recommend", "--user", "42", "-k", "3", "--explain")  # trains the default feature model on first use
+    run("explain", "--user", "42", "--movie", "50", "--method", "shap", "--plot", "runs/demo/explain-42-50.png")
+    run("explain", "--global", "--method", "ig", "--out", "runs/demo/explain")
     section("node2vec movie embeddings (default settings, every rating; ~30 s)")
     run("embed", "node2vec", "--all-edges", "--out", "runs/demo/node2vec")
     run("similar", "Star Wars", "--embeddings", "runs/demo/node2vec", "-k", "8")

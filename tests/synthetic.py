@@ -11,12 +11,14 @@ OCCUPATIONS = ["administrator", "artist", "doctor", "educator", "engineer", "stu
 
 
 def write_ml100k(folder: Path, num_users: int = 60, num_items: int = 150, per_user: int = 15, seed: int = 0,
-                 label_fn=None) -> Path:
+                 label_fn=None, weight_fn=None) -> Path:
     """Write ``u.data``, ``u.item``, ``u.user``, ``u.genre``, ``u.occupation`` in ML-100K's format.
 
     Every user rates ``per_user`` distinct movies at distinct timestamps.
     ``label_fn(user_row, movie_genres) -> rating`` can plant a rule; by
-    default ratings are random in 1..5.
+    default ratings are random in 1..5. ``weight_fn(user_row, movie_genres) -> float``
+    plants a rule in *which* movies a user rates: it multiplies the popularity
+    of each movie in that user's draw (0 = never).
     """
     rng = np.random.default_rng(seed)
     folder = Path(folder)
@@ -42,12 +44,17 @@ def write_ml100k(folder: Path, num_users: int = 60, num_items: int = 150, per_us
     pop /= pop.sum()
     lines = []
     t0 = 880_000_000
+    movie_genres = [[ML100K_GENRES[j] for j in np.flatnonzero(genre_flags[i])] for i in range(num_items)]
     for u in range(num_users):
-        items = rng.choice(num_items, size=per_user, replace=False, p=pop)
+        p = pop
+        if weight_fn is not None:
+            row = {"gender": genders[u], "age": ages[u], "occupation": occs[u]}
+            p = pop * np.array([weight_fn(row, movie_genres[i]) for i in range(num_items)], dtype=float)
+            p /= p.sum()
+        items = rng.choice(num_items, size=per_user, replace=False, p=p)
         times = t0 + np.sort(rng.choice(10_000_000, size=per_user, replace=False))
         for it, t in zip(items, times):
-            genres = [ML100K_GENRES[j] for j in np.flatnonzero(genre_flags[it])]
-            rating = (label_fn({"gender": genders[u], "age": ages[u], "occupation": occs[u]}, genres)
+            rating = (label_fn({"gender": genders[u], "age": ages[u], "occupation": occs[u]}, movie_genres[it])
                       if label_fn else int(rng.integers(1, 6)))
             lines.append(f"{u + 1}\t{it + 1}\t{rating}\t{t}\n")
     rng.shuffle(lines)

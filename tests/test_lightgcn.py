@@ -57,6 +57,26 @@ def test_scores_agree_and_cache_follows_weights(model, synth_split):
     torch.testing.assert_close(model.score_all(users), 4 * full)  # dot products of doubled embeddings
 
 
+def test_cache_is_dropped_after_a_training_step(model):
+    from graphrec.training.trainer import make_optimizer
+
+    opt = make_optimizer(model, TrainConfig(model="lightgcn", lr=0.1))  # fused Adam: no version bump
+    users = torch.arange(4)
+    model.eval()
+    before = model.score_all(users)
+    model.train()
+    u, p, n = torch.tensor([0, 1]), torch.tensor([2, 3]), torch.tensor([4, 5])
+    loss = batch_loss(model, TrainConfig(model="lightgcn"), (u, p, n))
+    loss.backward()
+    opt.step()
+    model.eval()
+    after = model.score_all(users)
+    with torch.no_grad():
+        fresh = model.embeddings()
+    torch.testing.assert_close(after, fresh[:4] @ fresh[model.num_users:].T)
+    assert not torch.allclose(after, before)
+
+
 def test_ego_l2_is_in_the_loss_not_in_weight_decay(model):
     cfg = TrainConfig(model="lightgcn", l2=0.1)
     assert make_optimizer(model, cfg).param_groups[0]["weight_decay"] == 0.0

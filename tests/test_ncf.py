@@ -2,18 +2,38 @@
 import json
 import os
 import pickle
+import shutil
 
 import pytest
 import torch
 import torch.nn.functional as F
+from synthetic import write_ml100k
 
 from graphrec.cli import main
+from graphrec.data import load_movielens, split_movielens
 from graphrec.errors import CheckpointError, DataError, GraphrecError
 from graphrec.models import GMF, MLP, NeuMF, Recommender
 from graphrec.recommend import rated_items, recommend
 from graphrec.training import DataConfig, TrainConfig, Trainer, load_run, train
 from graphrec.training import trainer as trainer_mod
 from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_tensors
+
+# Module-scoped synthetic data with a larger catalogue than conftest's: 99 distinct test
+# negatives out of ~135 unseen items take seconds of rejection sampling per split, out of ~220 not.
+@pytest.fixture(scope="module")
+def synth_dir(tmp_path_factory):
+    return write_ml100k(tmp_path_factory.mktemp("ncf") / "ml-100k", num_items=300)
+
+
+@pytest.fixture(scope="module")
+def synth(synth_dir):
+    return load_movielens("ml-100k", synth_dir)
+
+
+@pytest.fixture(scope="module")
+def synth_split(synth):
+    return split_movielens(synth, seed=0)
+
 
 SMALL = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"factors": 4, "layers": [8, 4]}}
 
@@ -117,6 +137,14 @@ def test_run_dir_round_trip(synth, synth_split, tmp_path):
     assert run.metrics["HR@10"] == metrics["HR@10"]
 
 
+@pytest.fixture(scope="module")
+def synth_run(tmp_path_factory, synth_dir):
+    out = tmp_path_factory.mktemp("runs")
+    assert main(["train", "neumf", "--factors", "4", "--layers", "8,4", "--epochs", "1", "--batch-size", "128",
+                 "--data-dir", str(synth_dir), "--out", str(out), "--name", "n", "--quiet"]) == 0
+    return out / "n"
+
+
 class _Exploit:
     def __init__(self, path):
         self.path = path
@@ -125,8 +153,8 @@ class _Exploit:
         return (open, (self.path, "w"))
 
 
-def test_tampered_checkpoint_is_refused_without_running_code(synth, tmp_path, capsys):
-    train(config(data=DataConfig("ml-100k", str(synth.root))), tmp_path / "run", progress=False)
+def test_tampered_checkpoint_is_refused_without_running_code(synth_run, tmp_path, capsys):
+    shutil.copytree(synth_run, tmp_path / "run")
     marker = tmp_path / "pwned"
     with open(tmp_path / "run" / WEIGHTS, "wb") as f:
         pickle.dump({"user.weight": _Exploit(str(marker))}, f)
@@ -190,14 +218,6 @@ def test_recommendations_exclude_rated_movies(synth, synth_split):
         recommend(model, synth_split, synth, 999, k=5)
     with pytest.raises(GraphrecError, match="k must be >= 1"):
         recommend(model, synth_split, synth, raw, k=0)
-
-
-@pytest.fixture(scope="module")
-def synth_run(tmp_path_factory, synth_dir):
-    out = tmp_path_factory.mktemp("runs")
-    assert main(["train", "neumf", "--factors", "4", "--layers", "8,4", "--epochs", "1", "--batch-size", "128",
-                 "--data-dir", str(synth_dir), "--out", str(out), "--name", "n", "--quiet"]) == 0
-    return out / "n"
 
 
 def test_cli_train_evaluate_recommend(synth_run, synth_dir, capsys):

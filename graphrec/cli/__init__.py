@@ -8,7 +8,7 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "train", "evaluate", "recommend", "embed", "similar"]
+COMMANDS = ["data", "train", "evaluate", "recommend", "explain", "embed", "similar"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -38,8 +38,11 @@ def load_scorer(args):
 
 
 def run(args) -> int:
+    from ..training.trainer import num_threads  # noqa: PLC0415
+
     scorer, split = load_scorer(args)
-    res = evaluate(scorer, split, k=args.k, full=args.full, per_user=True)
+    with num_threads(1):  # small per-op work: one thread is fastest, and robust on a busy machine
+        res = evaluate(scorer, split, k=args.k, full=args.full, per_user=True)
     ci = with_intervals(res)
     if args.json:
         print_json({"run": args.run, "users": len(res["users"]),

@@ -10,6 +10,10 @@ def add_parser(sub) -> None:
     p.add_argument("-k", type=positive_int, default=10, help="how many movies (default 10)")
     p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, trained on first use "
                                  "and cached under $GRAPHREC_HOME)")
+    p.add_argument("--explain", action="store_true",
+                   help="per movie: its top contributing feature groups and the user's most similar movie rated >= 4 "
+                        "(without --run this uses the default feature model, as NeuMF has no feature groups)")
+    p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_data_args(p, split=False)
@@ -23,20 +27,60 @@ def run(args) -> int:
 
     if args.run:
         r = load_run(args.run)
+    elif args.explain:
+        from ..explain.default import default_feature_run
+
+        ml = load_movielens("ml-100k", args.data_dir)
+        ml.user_index(args.user)
+        split = _split(ml)
+        r = load_run(default_feature_run(ml, split, progress=not args.quiet), ml=ml, split=split)
     else:
         ml = load_movielens("ml-100k", args.data_dir)
         ml.user_index(args.user)  # refuse an unknown user before training anything
         r = load_run(default_run(args.data_dir, progress=not args.quiet, ml=ml), ml=ml,
                      split=_split(ml))
     ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
-    recs = recommend(r.model, r.split(), ml, args.user, args.k)
+    from ..training.trainer import num_threads
+
+    with num_threads(1):
+        recs = recommend(r.model, r.split(), ml, args.user, args.k)
+        if args.explain:
+            add_explanations(recs, r.model, r.split(), ml, args)
     if args.json:
         print_json({"user": args.user, "run": str(r.path), "recommendations": recs})
         return 0
     print(f"top {len(recs)} unseen movies for user {args.user} ({r.config.model}, {r.path})")
-    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"],
+    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"], "year": x["year"] or "",
                   "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+    if args.explain:
+        print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
+              "among the user's movies rated >= 4):" if "why" in recs[0] else "")
+        for x in recs:
+            why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
+            liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
+            print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked) if t))
     return 0
+
+
+def add_explanations(recs: list[dict], model, split, ml, args) -> None:
+    """Add ``why`` (top groups, feature models only) and ``because_you_liked`` to each recommendation."""
+    from ..data import FeatureTable
+    from ..explain import make_explainer
+    from ..explain.recommend import explain_recommendations
+
+    if not recs:
+        return
+    features = all(hasattr(model, a) for a in ("groups", "group_inputs", "forward_groups", "group_layers"))
+    explainer = make_explainer(args.method, model, split) if features else None
+    items = [ml.movie_index(x["movie_id"]) for x in recs]
+    for x, e in zip(recs, explain_recommendations(model, split, ml.user_index(args.user), items, explainer,
+                                                  FeatureTable.from_movielens(ml) if features else None)):
+        if "top_groups" in e:
+            x["why"] = e["top_groups"]
+        if "because_you_liked" in e:
+            row = ml.movies.iloc[e["because_you_liked"]]
+            x["because_you_liked"] = {"movie_id": int(row["raw_id"]), "title": str(row["title"]),
+                                      "similarity": e["similarity"]}
 
 
 def _split(ml):

@@ -69,14 +69,16 @@ def add_parser(sub) -> None:
     t.add_argument("--epochs", type=positive_int, default=20, help="maximum epochs (default 20)")
     t.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
     t.add_argument("--lr", type=_pos_float, default=1e-3, help="Adam learning rate (default 0.001)")
-    t.add_argument("--neg", type=positive_int, default=4, help="negatives per positive, resampled each epoch (default 4)")
+    t.add_argument("--neg", type=positive_int, default=4,
+                   help="negatives per positive, resampled each epoch (default 4)")
     t.add_argument("--l2", type=_nonneg_float, default=0.0, help="L2 penalty (default 0)")
     t.add_argument("--seed", type=int, default=0, help="seed of initialisation, sampling and shuffling")
     t.add_argument("--patience", type=int, default=5,
                    help="stop after this many epochs without a better validation HR@10 (0: never; default 5)")
     t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
-    t.add_argument("--threads", type=int, default=1, help="torch threads while training (0: torch's default; default 1)")
+    t.add_argument("--threads", type=int, default=1,
+                   help="torch threads while training (0: torch's default; default 1)")
     add_data_args(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", default="runs", help="parent folder of run directories (default runs)")

@@ -41,7 +41,10 @@ def read_table(
     if len(sep) > 1:  # pandas' fast C parser takes one-character separators only
         text = text.replace(sep, "\x1f")
         sep = "\x1f"
-    if not text.strip():
+        source, enc = text, None
+    else:  # parse the bytes: a str in a StringIO costs several times the file's size
+        source, enc, text = raw, encoding, None
+    if source.isspace():  # no copy, unlike strip()
         raise DataError(f"{path}: file is empty")
     kwargs = dict(
         sep=sep,
@@ -53,12 +56,15 @@ def read_table(
         skip_blank_lines=True,
     )
     try:  # fast path
-        df = pd.read_csv(io.StringIO(text), dtype={c: np.float64 for c in numeric}, keep_default_na=False,
-                         na_values={c: [""] for c in numeric}, **kwargs)
+        stream = io.StringIO(source) if enc is None else io.BytesIO(source)
+        df = pd.read_csv(stream, dtype={c: np.float64 for c in numeric}, keep_default_na=False,
+                         na_values={c: [""] for c in numeric}, **({"encoding": enc} if enc else {}), **kwargs)
         if len(df) and not df.isna().to_numpy().any() and len(df.columns) == len(names):
             return df
     except (ValueError, pd.errors.ParserError):
         pass
+    if text is None:
+        text = raw.decode(encoding)
     _diagnose(path, text, names, numeric, kwargs)
     raise DataError(f"{path}: could not be parsed")  # pragma: no cover - _diagnose always raises
 

@@ -1,11 +1,15 @@
 """Models: baselines and learned recommenders, registered by name."""
 from .base import MODELS, Recommender, register
 from .baselines import ItemKNN, MostPop
+from .feature_mlp import FeatureMLP
+from .feature_neumf import FeatureNeuMF
 from .gmf import GMF
+from .groups import GroupRecommender
 from .lightgcn import LightGCN
 from .mlp import MLP
 from .neumf import NeuMF
 
 BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
 
-__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF", "LightGCN"]
+__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF",
+           "LightGCN", "FeatureMLP", "FeatureNeuMF", "GroupRecommender"]

@@ -108,6 +108,12 @@ class LightGCN(Recommender):
             out = self._cache[1]
         return out[:self.num_users], out[self.num_users:]
 
+    def train(self, mode: bool = True) -> "LightGCN":
+        # Fused optimizers update weights without bumping their version counter, so the cache
+        # is also dropped on every switch between training and evaluation.
+        self._cache = None
+        return super().train(mode)
+
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         u, m = self.propagate()
         return (u[user] * m[item]).sum(-1)

@@ -159,7 +159,7 @@ class Trainer:
 
     def fit(self) -> dict:
         """Train until ``epochs`` or early stopping; restore the best weights; return test metrics."""
-        with _threads(self.config.threads):
+        with num_threads(self.config.threads):
             return self._fit()
 
     def _fit(self) -> dict:
@@ -270,7 +270,7 @@ class Trainer:
 
 
 @contextlib.contextmanager
-def _threads(n: int):
+def num_threads(n: int):
     """Run with ``n`` intra-op threads (0: leave torch's setting), restoring it afterwards."""
     before = torch.get_num_threads()
     if n:
@@ -319,4 +319,5 @@ def init_from_runs(model: torch.nn.Module, run_dirs: list[str], ml=None, split=N
     try:
         model.load_pretrained(*models)
     except (TypeError, ValueError) as e:
-        raise CheckpointError(f"cannot initialise {type(model).__name__} from {', '.join(map(str, run_dirs))}: {e}") from None
+        raise CheckpointError(f"cannot initialise {type(model).__name__} from "
+                              f"{', '.join(map(str, run_dirs))}: {e}") from None
