@@ -1,0 +1,85 @@
+"""``graphrec embed node2vec``: train movie (and user) embeddings from node2vec walks."""
+from __future__ import annotations
+
+import argparse
+
+from ..embeddings.node2vec import TRAINERS, EmbeddingConfig, export_embeddings
+from ..embeddings.walks import GRAPHS
+from ..errors import GraphrecError
+from .common import add_data_args, load_split, positive_int
+
+_D = EmbeddingConfig()
+
+
+def add_node2vec_args(p: argparse.ArgumentParser) -> None:
+    """The node2vec flags (shared with ``scripts/node2vec.py``, which calls this command)."""
+    g = p.add_argument_group("walks")
+    g.add_argument("--graph", choices=GRAPHS, default=_D.graph,
+                   help="bipartite user-movie graph, or the movie-movie co-rating projection (default bipartite)")
+    g.add_argument("--all-edges", action="store_true",
+                   help="walk on every rating, held-out test/validation items included (default: training edges only)")
+    g.add_argument("--min-weight", type=int, default=_D.min_weight,
+                   help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
+    g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
+    g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
+    g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
+    g.add_argument("--walks-per-node", type=int, default=_D.walks_per_node,
+                   help=f"walks started at each node (default {_D.walks_per_node})")
+    t = p.add_argument_group("skip-gram")
+    t.add_argument("--trainer", choices=TRAINERS, default=_D.trainer,
+                   help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec")
+    t.add_argument("--dim", type=int, default=_D.dim, help=f"embedding size (default {_D.dim})")
+    t.add_argument("--window", type=int, default=_D.window,
+                   help=f"context window; the original slides used 2 (default {_D.window})")
+    t.add_argument("--negatives", type=int, default=_D.negatives,
+                   help=f"negatives per pair; the slides used 4 (default {_D.negatives})")
+    t.add_argument("--epochs", type=int, default=_D.epochs, help=f"passes over the walks (default {_D.epochs})")
+    t.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.01)")
+    t.add_argument("--batch-size", type=positive_int, default=None,
+                   help="walk positions per step for word2vec (default 512, ~window pairs each), nodes per step for pyg (default 128)")
+    t.add_argument("--subsample", type=float, default=0.0,
+                   help="word2vec: frequent-node subsampling threshold, e.g. 1e-3 (default 0 = off)")
+    t.add_argument("--row-negatives", type=positive_int, default=None,
+                   help="word2vec: negatives drawn per walk position, shared by its contexts (default 2 x --negatives)")
+    t.add_argument("--seed", type=int, default=0)
+
+
+def config_from_args(args) -> EmbeddingConfig:
+    c = EmbeddingConfig(trainer=args.trainer, graph=args.graph, all_edges=args.all_edges, min_weight=args.min_weight,
+                        dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
+                        window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
+                        lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
+                        row_negatives=args.row_negatives, seed=args.seed)
+    c.check()
+    return c
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("embed", help="graph embeddings of movies (node2vec)")
+    esub = p.add_subparsers(dest="embed_command", metavar="<node2vec>", required=True)
+    n = esub.add_parser("node2vec", help="node2vec walks + skip-gram; writes embeddings, movies.tsv, PCA PNG, projector")
+    add_node2vec_args(n)
+    n.add_argument("--out", default="runs/node2vec", help="output folder (default runs/node2vec)")
+    n.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_data_args(n)
+    n.set_defaults(func=run_node2vec)
+
+
+def run_node2vec(args) -> int:
+    config = config_from_args(args)  # validate before loading anything
+    ml, split = load_split(args)
+    if ml is None:
+        raise GraphrecError("embed node2vec needs the MovieLens files for titles: add --data-dir")
+    emb, out = export_embeddings(ml, split, config, args.out, progress=not args.no_progress)
+    info = emb.info
+    epochs = ", ".join(f"{s:.1f}" for s in info["epoch_seconds"])
+    walks = f"walks {info['walk_seconds']:.1f} s, " if "walk_seconds" in info else ""
+    print(f"{config.trainer} on the {config.graph} graph ({info['graph_nodes']} nodes, {info['graph_edges']} "
+          f"directed edges, {'all ratings' if config.all_edges else 'training edges only'}): "
+          f"{walks}epochs {epochs} s, final loss {info['history'][-1]['loss']:.4f}")
+    print(f"wrote {out}/embeddings.pt, embeddings.json, movies.tsv, pca.png")
+    print(f"projector: tensorboard --logdir {out}/tensorboard  (then open the PROJECTOR tab)")
+    return 0
+
+

@@ -1,0 +1,242 @@
+"""node2vec (Grover & Leskovec, 2016) on MovieLens: walks, then one of two skip-gram trainers.
+
+* ``trainer="word2vec"``: walks from :func:`~graphrec.embeddings.walks.random_walks`,
+  then the from-scratch :func:`~graphrec.embeddings.word2vec.train_skipgram`.
+* ``trainer="pyg"``: :class:`torch_geometric.nn.Node2Vec`, which draws its own
+  walks with torch-cluster every epoch and trains with ``SparseAdam``. Its
+  context is one-directional (a sub-walk's first node predicts the next
+  ``window`` nodes) and its negatives are uniform random walks.
+
+:func:`fit_embeddings` returns :class:`NodeEmbeddings` (movie and, for the
+bipartite graph, user vectors); ``save``/``load`` keep them as a plain tensor file
+(``torch.load(weights_only=True)``) plus JSON metadata.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+from ..data import Split
+from ..errors import CheckpointError, GraphrecError
+from ..io import write_json
+from .walks import GRAPHS, WalkGraph, build_graph, check_walk_args, random_walks
+from .word2vec import check_window, train_skipgram
+
+TRAINERS = ("word2vec", "pyg")
+WEIGHTS, META = "embeddings.pt", "embeddings.json"
+
+
+@dataclass
+class EmbeddingConfig:
+    """Hyper-parameters; defaults follow node2vec practice (the slides used window 2, 4 negatives)."""
+
+    trainer: str = "word2vec"
+    graph: str = "bipartite"
+    all_edges: bool = False
+    min_weight: int = 5
+    dim: int = 128
+    walk_length: int = 80
+    walks_per_node: int = 10
+    window: int = 10
+    negatives: int = 5
+    epochs: int = 1
+    p: float = 1.0
+    q: float = 1.0
+    lr: float | None = None
+    batch_size: int | None = None
+    subsample: float = 0.0
+    row_negatives: int | None = None
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.trainer not in TRAINERS:
+            raise GraphrecError(f"unknown trainer {self.trainer!r}: choose one of {', '.join(TRAINERS)}")
+        if self.graph not in GRAPHS:
+            raise GraphrecError(f"unknown graph {self.graph!r}: choose one of {', '.join(GRAPHS)}")
+        check_walk_args(self.p, self.q, self.walk_length, self.walks_per_node)
+        check_window(self.window, self.negatives)
+        for name in ("dim", "epochs"):
+            if getattr(self, name) < 1:
+                raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        if self.trainer == "pyg" and self.walk_length < self.window + 2:
+            raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
+                                f"got {self.walk_length}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EmbeddingConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class NodeEmbeddings:
+    """Movie vectors ``[M, E]``, user vectors ``[U, E]`` (``None`` on the co-movie graph) and how they were made."""
+
+    movie: Tensor
+    user: Tensor | None
+    config: EmbeddingConfig
+    info: dict = field(default_factory=dict)
+
+    def save(self, folder: str | Path, **meta) -> None:
+        from ..training.runs import save_tensors
+
+        folder = Path(folder)
+        tensors = {"movie": self.movie.contiguous()}
+        if self.user is not None:
+            tensors["user"] = self.user.contiguous()
+        save_tensors(tensors, folder / WEIGHTS)
+        write_json(folder / META, {"config": asdict(self.config), "info": self.info, **meta})
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "NodeEmbeddings":
+        from ..training.runs import load_tensors
+
+        folder = Path(folder)
+        if not (folder / META).is_file():
+            raise CheckpointError(f"{folder}: not an embedding folder (no {META}; make one with graphrec embed node2vec)")
+        try:
+            meta = json.loads((folder / META).read_text())
+            config = EmbeddingConfig.from_dict(meta["config"])
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise CheckpointError(f"{folder / META}: invalid embedding metadata ({e})") from None
+        t = load_tensors(folder / WEIGHTS)
+        if not isinstance(t, dict) or not isinstance(t.get("movie"), Tensor):
+            raise CheckpointError(f"{folder / WEIGHTS}: no movie embedding tensor")
+        info = {k: v for k, v in meta.items() if k != "config"}
+        return cls(t["movie"], t.get("user"), config, info)
+
+
+def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress: bool = True,
+                   log: Callable[[str, float, int], None] | None = None, walks: Tensor | None = None,
+                   graph: WalkGraph | None = None) -> NodeEmbeddings:
+    """Build the graph from ``split`` (training edges unless ``config.all_edges``), walk, and train.
+
+    ``walks`` (word2vec trainer) reuses precomputed walks; ``log(tag, value, step)``
+    receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``).
+    """
+    config = config or EmbeddingConfig()
+    config.check()
+    t0 = time.perf_counter()
+    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight)
+    info = {"graph_nodes": graph.num_nodes, "graph_edges": int(graph.edge_index.shape[1]),
+            "graph_seconds": time.perf_counter() - t0}
+    if config.trainer == "word2vec":
+        t0 = time.perf_counter()
+        if walks is None:
+            walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
+        info["walk_seconds"] = time.perf_counter() - t0
+        info["walks"] = list(walks.shape)
+        model, history = train_skipgram(
+            walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
+            batch_size=config.batch_size or 512, subsample=config.subsample, seed=config.seed,
+            row_negatives=config.row_negatives,
+            progress=progress, log=log)
+        vectors = model.target.weight.detach().clone()
+    else:
+        vectors, history = _train_pyg(graph, config, progress, log)
+    info["history"] = history
+    info["epoch_seconds"] = [h["seconds"] for h in history]
+    movie = vectors[graph.user_offset:graph.user_offset + graph.num_items]
+    user = vectors[:graph.num_users] if graph.user_offset else None
+    return NodeEmbeddings(movie, user, config, info)
+
+
+def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
+               log: Callable[[str, float, int], None] | None) -> tuple[Tensor, list[dict]]:
+    from torch_geometric.nn import Node2Vec
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(config.seed)
+    model = Node2Vec(graph.edge_index, embedding_dim=config.dim, walk_length=config.walk_length - 1,
+                     context_size=config.window + 1, walks_per_node=config.walks_per_node, p=config.p, q=config.q,
+                     num_negative_samples=config.negatives, num_nodes=graph.num_nodes, sparse=True)
+    loader = model.loader(batch_size=config.batch_size or 128, shuffle=True, num_workers=0)
+    opt = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr or 0.01)
+    history, step = [], 0
+    for epoch in range(config.epochs):
+        t0, total, n = time.perf_counter(), 0.0, 0
+        model.train()
+        for pos, neg in tqdm(loader, desc=f"node2vec (pyg) epoch {epoch + 1}", disable=not progress, leave=False):
+            opt.zero_grad()
+            loss = model.loss(pos, neg)
+            loss.backward()
+            opt.step()
+            total, n, step = total + float(loss.detach()), n + 1, step + 1
+            if log is not None and step % 20 == 0:
+                log("loss/batch", float(loss.detach()), step)
+        mean = total / max(n, 1)
+        history.append({"epoch": epoch + 1, "loss": mean, "batches": n, "seconds": time.perf_counter() - t0})
+        if log is not None:
+            log("loss/epoch", mean, epoch + 1)
+    return model.embedding.weight.detach().clone(), history
+
+
+# --------------------------------------------------------------------------- embedding folders
+
+MOVIES, PCA_PNG, TENSORBOARD = "movies.tsv", "pca.png", "tensorboard"
+
+
+def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path, progress: bool = True,
+                      walks: Tensor | None = None) -> tuple[NodeEmbeddings, Path]:
+    """Train and write an embedding folder; everything appears at once or not at all.
+
+    ``out`` gets ``embeddings.pt`` (``{"movie", "user"}`` tensors), ``embeddings.json``
+    (config, timings, losses), ``movies.tsv`` (title, year, main genre, genres,
+    ratings), ``pca.png`` and ``tensorboard/`` (loss scalars and the projector).
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    from ..io import atomic_dir
+    from ..viz.embeddings import add_projector, movie_table, pca_plot, write_movies_tsv
+
+    config.check()
+    out = Path(out)
+    with atomic_dir(out) as stage:
+        writer = SummaryWriter(str(stage / TENSORBOARD))
+        try:
+            emb = fit_embeddings(split, config, progress=progress, log=writer.add_scalar, walks=walks)
+            table = movie_table(ml)
+            add_projector(writer, emb.movie, table)
+        finally:
+            writer.close()
+        emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items)
+        write_movies_tsv(table, stage / MOVIES)
+        pca_plot(emb.movie, table, stage / PCA_PNG,
+                 title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, p={config.p:g}, q={config.q:g})")
+    return emb, out
+
+
+def read_movies(folder: str | Path):
+    """The ``movies.tsv`` of an embedding folder as a DataFrame."""
+    import pandas as pd
+
+    path = Path(folder) / MOVIES
+    if not path.is_file():
+        raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
+    return pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"year": str})
+
+
+#: Settings of the embedding ``graphrec similar`` trains on first use: the defaults on every rating
+#: (shorter walks or windows measured collapsed, all-alike neighbours).
+DEFAULT_SIMILAR = EmbeddingConfig(all_edges=True)
+
+
+def default_embeddings(dataset: str | None = None, data_dir: str | None = None, progress: bool = True) -> Path:
+    """Folder of the default embedding of a dataset, trained once and cached under ``graphrec_home()``."""
+    import sys
+
+    from ..data import load_movielens, split_movielens
+    from ..data.movielens import graphrec_home
+
+    ml = load_movielens(dataset, data_dir)
+    folder = graphrec_home() / "embeddings" / f"{ml.name}-default"
+    if not (folder / META).is_file():
+        print(f"graphrec: training the default {ml.name} embedding once (cached in {folder})", file=sys.stderr)
+        export_embeddings(ml, split_movielens(ml), EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), folder, progress)
+    return folder

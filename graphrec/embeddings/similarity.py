@@ -1,0 +1,138 @@
+"""Using movie embeddings: nearest movies, title lookup, genre coherence, and a recommender scorer."""
+from __future__ import annotations
+
+import difflib
+import re
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from ..errors import GraphrecError
+
+METRICS = ("cosine", "euclidean")
+_ARTICLE = re.compile(r"^(.*), (the|a|an|la|le|les|il|das|der|die|el)( \(\d{4}\))?$", re.IGNORECASE)
+_YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
+
+
+def nearest(emb: Tensor, query: int, k: int = 10, metric: str = "cosine") -> tuple[Tensor, Tensor]:
+    """(indices, values) of the ``k`` rows nearest ``emb[query]``, the query itself excluded.
+
+    ``cosine`` returns similarities (highest first), ``euclidean`` distances (lowest first).
+    """
+    idx, val = nearest_all(emb, torch.tensor([query]), k, metric)
+    return idx[0], val[0]
+
+
+def nearest_all(emb: Tensor, queries: Tensor, k: int = 10, metric: str = "cosine") -> tuple[Tensor, Tensor]:
+    """Row-wise :func:`nearest` for a batch of query rows: ``[Q, k]`` indices and values."""
+    if metric not in METRICS:
+        raise GraphrecError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
+    k = min(k, len(emb) - 1)
+    emb = emb.float()
+    if metric == "cosine":
+        x = torch.nn.functional.normalize(emb, dim=1)
+        score = x[queries] @ x.T
+    else:
+        score = -torch.cdist(emb[queries], emb)
+    score[torch.arange(len(queries)), queries] = -float("inf")
+    val, idx = torch.topk(score, k, dim=1)
+    return idx, (val if metric == "cosine" else -val)
+
+
+def genre_coherence(emb: Tensor, genres: np.ndarray, k: int = 10, metric: str = "cosine",
+                    movies: Tensor | None = None) -> tuple[float, float]:
+    """(coherence@k, random-pair rate).
+
+    Coherence@k: the share of a movie's ``k`` nearest neighbours that share at
+    least one genre with it, averaged over ``movies`` (default: all movies with
+    a genre). The random-pair rate is the same share over all pairs of distinct
+    such movies: what neighbours drawn at random would score.
+    """
+    g = torch.as_tensor(genres, dtype=torch.float32)
+    has = g.sum(1) > 0
+    movies = torch.nonzero(has).flatten() if movies is None else movies
+    idx, _ = nearest_all(emb, movies, k, metric)
+    share = (g[movies][:, None, :] * g[idx]).sum(-1) > 0
+    overlap = (g[has] @ g[has].T) > 0
+    n = int(has.sum())
+    random_rate = (overlap.sum() - overlap.diagonal().sum()) / (n * (n - 1))
+    return float(share.float().mean()), float(random_rate)
+
+
+# --------------------------------------------------------------------------- titles
+
+def _canonical(title: str) -> str:
+    """Lower-case, "Empire Strikes Back, The (1980)" -> "the empire strikes back (1980)"."""
+    t = title.strip().lower()
+    m = _ARTICLE.match(t)
+    if m:
+        t = f"{m.group(2)} {m.group(1)}{m.group(3) or ''}"
+    return " ".join(t.split())
+
+
+def match_title(titles: list[str], query: str, limit: int = 10) -> int:
+    """Index of the one title ``query`` names, case-insensitively.
+
+    Tried in order: the full title; the title without its year; titles that
+    contain the query. Several matches at the first level that has any raise a
+    :class:`GraphrecError` listing them; no match raises one suggesting close
+    titles (difflib).
+    """
+    q = _canonical(query)
+    if not q:
+        raise GraphrecError("empty title")
+    canon = [_canonical(t) for t in titles]
+    levels = (
+        [i for i, t in enumerate(canon) if t == q],
+        [i for i, t in enumerate(canon) if _YEAR.sub("", t) == _YEAR.sub("", q)],
+        [i for i, t in enumerate(canon) if q in t],
+    )
+    for found in levels:
+        if len(found) == 1:
+            return found[0]
+        if found:
+            shown = "; ".join(titles[i] for i in found[:limit])
+            more = f" and {len(found) - limit} more" if len(found) > limit else ""
+            raise GraphrecError(f"{query!r} is ambiguous: {len(found)} titles match: {shown}{more}")
+    keys = canon if _YEAR.search(q) else [_YEAR.sub("", t) for t in canon]  # compare like with like
+    close = difflib.get_close_matches(q, keys, n=5, cutoff=0.5)
+    hint = f"; did you mean: {'; '.join(titles[keys.index(c)] for c in close)}?" if close else ""
+    raise GraphrecError(f"no movie titled {query!r}{hint}")
+
+
+# --------------------------------------------------------------------------- as a recommender
+
+class EmbeddingScorer:
+    """Scores (user, movie) by the dot product or cosine of their embeddings.
+
+    A user's vector is their node embedding when the graph had user nodes
+    (``bipartite``), otherwise the mean of their training movies' vectors
+    (``comovie``; pass ``split``). Usable with :func:`graphrec.evaluation.evaluate`.
+    """
+
+    def __init__(self, movie: Tensor, user: Tensor | None = None, metric: str = "dot", split=None) -> None:
+        if metric not in ("dot", "cosine"):
+            raise GraphrecError(f"unknown scoring {metric!r}: choose dot or cosine")
+        movie = movie.float()
+        if user is None:
+            if split is None:
+                raise GraphrecError("movie-only embeddings need the split to build user vectors")
+            user = _mean_of_items(movie, split)
+        user = user.float()
+        if metric == "cosine":
+            movie = torch.nn.functional.normalize(movie, dim=1)
+            user = torch.nn.functional.normalize(user, dim=1)
+        self.movie, self.user, self.num_items = movie, user, len(movie)
+
+    def score(self, users: Tensor, items: Tensor) -> Tensor:
+        return torch.einsum("ne,nce->nc", self.user[users], self.movie[items])
+
+    def score_all(self, users: Tensor) -> Tensor:
+        return self.user[users] @ self.movie.T
+
+
+def _mean_of_items(movie: Tensor, split) -> Tensor:
+    out = torch.zeros(split.num_users, movie.shape[1])
+    out.index_add_(0, split.train_user, movie[split.train_item])
+    return out / torch.bincount(split.train_user, minlength=split.num_users).clamp_min(1)[:, None]

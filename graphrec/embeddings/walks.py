@@ -1,0 +1,146 @@
+"""Graphs to walk on and biased second-order random walks (node2vec, Grover & Leskovec, 2016).
+
+Two graphs over MovieLens:
+
+* ``bipartite``: the homogeneous view of the user-movie graph (users ``0..U-1``,
+  movies ``U..U+M-1``), from the split's *training* edges by default, so that
+  embeddings can be evaluated on the held-out items;
+* ``comovie``: the movie-movie co-rating projection, an edge between two movies
+  rated by at least ``min_weight`` common users, weighted by that count.
+
+Walks come from :func:`torch_cluster.random_walk`, all walkers advancing together
+in C++ (no Python loop per step). torch-cluster picks neighbours uniformly, so a
+weighted graph is walked as a multigraph: each edge is repeated
+``round(weight / quantum)`` times (at least once), with ``quantum`` chosen so that
+the multigraph has at most ``max_edges`` edges. A neighbour is then drawn with
+probability proportional to its (quantised) weight.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+import torch_cluster
+from torch import Tensor
+
+from ..data import Split, homogeneous
+from ..errors import GraphrecError
+
+GRAPHS = ("bipartite", "comovie")
+
+
+@dataclass
+class WalkGraph:
+    """A graph to walk on: ``edge_index`` ``[2, E]`` sorted by source, both directions present.
+
+    ``user_offset`` is where movie ids start (``num_users`` for ``bipartite``,
+    0 for ``comovie``, which has no user nodes); ``edge_weight`` holds the
+    original weights of a weighted graph (before quantisation).
+    """
+
+    kind: str
+    edge_index: Tensor
+    num_nodes: int
+    num_users: int
+    num_items: int
+    user_offset: int
+    edge_weight: Tensor | None = None
+
+    @property
+    def movie_nodes(self) -> Tensor:
+        return torch.arange(self.user_offset, self.user_offset + self.num_items)
+
+    def degree(self) -> Tensor:
+        return torch.bincount(self.edge_index[0], minlength=self.num_nodes)
+
+
+def check_walk_args(p: float, q: float, walk_length: int, walks_per_node: int = 1) -> None:
+    """Raise :class:`~graphrec.errors.GraphrecError` for values node2vec cannot use."""
+    if not p > 0:
+        raise GraphrecError(f"--p must be > 0 (return parameter), got {p}")
+    if not q > 0:
+        raise GraphrecError(f"--q must be > 0 (in-out parameter), got {q}")
+    if walk_length < 2:
+        raise GraphrecError(f"--walk-length must be >= 2 (a walk needs a step), got {walk_length}")
+    if walks_per_node < 1:
+        raise GraphrecError(f"--walks-per-node must be >= 1, got {walks_per_node}")
+
+
+def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor, Tensor] | None = None) -> WalkGraph:
+    """The user-movie graph of the split's training edges, or of ``ratings`` = (users, items) if given.
+
+    With ``all_edges`` the held-out validation and test items are added back.
+    """
+    if ratings is not None:
+        users, items = ratings
+    elif all_edges:
+        users = torch.cat([split.train_user, split.valid_user, split.test_user])
+        items = torch.cat([split.train_item, split.valid_item, split.test_item])
+    else:
+        users, items = split.train_user, split.train_item
+    view = homogeneous(users, items, split.num_users, split.num_items)
+    return WalkGraph("bipartite", view.edge_index, view.num_nodes, split.num_users, split.num_items, split.num_users)
+
+
+def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, max_edges: int = 4_000_000) -> WalkGraph:
+    """Movie-movie graph: weight = number of users who rated both, kept where ``>= min_weight``.
+
+    The walkable ``edge_index`` repeats each edge in proportion to its weight
+    (see the module docstring); ``edge_weight`` keeps the co-rating counts of
+    the distinct edges, in the order of ``unique_edge_index``.
+    """
+    if min_weight < 1:
+        raise GraphrecError(f"--min-weight must be >= 1, got {min_weight}")
+    b = bipartite_graph(split, all_edges)
+    src, dst = b.edge_index
+    keep = src < split.num_users  # user -> movie direction, once per rating
+    u, i = src[keep].numpy(), (dst[keep] - split.num_users).numpy()
+    x = sp.csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=(split.num_users, split.num_items))
+    co = (x.T @ x).tocoo()
+    mask = (co.row != co.col) & (co.data >= min_weight)
+    row, col, w = co.row[mask], co.col[mask], co.data[mask]
+    if len(w) == 0:
+        raise GraphrecError(f"no two movies share {min_weight} raters: lower --min-weight")
+    quantum = max(1.0, float(w.sum()) / max_edges)
+    mult = np.maximum(1, np.rint(w / quantum)).astype(np.int64)
+    rep_row, rep_col = np.repeat(row, mult), np.repeat(col, mult)
+    order = np.lexsort((rep_col, rep_row))
+    ei = torch.from_numpy(np.stack([rep_row[order], rep_col[order]]).astype(np.int64))
+    g = WalkGraph("comovie", ei, split.num_items, split.num_users, split.num_items, 0,
+                  edge_weight=torch.from_numpy(w.astype(np.float32)))
+    g.unique_edge_index = torch.from_numpy(np.stack([row, col]).astype(np.int64))
+    g.quantum = quantum
+    return g
+
+
+def build_graph(kind: str, split: Split, all_edges: bool = False, min_weight: int = 5) -> WalkGraph:
+    if kind == "bipartite":
+        return bipartite_graph(split, all_edges)
+    if kind == "comovie":
+        return comovie_graph(split, all_edges, min_weight)
+    raise GraphrecError(f"unknown graph {kind!r}: choose one of {', '.join(GRAPHS)}")
+
+
+def random_walks(graph: WalkGraph, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0,
+                 q: float = 1.0, seed: int | None = 0, start: Tensor | None = None) -> Tensor:
+    """``[walks_per_node * N, walk_length]`` node2vec walks, ``walk_length`` nodes each.
+
+    ``p`` is the return parameter (low p: walks go back more often), ``q`` the
+    in-out parameter (low q: walks move outwards, DFS-like). Walks start at
+    every non-isolated node (or at ``start``), ``walks_per_node`` times each.
+    A walk that reaches a node without neighbours stays there. With
+    ``p = q = 1`` the walks are reproducible under ``seed``; torch-cluster's
+    rejection sampler for other p, q draws from its own unseeded generator.
+    """
+    check_walk_args(p, q, walk_length, walks_per_node)
+    if start is None:
+        start = torch.nonzero(graph.degree() > 0).flatten()
+    start = start.repeat(walks_per_node)
+    row, col = graph.edge_index
+    with torch.random.fork_rng():  # torch-cluster draws from torch's default generator
+        if seed is not None:
+            torch.manual_seed(seed)
+        # torch-cluster's walk_length counts steps; ours counts nodes
+        return torch_cluster.random_walk(row, col, start, walk_length - 1, p=p, q=q, num_nodes=graph.num_nodes)
