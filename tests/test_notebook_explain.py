@@ -1,11 +1,7 @@
 """notebooks/explain.ipynb runs end to end on small synthetic data (nbclient)."""
-import os
-from pathlib import Path
-
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from notebooks import run_notebook
 from synthetic import write_ml100k
 from test_explain import planted_weight
 
@@ -16,17 +12,10 @@ def planted_dir(tmp_path_factory):
                         seed=0, weight_fn=planted_weight)
 
 
-def test_notebook_explains_recommendations(planted_dir, tmp_path, monkeypatch):
-    root = Path(__file__).resolve().parents[1]
-    monkeypatch.setenv("GRAPHREC_DATA", str(planted_dir))
-    monkeypatch.setenv("GRAPHREC_NB_EPOCHS", "1")
-    monkeypatch.setenv("GRAPHREC_NB_PAIRS", "20")
-    monkeypatch.setenv("GRAPHREC_NB_USER", "3")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
-    nb = nbformat.read(root / "notebooks" / "explain.ipynb", as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
+def test_notebook_explains_recommendations(planted_dir, tmp_path):
+    outputs = run_notebook("explain.ipynb", {
+        "GRAPHREC_DATA": str(planted_dir), "GRAPHREC_NB_EPOCHS": "1", "GRAPHREC_NB_PAIRS": "20",
+        "GRAPHREC_NB_USER": "3"}, cwd=tmp_path, timeout=120)
     text = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "because you liked" in "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "gender" in text and "genres" in text
