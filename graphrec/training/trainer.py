@@ -45,7 +45,8 @@ class Optimizers:
                 if p.grad is not None:
                     g = p.grad.coalesce()
                     idx = g.indices()[0]
-                    p.grad = torch.sparse_coo_tensor(g.indices(), g.values() + self.l2 * p[idx], g.shape)
+                    p.grad = torch.sparse_coo_tensor(g.indices(), g.values() + self.l2 * p[idx], g.shape,
+                                                     is_coalesced=True, check_invariants=False)
         for o in self.optimizers:
             o.step()
 
