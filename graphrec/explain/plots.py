@@ -1,6 +1,7 @@
 """Pictures of attributions: a waterfall for one pair, bars and a beeswarm for many."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,9 @@ def plot_beeswarm(attr: Attribution, path: str | Path, colour: np.ndarray | None
     ex = attr.to_shap()
     if colour is not None:
         ex.data = np.asarray(colour, dtype=float)
-    shap.plots.beeswarm(ex, max_display=len(attr.groups), show=False)
+    with warnings.catch_warnings():  # id groups have no colour value (NaN): SHAP draws them grey
+        warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
+        shap.plots.beeswarm(ex, max_display=len(attr.groups), show=False)
     fig = plt.gcf()
     fig.suptitle(title or f"{attr.method}: contributions over {len(attr)} pairs")
     save_figure(fig, path, dpi=110)
