@@ -24,37 +24,25 @@ def _layers(text: str) -> list[int]:
     return sizes
 
 
-def _unit_float(text: str) -> float:
+def _float(valid, requirement: str):
+    """An argparse type: a float for which ``valid(v)`` holds, else one clear message."""
     import argparse
 
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {v}")
-    return v
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not valid(v):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {v}")
+        return v
+
+    return parse
 
 
-def _nonneg_float(text: str) -> float:
-    import argparse
-
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v >= 0.0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
-
-
-def _pos_float(text: str) -> float:
-    v = _nonneg_float(text)
-    if v == 0:
-        import argparse
-
-        raise argparse.ArgumentTypeError("must be > 0")
-    return v
+_unit_float = _float(lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+_nonneg_float = _float(lambda v: v >= 0.0, ">= 0")
+_pos_float = _float(lambda v: v > 0.0, "> 0")
 
 
 def add_parser(sub) -> None:
