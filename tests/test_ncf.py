@@ -256,7 +256,7 @@ def test_cli_pretrain_and_resume(synth_dir, tmp_path, capsys):
     (["train", "gmf", "--layers", "8,4"], "does not take --layers"),
     (["train", "mlp", "--factors", "8"], "does not take --factors"),
     (["train", "neumf", "--layers", "8,x"], "comma-separated"),
-    (["train", "neumf", "--lr", "-1"], "must be >= 0"),
+    (["train", "neumf", "--lr", "-1"], "must be > 0, got -1.0"),
     (["train", "neumf", "--pretrain", "a"], "two run directories"),
     (["train", "nope"], "invalid choice"),
     (["train", "gmf", "--resume"], "--resume needs --name"),
