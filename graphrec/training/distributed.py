@@ -30,7 +30,6 @@ from tqdm.auto import tqdm
 
 from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..errors import GraphrecError
-from ..evaluation import evaluate
 from ..io import write_json
 from .config import TrainConfig
 from .runs import CONFIG
@@ -189,19 +188,12 @@ class DistributedTrainer(Trainer):
             raise RuntimeError(f"ranks' weights diverged after {self.sync_checks} synchronised steps")
         self.sync_checks += 1
 
-    def _scorer(self):
+    def scorer(self):
         return self.model if self.device.type == "cpu" else _OnDevice(self.model, self.device)
 
     def evaluate_epoch(self, epoch: int) -> dict:
-        row = None
-        if self.rank == 0:
-            cfg = self.config
-            full = cfg.full_eval_every > 0 and epoch % cfg.full_eval_every == 0
-            row = {}
-            for on in (("valid", "test") if self.split.has_validation else ("test",)):
-                res = evaluate(self._scorer(), self.split, cfg.k, on, full=full)
-                row.update({f"{on}_{k}": v for k, v in res.items()})
-        return _broadcast(row)
+        """Rank 0 evaluates; every rank gets its numbers, so all stop at the same epoch."""
+        return _broadcast(super().evaluate_epoch(epoch) if self.rank == 0 else None)
 
     def _final_metrics(self) -> dict:
         self.model.cpu()

@@ -149,13 +149,16 @@ class Trainer:
         total = float(torch.stack(losses) @ sizes) if losses else 0.0
         return total / max(n, 1), time.perf_counter() - start
 
+    def scorer(self):
+        """What evaluation scores: the model itself (subclasses may wrap it, e.g. for a device)."""
+        return self.model
+
     def evaluate_epoch(self, epoch: int) -> dict:
         cfg = self.config
         full = cfg.full_eval_every > 0 and epoch % cfg.full_eval_every == 0
         row: dict = {}
-        if self.split.has_validation:
-            row.update({f"valid_{k}": v for k, v in evaluate(self.model, self.split, cfg.k, "valid", full=full).items()})
-        row.update({f"test_{k}": v for k, v in evaluate(self.model, self.split, cfg.k, "test", full=full).items()})
+        for on in (("valid", "test") if self.split.has_validation else ("test",)):
+            row.update({f"{on}_{k}": v for k, v in evaluate(self.scorer(), self.split, cfg.k, on, full=full).items()})
         return row
 
     def fit(self) -> dict:
