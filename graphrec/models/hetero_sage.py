@@ -1,0 +1,273 @@
+"""HeteroSAGE: an inductive GNN recommender over the user-movie graph's features.
+
+GraphSAGE of Hamilton, Ying and Leskovec, "Inductive Representation Learning on
+Large Graphs" (NeurIPS 2017), made heterogeneous with
+:func:`torch_geometric.nn.to_hetero` (Schlichtkrull et al.'s R-GCN scheme: one
+set of weights per relation) over the bipartite graph of
+:func:`graphrec.data.graph.to_hetero` (``user -rates-> movie`` and its reverse).
+
+Node inputs are *features*, so a user or a movie never seen in training gets a
+representation from what it is:
+
+* user ``u``: ``h_u^0 = E_gender[g_u] + E_age[a_u] + E_occupation[o_u] (+ E_user[u])``;
+* movie ``m``: ``h_m^0 = W_genre c_m + E_year[bucket(y_m)] (+ E_movie[m])``, with ``c_m`` the genres
+  multi-hot and 5-year release buckets;
+* layer ``l`` (SAGE, mean aggregation, root weight):
+  ``h_v^{l+1} = W_1^{r} h_v^l + W_2^{r} mean_{w in N_r(v)} h_w^l`` for the one relation ``r`` entering
+  ``v``'s type, ReLU between layers. With ``conv="gat"`` the neighbour term is GAT's attention
+  (Velickovic et al., ICLR 2018) and ``W_1 h_v^l`` a residual, so a node without edges keeps its own
+  features;
+* score: ``s(u, m) = h_u^L . h_m^L`` (``decoder="dot"``) or ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
+
+Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
+cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
+supervises a batch of training edges with BPR (or BCE) against sampled negatives, and runs message
+passing over the training edges *minus that batch*, so the model never reads an answer from the
+graph. ``node_dropout`` also hides all edges of a random fraction of users and movies in each step,
+so the model learns to score nodes that have no edges (new users, new movies).
+At inference the graph is the split's training edges, or any other edge set via :meth:`set_graph`.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GATConv, SAGEConv, to_hetero
+
+from ..data.features import FeatureTable
+from ..data.graph import RATED_BY, RATES, to_hetero as graph_to_hetero
+from ..data.sampling import NegativeSampler
+from ..errors import GraphrecError
+from .base import Recommender, register
+
+#: Release years are embedded in buckets of this many years since 1900 (bucket 0: unknown or <= 1900).
+YEAR_BUCKET = 5
+NUM_YEAR_BUCKETS = 31  # up to 2055
+
+
+def year_bucket(year: Tensor) -> Tensor:
+    """Bucket index of a ``(year - 1900) / 100`` feature (0 = unknown)."""
+    return torch.clamp(torch.floor(year * 100.0 / YEAR_BUCKET), 0, NUM_YEAR_BUCKETS - 1).long()
+
+
+class _Encoder(nn.Module):
+    """A homogeneous message-passing stack that :func:`to_hetero` duplicates per relation."""
+
+    def __init__(self, hidden: int, num_layers: int, conv: str, heads: int) -> None:
+        super().__init__()
+        self.num_layers, self.conv = num_layers, conv
+        if conv == "sage":
+            self.convs = nn.ModuleList(SAGEConv((hidden, hidden), hidden, aggr="mean") for _ in range(num_layers))
+            self.skips = nn.ModuleList()
+        else:
+            self.convs = nn.ModuleList(GATConv((hidden, hidden), hidden // heads, heads=heads, add_self_loops=False)
+                                       for _ in range(num_layers))
+            self.skips = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(num_layers))
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        for layer in range(self.num_layers):
+            h = self.convs[layer](x, edge_index)
+            if self.conv == "gat":
+                h = h + self.skips[layer](x)
+            x = h.relu() if layer < self.num_layers - 1 else h
+        return x
+
+
+@register("hetero-sage")
+class HeteroSAGE(Recommender):
+    """GraphSAGE (or GAT) over the heterogeneous user-movie graph, with feature inputs.
+
+    Args:
+        table: side features of every user and movie.
+        train_user, train_item: the message-passing edges at inference (the split's training pairs).
+        hidden: width of every node representation.
+        num_layers: message-passing layers.
+        conv: ``"sage"`` or ``"gat"``.
+        heads: attention heads (GAT only).
+        decoder: ``"dot"`` or ``"mlp"``.
+        use_ids: add user and movie id embeddings to the feature inputs (transductive; off for cold start).
+        node_dropout: fraction of users and of movies whose edges each training step hides.
+        loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
+    """
+
+    def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
+                 num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
+                 use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr") -> None:
+        super().__init__()
+        if conv not in ("sage", "gat"):
+            raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
+        if decoder not in ("dot", "mlp"):
+            raise ValueError(f"decoder must be 'dot' or 'mlp', not {decoder!r}")
+        if loss not in ("bpr", "bce"):
+            raise ValueError(f"loss must be 'bpr' or 'bce', not {loss!r}")
+        if conv == "gat" and hidden % heads:
+            raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
+        if not 0.0 <= node_dropout < 1.0:
+            raise ValueError(f"node_dropout must be in [0, 1), got {node_dropout}")
+        self.num_users, self.num_items = table.num_users, table.num_items
+        self.hidden, self.num_layers, self.conv, self.heads = hidden, num_layers, conv, heads
+        self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
+        self.table = table
+        self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
+        self.register_buffer("user_age", table.user_age.long(), persistent=False)
+        self.register_buffer("user_occupation", table.user_occupation.long(), persistent=False)
+        self.register_buffer("item_genres", table.item_genres.float(), persistent=False)
+        self.register_buffer("item_year", table.item_year.float(), persistent=False)
+        vocab = table.vocab_sizes
+        self.gender_emb = nn.Embedding(vocab["gender"], hidden)
+        self.age_emb = nn.Embedding(vocab["age"], hidden)
+        self.occupation_emb = nn.Embedding(vocab["occupation"], hidden)
+        self.genre_lin = nn.Linear(vocab["genres"], hidden)
+        self.year_emb = nn.Embedding(NUM_YEAR_BUCKETS, hidden)
+        self.user_emb = nn.Embedding(self.num_users, hidden) if use_ids else None
+        self.movie_emb = nn.Embedding(self.num_items, hidden) if use_ids else None
+        metadata = (["user", "movie"], [RATES, RATED_BY])
+        self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
+        self.mlp = (nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+                    if decoder == "mlp" else None)
+        self._cache: tuple[Tensor, Tensor] | None = None
+        self.set_graph(train_user, train_item)
+        # Negatives come only from movies with training edges: the rest (e.g. cold movies) are unseen.
+        self.register_buffer("train_items", torch.unique(torch.as_tensor(train_item).long()), persistent=False)
+        self.reset_parameters()
+
+    @classmethod
+    def build(cls, ml, split, **hparams) -> "HeteroSAGE":
+        """Features from the MovieLens tables, edges from the split's training pairs."""
+        if ml is None:
+            raise GraphrecError("hetero-sage needs the MovieLens files for its node features "
+                                "(pass --data-dir), not only split files")
+        table = FeatureTable.from_movielens(ml)
+        if (table.num_users, table.num_items) != (split.num_users, split.num_items):
+            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
+                                f"has {table.num_users} x {table.num_items}")
+        graph = graph_to_hetero(ml, split.train_user, split.train_item)
+        user, item = graph[RATES].edge_index
+        return cls(table, user, item, **hparams)
+
+    def reset_parameters(self) -> None:
+        for emb in (self.gender_emb, self.age_emb, self.occupation_emb, self.year_emb):
+            nn.init.normal_(emb.weight, 0.0, 0.1)
+        for emb in (self.user_emb, self.movie_emb):
+            if emb is not None:
+                nn.init.normal_(emb.weight, 0.0, 0.1)
+        self.genre_lin.reset_parameters()
+        for module in self.encoder.modules():
+            if module is not self.encoder and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        if self.mlp is not None:
+            for m in self.mlp:
+                if isinstance(m, nn.Linear):
+                    m.reset_parameters()
+        self._cache = None
+
+    # -- graph and representations ---------------------------------------------------------------
+    def set_graph(self, users: Tensor, items: Tensor) -> None:
+        """Use the ``(users[e], items[e])`` edges for message passing from now on (inference)."""
+        edge = torch.stack([torch.as_tensor(users).long(), torch.as_tensor(items).long()])
+        if edge.numel() and (int(edge[0].max()) >= self.num_users or int(edge[1].max()) >= self.num_items):
+            raise ValueError("graph edges refer to users or movies outside the model")
+        old = getattr(self, "edge_index", None)
+        self.register_buffer("edge_index", edge.to(old.device) if old is not None else edge, persistent=False)
+        self._cache = None
+
+    def user_inputs(self, users: Tensor | None = None) -> Tensor:
+        """``h^0`` of ``users`` (default: all), from demographics (+ id)."""
+        if users is None:
+            users = torch.arange(self.num_users, device=self.user_gender.device)
+        h = self.gender_emb(self.user_gender[users]) + self.age_emb(self.user_age[users]) \
+            + self.occupation_emb(self.user_occupation[users])
+        return h + self.user_emb(users) if self.user_emb is not None else h
+
+    def movie_inputs(self, items: Tensor | None = None) -> Tensor:
+        """``h^0`` of ``items`` (default: all), from genres and year (+ id)."""
+        if items is None:
+            items = torch.arange(self.num_items, device=self.item_year.device)
+        h = self.genre_lin(self.item_genres[items]) + self.year_emb(year_bucket(self.item_year[items]))
+        return h + self.movie_emb(items) if self.movie_emb is not None else h
+
+    def encode(self, x_user: Tensor, x_movie: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
+        """Message passing over ``edge_index`` (``[2, E]`` user -> movie rows); returns ``(h_user, h_movie)``."""
+        out = self.encoder({"user": x_user, "movie": x_movie}, {RATES: edge_index, RATED_BY: edge_index.flip(0)})
+        return out["user"], out["movie"]
+
+    def propagate(self) -> tuple[Tensor, Tensor]:
+        """Final user and movie representations over the current graph; cached at inference."""
+        if self.training or torch.is_grad_enabled():
+            return self.encode(self.user_inputs(), self.movie_inputs(), self.edge_index)
+        if self._cache is None:
+            self._cache = self.encode(self.user_inputs(), self.movie_inputs(), self.edge_index)
+        return self._cache
+
+    def train(self, mode: bool = True) -> "HeteroSAGE":
+        self._cache = None  # fused optimizers do not bump weight versions: drop the cache on every switch
+        return super().train(mode)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        self._cache = None
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    def decode(self, hu: Tensor, hm: Tensor) -> Tensor:
+        """Logits of row-aligned user and movie representations (broadcasting over leading dims)."""
+        if self.mlp is None:
+            return (hu * hm).sum(-1)
+        hu, hm = torch.broadcast_tensors(hu, hm)
+        return self.mlp(torch.cat([hu, hm, hu * hm], dim=-1)).squeeze(-1)
+
+    def forward(self, user: Tensor, item: Tensor) -> Tensor:
+        hu, hm = self.propagate()
+        return self.decode(hu[user], hm[item])
+
+    @torch.no_grad()
+    def score(self, users: Tensor, items: Tensor) -> Tensor:
+        hu, hm = self.propagate()
+        return self.decode(hu[users][:, None, :], hm[items])
+
+    @torch.no_grad()
+    def score_all(self, users: Tensor, chunk: int = 1 << 22) -> Tensor:
+        hu, hm = self.propagate()
+        if self.mlp is None:
+            return hu[users] @ hm.T
+        rows = max(1, chunk // (self.num_items * self.hidden))
+        return torch.cat([self.decode(hu[users[s:s + rows], None, :], hm[None])
+                          for s in range(0, len(users), rows)])
+
+    # -- training ---------------------------------------------------------------------------------
+    def epoch_batches(self, split, config, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """One epoch of ``(edge id, user, positive, negatives[num_ng])`` over the graph's edges, shuffled.
+
+        Negatives are drawn from the movies that have training edges, never from a user's positives.
+        """
+        user, item = self.edge_index.cpu()
+        items = self.train_items.cpu()
+        local = torch.searchsorted(items, item)  # positives in the space of movies with edges
+        sampler = NegativeSampler(user, local, len(items))
+        neg = items[sampler.sample(user, config.num_ng, generator)]
+        perm = torch.randperm(len(user), generator=generator)
+        return perm, user[perm], item[perm], neg[perm]
+
+    def step_graph(self, edge_ids: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """The message-passing edges of one step: the graph minus the supervised ``edge_ids``, minus
+        every edge of ``node_dropout`` of the users and of the movies."""
+        # by (user, movie) pair, so a duplicated rating cannot leak through a second edge
+        key = self.edge_index[0] * self.num_items + self.edge_index[1]
+        keep = ~torch.isin(key, key[edge_ids])
+        if self.node_dropout:
+            p = self.node_dropout
+            drop_u = torch.rand(self.num_users, generator=generator) < p
+            drop_m = torch.rand(self.num_items, generator=generator) < p
+            keep &= ~(drop_u.to(keep.device)[self.edge_index[0]] | drop_m.to(keep.device)[self.edge_index[1]])
+        return self.edge_index[:, keep]
+
+    def batch_loss(self, batch: tuple[Tensor, ...], config) -> Tensor:
+        """BPR (``-log sigmoid(s_pos - s_neg)``) or BCE on one batch, message passing without the batch's edges."""
+        edge_ids, user, pos, neg = batch
+        hu, hm = self.encode(self.user_inputs(), self.movie_inputs(), self.step_graph(edge_ids))
+        eu = hu[user]
+        s_pos = self.decode(eu, hm[pos])
+        s_neg = self.decode(eu[:, None, :], hm[neg])
+        if self.loss == "bpr":
+            return -F.logsigmoid(s_pos[:, None] - s_neg).mean()
+        logits = torch.cat([s_pos, s_neg.reshape(-1)])
+        labels = torch.cat([torch.ones_like(s_pos), torch.zeros(s_neg.numel(), device=s_pos.device)])
+        return F.binary_cross_entropy_with_logits(logits, labels)
