@@ -4,6 +4,7 @@ import torch
 
 from graphrec.coldstart import cold_split_movielens, evaluate_cold_movies
 from graphrec.data import load_movielens
+from graphrec.data.graph import RATES
 from graphrec.models import MODELS, HeteroSAGE
 from graphrec.training import TrainConfig, load_run, train
 from graphrec.training.trainer import Trainer
@@ -80,15 +81,28 @@ def test_untrained_model_does_not_know_the_rule(planted):
     assert abs(rule_auc(scores, rule_matrix(ml, users, items)) - 0.5) < 0.25
 
 
+def edge_sets(graphs, num_items) -> set:
+    """``user * num_items + movie`` of every edge the encoder receives; every relation and every
+    transposed (backward) matrix must hold the same edges."""
+    found = []
+    for rel, adj in graphs.items():
+        for mat, movie_rows in ((adj.a, rel == RATES), (adj.a_t, rel != RATES)):
+            rows, cols = mat.to_sparse_coo().coalesce().indices()
+            user, movie = (cols, rows) if movie_rows else (rows, cols)
+            found.append(set((user * num_items + movie).tolist()))
+    assert all(f == found[0] for f in found)
+    return found[0]
+
+
 def test_no_supervision_edge_is_visible_to_message_passing(synth, synth_split):
     torch.manual_seed(0)
     model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.0)
     seen = []
     encode = model.encode
 
-    def spy(x_user, x_movie, edge_index):
-        seen.append(edge_index.clone())
-        return encode(x_user, x_movie, edge_index)
+    def spy(x_user, x_movie, graphs):
+        seen.append(edge_sets(graphs, synth_split.num_items))
+        return encode(x_user, x_movie, graphs)
 
     model.encode = spy
     supervised = []
@@ -105,8 +119,7 @@ def test_no_supervision_edge_is_visible_to_message_passing(synth, synth_split):
     assert len(supervised) == len(seen) > 1
     n = synth_split.num_items
     total = 0
-    for (users, items), edges in zip(supervised, seen):
-        graph = set((edges[0] * n + edges[1]).tolist())
+    for (users, items), graph in zip(supervised, seen):
         assert not graph & set((users * n + items).tolist())
         total += len(users)
         # everything else of the training graph is still there
@@ -122,12 +135,12 @@ def test_no_supervision_edge_is_visible_to_message_passing(synth, synth_split):
 def test_node_dropout_hides_every_edge_of_the_dropped_nodes(synth, synth_split):
     model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.5)
     gen = torch.Generator().manual_seed(3)
-    edges = model.step_graph(torch.tensor([0]), gen)
+    full = model.edge_index
+    edges = full[:, model.step_edges(torch.tensor([0]), gen)]
     gen = torch.Generator().manual_seed(3)
     drop_u = torch.rand(model.num_users, generator=gen) < 0.5
     drop_m = torch.rand(model.num_items, generator=gen) < 0.5
     assert not drop_u[edges[0]].any() and not drop_m[edges[1]].any()
-    full = model.edge_index
     expected = (~drop_u[full[0]] & ~drop_m[full[1]]).sum() - int(~drop_u[full[0, 0]] & ~drop_m[full[1, 0]])
     assert edges.shape[1] == int(expected)
 
@@ -177,3 +190,30 @@ def test_trains_from_the_registry_and_reloads(synth_dir, synth, synth_split, tmp
     run = load_run(tmp_path / "run")
     again = evaluate(run.model, run.split(), 10, "test")
     assert again["HR@10"] == pytest.approx(res["HR@10"]) and again["full_HR@10"] == pytest.approx(res["full_HR@10"])
+
+
+def test_csr_sage_is_pyg_sageconv_with_its_gradients(synth, synth_split):
+    """The CSR aggregation against stock SAGEConv on the same edges, forward and backward."""
+    from torch_geometric.nn import SAGEConv
+
+    from graphrec.models.hetero_sage import CSRSAGEConv
+
+    torch.manual_seed(0)
+    model = HeteroSAGE.build(synth, synth_split, hidden=8)
+    keep = torch.rand(model.edge_index.shape[1]) < 0.7
+    graphs = model.graphs(keep)
+    edges = model.edge_index[:, keep]
+    ours, ref = CSRSAGEConv((8, 8), 5), SAGEConv((8, 8), 5, aggr="mean")
+    ref.load_state_dict(ours.state_dict())
+    xu = torch.randn(model.num_users, 8, requires_grad=True)
+    xm = torch.randn(model.num_items, 8, requires_grad=True)
+    for rel, ei, src, dst in ((RATES, edges, xu, xm), ("rated_by", edges.flip(0), xm, xu)):
+        adj = graphs[RATES] if rel == RATES else graphs[next(k for k in graphs if k != RATES)]
+        a = ours((src, dst), adj)
+        b = ref((src, dst), ei)
+        torch.testing.assert_close(a, b)
+        w = torch.randn_like(a)
+        ga = torch.autograd.grad((a * w).sum(), (src, dst))
+        gb = torch.autograd.grad((b * w).sum(), (src, dst))
+        for x, y in zip(ga, gb):
+            torch.testing.assert_close(x, y)
