@@ -12,6 +12,8 @@ representation from what it is:
 * user ``u``: ``h_u^0 = E_gender[g_u] + E_age[a_u] + E_occupation[o_u] (+ E_user[u])``;
 * movie ``m``: ``h_m^0 = W_genre c_m + E_year[bucket(y_m)] (+ E_movie[m])``, with ``c_m`` the genres
   multi-hot and 5-year release buckets;
+* both: ``+ E_degree[floor(log2(1 + deg_v))]``, the node's degree in the message-passing graph
+  (popularity, which a mean over neighbours cannot see; bucket 0 for a new node);
 * layer ``l`` (SAGE, mean aggregation, root weight):
   ``h_v^{l+1} = W_1^{r} h_v^l + W_2^{r} mean_{w in N_r(v)} h_w^l`` for the one relation ``r`` entering
   ``v``'s type, ReLU between layers. With ``conv="gat"`` the neighbour term is GAT's attention
@@ -29,6 +31,7 @@ At inference the graph is the split's training edges, or any other edge set via 
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import NamedTuple
 
@@ -46,11 +49,24 @@ from .base import Recommender, register
 #: Release years are embedded in buckets of this many years since 1900 (bucket 0: unknown or <= 1900).
 YEAR_BUCKET = 5
 NUM_YEAR_BUCKETS = 31  # up to 2055
+#: Node degrees are embedded in buckets ``floor(log2(1 + degree))`` (0: no edge), the last one open-ended.
+NUM_DEGREE_BUCKETS = 16
+
+
+def degree_bucket(degree: Tensor) -> Tensor:
+    """``floor(log2(1 + degree))``, capped at the last bucket."""
+    return torch.clamp(torch.floor(torch.log2(1.0 + degree.float())), 0, NUM_DEGREE_BUCKETS - 1).long()
 
 
 def year_bucket(year: Tensor) -> Tensor:
     """Bucket index of a ``(year - 1900) / 100`` feature (0 = unknown)."""
     return torch.clamp(torch.floor(year * 100.0 / YEAR_BUCKET), 0, NUM_YEAR_BUCKETS - 1).long()
+
+
+def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
+    """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
+    known = index < emb.num_embeddings
+    return emb(torch.where(known, index, 0)) * known[:, None]
 
 
 class Adjacency(NamedTuple):
@@ -134,13 +150,15 @@ class HeteroSAGE(Recommender):
         heads: attention heads (GAT only).
         decoder: ``"dot"`` or ``"mlp"``.
         use_ids: add user and movie id embeddings to the feature inputs (transductive; off for cold start).
+        degree: add an embedding of each node's degree bucket in the message-passing graph (popularity
+            and activity, which mean aggregation cannot see; 0 for a new node).
         node_dropout: fraction of users and of movies whose edges each training step hides.
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
-                 use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr") -> None:
+                 use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -155,6 +173,7 @@ class HeteroSAGE(Recommender):
         self.num_users, self.num_items = table.num_users, table.num_items
         self.hidden, self.num_layers, self.conv, self.heads = hidden, num_layers, conv, heads
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
+        self.degree = degree
         self.table = table
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
         self.register_buffer("user_age", table.user_age.long(), persistent=False)
@@ -167,10 +186,14 @@ class HeteroSAGE(Recommender):
         self.occupation_emb = nn.Embedding(vocab["occupation"], hidden)
         self.genre_lin = nn.Linear(vocab["genres"], hidden)
         self.year_emb = nn.Embedding(NUM_YEAR_BUCKETS, hidden)
+        self.user_degree_emb = nn.Embedding(NUM_DEGREE_BUCKETS, hidden)
+        self.movie_degree_emb = nn.Embedding(NUM_DEGREE_BUCKETS, hidden)
         self.user_emb = nn.Embedding(self.num_users, hidden) if use_ids else None
         self.movie_emb = nn.Embedding(self.num_items, hidden) if use_ids else None
         metadata = (["user", "movie"], [RATES, RATED_BY])
         self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
+        # identity layers on the dense groups: where graphrec.explain attributes them
+        self.genres_in, self.user_ratings_in, self.movie_ratings_in = nn.Identity(), nn.Identity(), nn.Identity()
         self.mlp = (nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
                     if decoder == "mlp" else None)
         self._cache: tuple[Tensor, Tensor] | None = None
@@ -194,7 +217,8 @@ class HeteroSAGE(Recommender):
         return cls(table, user, item, **hparams)
 
     def reset_parameters(self) -> None:
-        for emb in (self.gender_emb, self.age_emb, self.occupation_emb, self.year_emb):
+        for emb in (self.gender_emb, self.age_emb, self.occupation_emb, self.year_emb, self.user_degree_emb,
+                    self.movie_degree_emb):
             nn.init.normal_(emb.weight, 0.0, 0.1)
         for emb in (self.user_emb, self.movie_emb):
             if emb is not None:
@@ -232,18 +256,33 @@ class HeteroSAGE(Recommender):
         u, m = self.edge_index
         if self.conv == "gat":
             e = self.edge_index if keep is None else self.edge_index[:, keep]
-            return {RATES: e, RATED_BY: e.flip(0)}
+            return {RATES: e, RATED_BY: e.flip(0), "user_degree": torch.bincount(e[0], minlength=self.num_users),
+                    "movie_degree": torch.bincount(e[1], minlength=self.num_items)}
         bu, bm = self._by_user, self._by_movie
         if keep is not None:
             bu, bm = bu[keep[bu]], bm[keep[bm]]
         u_rows, m_cols = u[bu], m[bu]  # sorted by user
         m_rows, u_cols = m[bm], u[bm]  # sorted by movie
-        inv_u = 1.0 / torch.bincount(u_rows, minlength=self.num_users).clamp_min(1).float()
-        inv_m = 1.0 / torch.bincount(m_rows, minlength=self.num_items).clamp_min(1).float()
+        deg_u = torch.bincount(u_rows, minlength=self.num_users)
+        deg_m = torch.bincount(m_rows, minlength=self.num_items)
+        inv_u, inv_m = 1.0 / deg_u.clamp_min(1).float(), 1.0 / deg_m.clamp_min(1).float()
         U, M = self.num_users, self.num_items  # noqa: N806
         into_movies = Adjacency(_csr(m_rows, u_cols, inv_m[m_rows], (M, U)), _csr(u_rows, m_cols, inv_m[m_cols], (U, M)))
         into_users = Adjacency(_csr(u_rows, m_cols, inv_u[u_rows], (U, M)), _csr(m_rows, u_cols, inv_u[u_cols], (M, U)))
-        return {RATES: into_movies, RATED_BY: into_users}
+        return {RATES: into_movies, RATED_BY: into_users, "user_degree": deg_u, "movie_degree": deg_m}
+
+    def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
+        """Degree embeddings of every user and movie in ``graphs`` (zeros with ``degree=False``)."""
+        if not self.degree:
+            return (torch.zeros(self.num_users, self.hidden, device=self.item_year.device),
+                    torch.zeros(self.num_items, self.hidden, device=self.item_year.device))
+        return (self.user_degree_emb(degree_bucket(graphs["user_degree"])),
+                self.movie_degree_emb(degree_bucket(graphs["movie_degree"])))
+
+    def encode_graph(self, graphs: dict) -> tuple[Tensor, Tensor]:
+        """Final representations of every node over ``graphs``: features + degree, then message passing."""
+        du, dm = self.degree_inputs(graphs)
+        return self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
 
     def user_inputs(self, users: Tensor | None = None) -> Tensor:
         """``h^0`` of ``users`` (default: all), from demographics (+ id)."""
@@ -251,18 +290,18 @@ class HeteroSAGE(Recommender):
             users = torch.arange(self.num_users, device=self.user_gender.device)
         h = self.gender_emb(self.user_gender[users]) + self.age_emb(self.user_age[users]) \
             + self.occupation_emb(self.user_occupation[users])
-        return h + self.user_emb(users) if self.user_emb is not None else h
+        return h + _ids(self.user_emb, users) if self.user_emb is not None else h
 
     def movie_inputs(self, items: Tensor | None = None) -> Tensor:
         """``h^0`` of ``items`` (default: all), from genres and year (+ id)."""
         if items is None:
             items = torch.arange(self.num_items, device=self.item_year.device)
         h = self.genre_lin(self.item_genres[items]) + self.year_emb(year_bucket(self.item_year[items]))
-        return h + self.movie_emb(items) if self.movie_emb is not None else h
+        return h + _ids(self.movie_emb, items) if self.movie_emb is not None else h
 
     def encode(self, x_user: Tensor, x_movie: Tensor, graphs: dict) -> tuple[Tensor, Tensor]:
         """Message passing over ``graphs`` (from :meth:`graphs`); returns ``(h_user, h_movie)``."""
-        out = self.encoder({"user": x_user, "movie": x_movie}, graphs)
+        out = self.encoder({"user": x_user, "movie": x_movie}, {RATES: graphs[RATES], RATED_BY: graphs[RATED_BY]})
         return out["user"], out["movie"]
 
     def propagate(self) -> tuple[Tensor, Tensor]:
@@ -270,9 +309,9 @@ class HeteroSAGE(Recommender):
         if self._graph is None:
             self._graph = self.graphs()
         if self.training or torch.is_grad_enabled():
-            return self.encode(self.user_inputs(), self.movie_inputs(), self._graph)
+            return self.encode_graph(self._graph)
         if self._cache is None:
-            self._cache = self.encode(self.user_inputs(), self.movie_inputs(), self._graph)
+            self._cache = self.encode_graph(self._graph)
         return self._cache
 
     def _apply(self, fn, *args, **kwargs):
@@ -344,7 +383,7 @@ class HeteroSAGE(Recommender):
     def batch_loss(self, batch: tuple[Tensor, ...], config) -> Tensor:
         """BPR (``-log sigmoid(s_pos - s_neg)``) or BCE on one batch, message passing without the batch's edges."""
         edge_ids, user, pos, neg = batch
-        hu, hm = self.encode(self.user_inputs(), self.movie_inputs(), self.graphs(self.step_edges(edge_ids)))
+        hu, hm = self.encode_graph(self.graphs(self.step_edges(edge_ids)))
         eu = hu[user]
         s_pos = self.decode(eu, hm[pos])
         s_neg = self.decode(eu[:, None, :], hm[neg])
@@ -353,3 +392,105 @@ class HeteroSAGE(Recommender):
         logits = torch.cat([s_pos, s_neg.reshape(-1)])
         labels = torch.cat([torch.ones_like(s_pos), torch.zeros(s_neg.numel(), device=s_pos.device)])
         return F.binary_cross_entropy_with_logits(logits, labels)
+
+    # -- new users and movies ---------------------------------------------------------------------
+    def with_nodes(self, users: tuple[Tensor, Tensor, Tensor] | None = None,
+                   movies: tuple[Tensor, Tensor] | None = None,
+                   edges: tuple[Tensor, Tensor] | None = None) -> "HeteroSAGE":
+        """A copy (parameters shared) with new nodes appended after the known ones.
+
+        Args:
+            users: ``(gender, age bucket, occupation)`` codes of new users (:class:`FeatureTable` vocabularies).
+            movies: ``(genres multi-hot [N, G], year [N])`` of new movies, year as ``(year - 1900) / 100``.
+            edges: extra ``(user, movie)`` message-passing edges, indices in the extended numbering.
+
+        New nodes have no id embedding; the copy's graph is the current graph plus ``edges``.
+        """
+        new = copy.copy(self)  # shallow: shares parameters and submodules
+        new._buffers = dict(self._buffers)
+        new._cache, new._graph = None, None
+        if users is not None:
+            g, a, o = (torch.as_tensor(t).long().to(self.user_gender.device) for t in users)
+            new.user_gender = torch.cat([self.user_gender, g])
+            new.user_age = torch.cat([self.user_age, a])
+            new.user_occupation = torch.cat([self.user_occupation, o])
+            new.num_users = self.num_users + len(g)
+        if movies is not None:
+            genres, year = movies
+            new.item_genres = torch.cat([self.item_genres, torch.as_tensor(genres).float().to(self.item_genres.device)])
+            new.item_year = torch.cat([self.item_year, torch.as_tensor(year).float().to(self.item_year.device)])
+            new.num_items = self.num_items + len(year)
+        eu, em = self.edge_index
+        if edges is not None:
+            eu = torch.cat([eu, torch.as_tensor(edges[0]).long().to(eu.device)])
+            em = torch.cat([em, torch.as_tensor(edges[1]).long().to(em.device)])
+        new.set_graph(eu, em)
+        return new
+
+    # -- feature groups, for graphrec.explain ---------------------------------------------------
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Own features of the pair, plus what each node reads from the graph (``*_ratings``).
+
+        GAT's attention depends on the target node, so only the SAGE encoder has groups.
+        """
+        if self.conv != "sage":
+            raise AttributeError("groups: only the SAGE encoder splits into feature groups")
+        ids = ("user", "movie") if self.use_ids else ()
+        return (*ids, "gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings")
+
+    def _relation_convs(self, layer: int) -> tuple[CSRSAGEConv, CSRSAGEConv]:
+        """(into movies, into users) convolutions of one layer."""
+        convs = self.encoder.convs[layer]
+        return convs["__".join(RATES)], convs["__".join(RATED_BY)]
+
+    @torch.no_grad()
+    def neighbour_means(self) -> tuple[Tensor, Tensor]:
+        """Per node what it reads from the graph: its degree embedding, then the mean of its neighbours'
+        representations at every layer's input; ``[num_users, (L + 1) * hidden]`` and
+        ``[num_items, (L + 1) * hidden]``, over the current graph."""
+        if self._graph is None:
+            self._graph = self.graphs()
+        into_movies, into_users = self._graph[RATES], self._graph[RATED_BY]
+        du, dm = self.degree_inputs(self._graph)
+        hu, hm = self.user_inputs() + du, self.movie_inputs() + dm
+        agg_u, agg_m = [du], [dm]
+        for layer in range(self.num_layers):
+            au, am = into_users.a @ hm, into_movies.a @ hu
+            agg_u.append(au)
+            agg_m.append(am)
+            hu, hm = self._layer(layer, hu, hm, au, am)
+        return torch.cat(agg_u, 1), torch.cat(agg_m, 1)
+
+    def _layer(self, layer: int, hu: Tensor, hm: Tensor, agg_u: Tensor, agg_m: Tensor) -> tuple[Tensor, Tensor]:
+        """One SAGE layer from the nodes' own representations and their neighbour means."""
+        to_movie, to_user = self._relation_convs(layer)
+        hu, hm = to_user.lin_l(agg_u) + to_user.lin_r(hu), to_movie.lin_l(agg_m) + to_movie.lin_r(hm)
+        return (hu.relu(), hm.relu()) if layer < self.num_layers - 1 else (hu, hm)
+
+    def group_layers(self) -> list[nn.Module]:
+        ids = [self.user_emb, self.movie_emb] if self.use_ids else []
+        return [*ids, self.gender_emb, self.age_emb, self.occupation_emb, self.genres_in, self.year_emb,
+                self.user_ratings_in, self.movie_ratings_in]
+
+    def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
+        agg_u, agg_m = self.neighbour_means()
+        ids = (users, items) if self.use_ids else ()
+        return (*ids, self.user_gender[users], self.user_age[users], self.user_occupation[users],
+                self.item_genres[items], year_bucket(self.item_year[items]), agg_u[users], agg_m[items])
+
+    def forward_groups(self, *inputs: Tensor) -> Tensor:
+        """The pair's logit from its groups, the rest of the graph held at its current state.
+
+        At the pair's own inputs this is exactly :meth:`forward`; for a node without edges (a new user
+        or movie) it is exact for any input, as nothing then flows back through its neighbours.
+        """
+        x = dict(zip(self.groups, [layer(v) for layer, v in zip(self.group_layers(), inputs)]))
+        hu = x["gender"] + x["age"] + x["occupation"] + (x["user"] if self.use_ids else 0)
+        hm = self.genre_lin(x["genres"]) + x["year"] + (x["movie"] if self.use_ids else 0)
+        agg_u = x["user_ratings"].chunk(self.num_layers + 1, 1)
+        agg_m = x["movie_ratings"].chunk(self.num_layers + 1, 1)
+        hu, hm = hu + agg_u[0], hm + agg_m[0]  # degree embeddings
+        for layer in range(self.num_layers):
+            hu, hm = self._layer(layer, hu, hm, agg_u[layer + 1], agg_m[layer + 1])
+        return self.decode(hu, hm)

@@ -86,6 +86,8 @@ def edge_sets(graphs, num_items) -> set:
     transposed (backward) matrix must hold the same edges."""
     found = []
     for rel, adj in graphs.items():
+        if not isinstance(rel, tuple):
+            continue  # degrees
         for mat, movie_rows in ((adj.a, rel == RATES), (adj.a_t, rel != RATES)):
             rows, cols = mat.to_sparse_coo().coalesce().indices()
             user, movie = (cols, rows) if movie_rows else (rows, cols)
