@@ -219,3 +219,21 @@ def test_csr_sage_is_pyg_sageconv_with_its_gradients(synth, synth_split):
         gb = torch.autograd.grad((b * w).sum(), (src, dst))
         for x, y in zip(ga, gb):
             torch.testing.assert_close(x, y)
+
+
+def test_a_new_user_and_new_movies_follow_the_rule_end_to_end(planted, tmp_path):
+    """Through graphrec.inductive: a new woman with no ratings gets the women's movies; new movies too."""
+    from graphrec.inductive import recommend_new_movies, recommend_new_user
+
+    ml, cold, model = planted
+    model.set_graph(*cold.visible(0))
+    for gender in ("F", "M"):
+        recs = recommend_new_user(model, ml, gender, 30, "engineer", liked=[], k=10)
+        female = [any(g in FEMALE_GENRES for g in r["genres"]) for r in recs]
+        assert sum(female) == (10 if gender == "F" else 0), (gender, recs)
+    path = tmp_path / "new.csv"
+    path.write_text("title,year,genres\nLove Story 2,2001,Romance|Drama\nBoom,2001,Action|Thriller\n"
+                    "Tears,1999,Drama\nRockets,1999,Sci-Fi\n")
+    woman = int(ml.users["raw_id"][ml.users["gender"] == "F"].iloc[0])
+    ranked = [r["title"] for r in recommend_new_movies(model, ml, woman, path, k=4)]
+    assert set(ranked[:2]) == {"Love Story 2", "Tears"}
