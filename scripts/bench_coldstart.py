@@ -40,7 +40,7 @@ def fmt(t: tuple[float, float, float], signed: bool = False) -> str:
 
 def train_model(ml, split, args, seed: int, use_ids: bool) -> tuple[torch.nn.Module, float, int]:
     hp = {"hidden": args.hidden, "num_layers": args.layers, "use_ids": use_ids, "node_dropout": args.node_dropout,
-          "decoder": args.decoder, "conv": args.conv}
+          "new_user_edges": args.new_user_edges, "decoder": args.decoder, "conv": args.conv}
     cfg = TrainConfig(model="hetero-sage", hparams=hp, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       num_ng=args.neg, l2=args.l2, seed=seed, patience=args.patience, full_eval_every=0)
     model = build_model(cfg, ml, split)
@@ -56,7 +56,8 @@ def epoch_seconds(ml, split, args, epochs: int = 3) -> tuple[float, float]:
     CPU time is what one core spends, whatever else the machine is running; wall time is on this
     machine as it is (a shared one inflates it)."""
     cfg = TrainConfig(model="hetero-sage", hparams={"hidden": args.hidden, "num_layers": args.layers,
-                                                     "node_dropout": args.node_dropout, "conv": args.conv},
+                                                     "node_dropout": args.node_dropout, "new_user_edges": args.new_user_edges,
+                                                     "conv": args.conv},
                       batch_size=args.batch_size, lr=args.lr, num_ng=args.neg)
     trainer = Trainer(build_model(cfg, ml, split), split, cfg, progress=False, tensorboard=False)
     cpu, wall = [], []
@@ -100,6 +101,7 @@ def main() -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--node-dropout", type=float, default=0.1)
+    p.add_argument("--new-user-edges", type=int, default=5)
     p.add_argument("--decoder", default="dot")
     p.add_argument("--conv", default="sage")
     p.add_argument("--skip-warm", action="store_true")
@@ -109,7 +111,7 @@ def main() -> None:
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
     table_ = FeatureTable.from_movielens(ml)
     print(f"hetero-sage: hidden {args.hidden}, {args.layers} {args.conv} layers, {args.decoder} decoder, "
-          f"node dropout {args.node_dropout}, lr {args.lr}, batch {args.batch_size}, {args.neg} negatives, "
+          f"node dropout {args.node_dropout} (users keep <= {args.new_user_edges} edges), lr {args.lr}, batch {args.batch_size}, {args.neg} negatives, "
           f"seeds {args.seeds}")
     cpu, wall = epoch_seconds(ml, split_movielens(ml, seed=0), args)
     print(f"one training epoch on ML-100K (LOO split), 1 thread: {cpu:.2f} s CPU, {wall:.2f} s wall")

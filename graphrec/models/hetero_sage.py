@@ -152,13 +152,17 @@ class HeteroSAGE(Recommender):
         use_ids: add user and movie id embeddings to the feature inputs (transductive; off for cold start).
         degree: add an embedding of each node's degree bucket in the message-passing graph (popularity
             and activity, which mean aggregation cannot see; 0 for a new node).
-        node_dropout: fraction of users and of movies whose edges each training step hides.
+        node_dropout: fraction of users and of movies whose edges each training step hides (all of a
+            movie's; all but ``U{0..new_user_edges}`` random ones of a user's).
+        new_user_edges: most edges a user hidden by ``node_dropout`` keeps, as a new user who has rated
+            a few movies.
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
-                 use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True) -> None:
+                 use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
+                 new_user_edges: int = 5) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -168,12 +172,14 @@ class HeteroSAGE(Recommender):
             raise ValueError(f"loss must be 'bpr' or 'bce', not {loss!r}")
         if conv == "gat" and hidden % heads:
             raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
+        if new_user_edges < 0:
+            raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
             raise ValueError(f"node_dropout must be in [0, 1), got {node_dropout}")
         self.num_users, self.num_items = table.num_users, table.num_items
         self.hidden, self.num_layers, self.conv, self.heads = hidden, num_layers, conv, heads
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
-        self.degree = degree
+        self.degree, self.new_user_edges = degree, new_user_edges
         self.table = table
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
         self.register_buffer("user_age", table.user_age.long(), persistent=False)
@@ -367,7 +373,8 @@ class HeteroSAGE(Recommender):
 
     def step_edges(self, edge_ids: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Mask of the message-passing edges of one step: the graph minus the supervised ``edge_ids``,
-        minus every edge of ``node_dropout`` of the users and of the movies."""
+        minus every edge of ``node_dropout`` of the movies, and for ``node_dropout`` of the users all but
+        ``K ~ U{0..new_user_edges}`` random ones (new users arrive with a few ratings)."""
         # by (user, movie) pair, so a duplicated rating cannot leak through a second edge
         supervised = torch.zeros(int(self._pair.max()) + 1 if len(self._pair) else 0, dtype=torch.bool,
                                  device=self._pair.device)
@@ -377,7 +384,18 @@ class HeteroSAGE(Recommender):
             p = self.node_dropout
             drop_u = torch.rand(self.num_users, generator=generator) < p
             drop_m = torch.rand(self.num_items, generator=generator) < p
-            keep &= ~(drop_u.to(keep.device)[self.edge_index[0]] | drop_m.to(keep.device)[self.edge_index[1]])
+            user, movie = self.edge_index
+            drop_u, drop_m = drop_u.to(keep.device), drop_m.to(keep.device)
+            keep &= ~drop_m[movie]
+            few = torch.nonzero(keep & drop_u[user]).flatten()
+            if len(few):
+                # random order within each user, then keep the first K of each
+                order = torch.argsort(user[few].double() + torch.rand(len(few), generator=generator,
+                                                                      dtype=torch.float64).to(keep.device))
+                few, owner = few[order], user[few[order]]
+                start = torch.searchsorted(owner, owner)  # first row of each owner (sorted)
+                budget = torch.randint(self.new_user_edges + 1, (self.num_users,), generator=generator)
+                keep[few[(torch.arange(len(few), device=keep.device) - start) >= budget.to(keep.device)[owner]]] = False
         return keep
 
     def batch_loss(self, batch: tuple[Tensor, ...], config) -> Tensor:

@@ -134,8 +134,22 @@ def test_no_supervision_edge_is_visible_to_message_passing(synth, synth_split):
     assert not keys & set((synth_split.valid_user * n + synth_split.valid_item).tolist())
 
 
+def test_node_dropout_keeps_a_few_edges_of_dropped_users(synth, synth_split):
+    model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.5, new_user_edges=3)
+    gen = torch.Generator().manual_seed(3)
+    keep = model.step_edges(torch.tensor([0]), gen)
+    gen = torch.Generator().manual_seed(3)
+    drop_u = torch.rand(model.num_users, generator=gen) < 0.5
+    drop_m = torch.rand(model.num_items, generator=gen) < 0.5
+    user, movie = model.edge_index
+    assert not (keep & drop_m[movie]).any()
+    assert (keep[~drop_u[user] & ~drop_m[movie]].sum() >= (~drop_u[user] & ~drop_m[movie]).sum() - 1)
+    kept = torch.bincount(user[keep & drop_u[user]], minlength=model.num_users)[drop_u]
+    assert kept.max() <= 3 and len(set(kept.tolist())) > 1  # 0..3 each, not all the same
+
+
 def test_node_dropout_hides_every_edge_of_the_dropped_nodes(synth, synth_split):
-    model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.5)
+    model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.5, new_user_edges=0)
     gen = torch.Generator().manual_seed(3)
     full = model.edge_index
     edges = full[:, model.step_edges(torch.tensor([0]), gen)]
