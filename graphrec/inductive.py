@@ -48,7 +48,8 @@ def demographics(table: FeatureTable, gender: str, age: int, occupation: str) ->
     o = occupations.get(str(occupation).strip().lower())
     if o is None:
         valid = [x for x in table.occupation_names if x != "unknown"]
-        problems.append(f"occupation {occupation!r} (valid: {', '.join(valid) or 'none: this release has no occupations'})")
+        listed = ", ".join(valid) or "none: this release has no occupations"
+        problems.append(f"occupation {occupation!r} (valid: {listed})")
     if problems:
         raise GraphrecError("invalid demographics: " + "; ".join(problems))
     return g, a, o

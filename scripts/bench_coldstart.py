@@ -38,10 +38,13 @@ def fmt(t: tuple[float, float, float], signed: bool = False) -> str:
     return f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]" if signed else f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+def hparams(args, use_ids: bool) -> dict:
+    return {"hidden": args.hidden, "num_layers": args.layers, "use_ids": use_ids, "node_dropout": args.node_dropout,
+            "new_user_edges": args.new_user_edges, "decoder": args.decoder, "conv": args.conv}
+
+
 def train_model(ml, split, args, seed: int, use_ids: bool) -> tuple[torch.nn.Module, float, int]:
-    hp = {"hidden": args.hidden, "num_layers": args.layers, "use_ids": use_ids, "node_dropout": args.node_dropout,
-          "new_user_edges": args.new_user_edges, "decoder": args.decoder, "conv": args.conv}
-    cfg = TrainConfig(model="hetero-sage", hparams=hp, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    cfg = TrainConfig(model="hetero-sage", hparams=hparams(args, use_ids), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       num_ng=args.neg, l2=args.l2, seed=seed, patience=args.patience, full_eval_every=0)
     model = build_model(cfg, ml, split)
     trainer = Trainer(model, split, cfg, progress=False, tensorboard=False)
@@ -55,10 +58,8 @@ def epoch_seconds(ml, split, args, epochs: int = 3) -> tuple[float, float]:
 
     CPU time is what one core spends, whatever else the machine is running; wall time is on this
     machine as it is (a shared one inflates it)."""
-    cfg = TrainConfig(model="hetero-sage", hparams={"hidden": args.hidden, "num_layers": args.layers,
-                                                     "node_dropout": args.node_dropout, "new_user_edges": args.new_user_edges,
-                                                     "conv": args.conv},
-                      batch_size=args.batch_size, lr=args.lr, num_ng=args.neg)
+    cfg = TrainConfig(model="hetero-sage", hparams=hparams(args, False), batch_size=args.batch_size, lr=args.lr,
+                      num_ng=args.neg)
     trainer = Trainer(build_model(cfg, ml, split), split, cfg, progress=False, tensorboard=False)
     cpu, wall = [], []
     for epoch in range(1, epochs + 1):
@@ -111,8 +112,8 @@ def main() -> None:
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
     table_ = FeatureTable.from_movielens(ml)
     print(f"hetero-sage: hidden {args.hidden}, {args.layers} {args.conv} layers, {args.decoder} decoder, "
-          f"node dropout {args.node_dropout} (users keep <= {args.new_user_edges} edges), lr {args.lr}, batch {args.batch_size}, {args.neg} negatives, "
-          f"seeds {args.seeds}")
+          f"node dropout {args.node_dropout} (users keep <= {args.new_user_edges} edges), lr {args.lr}, "
+          f"batch {args.batch_size}, {args.neg} negatives, seeds {args.seeds}")
     cpu, wall = epoch_seconds(ml, split_movielens(ml, seed=0), args)
     print(f"one training epoch on ML-100K (LOO split), 1 thread: {cpu:.2f} s CPU, {wall:.2f} s wall")
     if not args.skip_warm:

@@ -273,8 +273,10 @@ class HeteroSAGE(Recommender):
         deg_m = torch.bincount(m_rows, minlength=self.num_items)
         inv_u, inv_m = 1.0 / deg_u.clamp_min(1).float(), 1.0 / deg_m.clamp_min(1).float()
         U, M = self.num_users, self.num_items  # noqa: N806
-        into_movies = Adjacency(_csr(m_rows, u_cols, inv_m[m_rows], (M, U)), _csr(u_rows, m_cols, inv_m[m_cols], (U, M)))
-        into_users = Adjacency(_csr(u_rows, m_cols, inv_u[u_rows], (U, M)), _csr(m_rows, u_cols, inv_u[u_cols], (M, U)))
+        into_movies = Adjacency(_csr(m_rows, u_cols, inv_m[m_rows], (M, U)),
+                                _csr(u_rows, m_cols, inv_m[m_cols], (U, M)))
+        into_users = Adjacency(_csr(u_rows, m_cols, inv_u[u_rows], (U, M)),
+                               _csr(m_rows, u_cols, inv_u[u_cols], (M, U)))
         return {RATES: into_movies, RATED_BY: into_users, "user_degree": deg_u, "movie_degree": deg_m}
 
     def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
