@@ -19,7 +19,8 @@ representation from what it is:
   ``v``'s type, ReLU between layers. With ``conv="gat"`` the neighbour term is GAT's attention
   (Velickovic et al., ICLR 2018) and ``W_1 h_v^l`` a residual, so a node without edges keeps its own
   features;
-* score: ``s(u, m) = h_u^L . h_m^L`` (``decoder="dot"``) or ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
+* score: ``s(u, m) = h_u^L . h_m^L + w . h_m^L`` (``decoder="dot"``; the bias term is optional) or
+  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
 
 Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
 cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
@@ -156,13 +157,14 @@ class HeteroSAGE(Recommender):
             movie's; all but ``U{0..new_user_edges}`` random ones of a user's).
         new_user_edges: most edges a user hidden by ``node_dropout`` keeps, as a new user who has rated
             a few movies.
+        bias: with the dot decoder, add a movie bias ``w . h_m^L`` (popularity that every user shares).
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
-                 new_user_edges: int = 5) -> None:
+                 new_user_edges: int = 5, bias: bool = True) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -200,6 +202,7 @@ class HeteroSAGE(Recommender):
         self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
         # identity layers on the dense groups: where graphrec.explain attributes them
         self.genres_in, self.user_ratings_in, self.movie_ratings_in = nn.Identity(), nn.Identity(), nn.Identity()
+        self.movie_bias = nn.Linear(hidden, 1, bias=False) if bias and decoder == "dot" else None
         self.mlp = (nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
                     if decoder == "mlp" else None)
         self._cache: tuple[Tensor, Tensor] | None = None
@@ -233,6 +236,8 @@ class HeteroSAGE(Recommender):
         for module in self.encoder.modules():
             if module is not self.encoder and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
+        if self.movie_bias is not None:
+            self.movie_bias.reset_parameters()
         if self.mlp is not None:
             for m in self.mlp:
                 if isinstance(m, nn.Linear):
@@ -337,7 +342,8 @@ class HeteroSAGE(Recommender):
     def decode(self, hu: Tensor, hm: Tensor) -> Tensor:
         """Logits of row-aligned user and movie representations (broadcasting over leading dims)."""
         if self.mlp is None:
-            return (hu * hm).sum(-1)
+            dot = (hu * hm).sum(-1)
+            return dot + self.movie_bias(hm).squeeze(-1) if self.movie_bias is not None else dot
         hu, hm = torch.broadcast_tensors(hu, hm)
         return self.mlp(torch.cat([hu, hm, hu * hm], dim=-1)).squeeze(-1)
 
@@ -354,7 +360,8 @@ class HeteroSAGE(Recommender):
     def score_all(self, users: Tensor, chunk: int = 1 << 22) -> Tensor:
         hu, hm = self.propagate()
         if self.mlp is None:
-            return hu[users] @ hm.T
+            out = hu[users] @ hm.T
+            return out + self.movie_bias(hm).squeeze(-1)[None] if self.movie_bias is not None else out
         rows = max(1, chunk // (self.num_items * self.hidden))
         return torch.cat([self.decode(hu[users[s:s + rows], None, :], hm[None])
                           for s in range(0, len(users), rows)])
