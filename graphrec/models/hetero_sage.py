@@ -253,9 +253,10 @@ class HeteroSAGE(Recommender):
         old = getattr(self, "edge_index", None)
         self.register_buffer("edge_index", edge.to(old.device) if old is not None else edge, persistent=False)
         u, m = self.edge_index
-        self._by_user = torch.argsort(u * self.num_items + m)
-        self._by_movie = torch.argsort(m * self.num_users + u)
-        self._pair = torch.unique(u * self.num_items + m, return_inverse=True)[1]  # same pair, same id
+        # edge orders by user and by movie, and one id per (user, movie) pair: buffers, so they move along
+        self.register_buffer("_by_user", torch.argsort(u * self.num_items + m), persistent=False)
+        self.register_buffer("_by_movie", torch.argsort(m * self.num_users + u), persistent=False)
+        self.register_buffer("_pair", torch.unique(u * self.num_items + m, return_inverse=True)[1], persistent=False)
         self._cache = None
         self._graph = None
 
