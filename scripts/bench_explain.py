@@ -12,7 +12,9 @@ import time
 
 import torch
 
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
+from graphrec.pipeline import prepare
+from graphrec.training import DataConfig
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.explain import ENGINES, make_explainer, sample_pairs
 from graphrec.explain.default import default_config
@@ -59,7 +61,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml)
+    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

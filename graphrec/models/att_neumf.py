@@ -11,7 +11,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..data.features import FeatureTable
+from ..data.features import FeatureTable, split_features
 from ..errors import GraphrecError
 from .attention import MultiHeadSelfAttention
 from .base import Recommender, register
@@ -65,7 +65,7 @@ class TowerFusion(nn.Module):
         return self.out(fused[:, 0]).squeeze(-1), w[:, 0]
 
 
-@register("att-neumf")
+@register("att-neumf", explainable=True, attention_map=True)
 class AttentionNeuMF(Recommender):
     """NeuMF over attended feature fields.
 
@@ -129,7 +129,7 @@ class AttentionNeuMF(Recommender):
     @classmethod
     def build(cls, ml, split, **hparams) -> "AttentionNeuMF":
         groups = tuple(hparams.get("groups") or cls.default_groups)
-        features = FeatureTable.from_movielens(ml) if ml is not None and len(groups) > 2 else None
+        features = split_features(ml, split) if len(groups) > 2 else None  # the training graph's node stores
         return cls(split.num_users, split.num_items, features=features, **hparams)
 
     def reset_parameters(self) -> None:

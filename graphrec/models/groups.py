@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ..data.features import GROUPS, FeatureTable
+from ..data.features import GROUPS, FeatureTable, split_features
 from ..errors import GraphrecError
-from .base import Recommender
+from .base import Capabilities, Recommender
 
 
 class GroupRecommender(Recommender):
@@ -36,6 +36,7 @@ class GroupRecommender(Recommender):
     """
 
     groups: tuple[str, ...] = GROUPS
+    capabilities = Capabilities(explainable=True)  # inherited by every registered feature model
 
     def __init__(self, table: FeatureTable) -> None:
         super().__init__()
@@ -49,13 +50,13 @@ class GroupRecommender(Recommender):
 
     @classmethod
     def build(cls, ml, split, **hparams) -> "GroupRecommender":
-        if ml is None:
+        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
+            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
+                                f"has {ml.num_users} x {ml.num_items}")
+        table = split_features(ml, split)  # read from the training graph's node stores
+        if table is None:
             raise GraphrecError(f"{cls.__name__} needs the MovieLens files for its side features "
                                 "(pass --data-dir), not only split files")
-        table = FeatureTable.from_movielens(ml)
-        if (table.num_users, table.num_items) != (split.num_users, split.num_items):
-            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
-                                f"has {table.num_users} x {table.num_items}")
         return cls(table, **hparams)
 
     def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
