@@ -16,13 +16,12 @@ MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "
 def _layers(text: str) -> list[int]:
     import argparse
 
+    from ..models.mlp import parse_layers
+
     try:
-        sizes = [int(x) for x in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"need at least two positive sizes, got {text!r}")
-    return sizes
+        return parse_layers(text, min_sizes=2)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _float(valid, requirement: str):

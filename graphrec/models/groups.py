@@ -38,8 +38,12 @@ class GroupRecommender(Recommender):
     groups: tuple[str, ...] = GROUPS
     capabilities = Capabilities(explainable=True)  # inherited by every registered feature model
 
-    def __init__(self, table: FeatureTable) -> None:
+    def __init__(self, table: FeatureTable | None, num_users: int | None = None, num_items: int | None = None) -> None:
+        """``table=None``: a model over the id groups (user, movie) only, of ``num_users`` x ``num_items``."""
         super().__init__()
+        if table is None:
+            self.num_users, self.num_items, self.vocab = int(num_users), int(num_items), {}
+            return
         self.num_users, self.num_items = table.num_users, table.num_items
         self.vocab = table.vocab_sizes
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
