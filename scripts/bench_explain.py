@@ -18,6 +18,7 @@ from graphrec.training import DataConfig
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.explain import ENGINES, make_explainer, sample_pairs
 from graphrec.explain.default import default_config
+from graphrec.benchmark import markdown_table
 from graphrec.models import MODELS
 from graphrec.training import TrainConfig, train
 
@@ -42,11 +43,7 @@ def quality(name: str, model, split, seconds: float) -> tuple[dict, dict]:
 
 
 def table(rows: list[dict]) -> None:
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for r in rows:
-        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print(markdown_table(rows))
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import time
 
 from graphrec.data import load_movielens
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
+from graphrec.benchmark import markdown_table
 from graphrec.models import ItemKNN
 from graphrec.pipeline import prepare, train
 from graphrec.training import DataConfig, TrainConfig
@@ -56,9 +57,9 @@ def main() -> None:
     res = evaluate(model, split, 10, "test", full=True, per_user=True)
     knn = evaluate(ItemKNN(k=50).fit(split), split, 10, "test", full=True, per_user=True)
     ci, diff = with_intervals(res), paired_difference(res, knn)
-    print("\n| metric | LightGCN | LightGCN - ItemKNN (paired) |\n|---|---|---|")
-    for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"):
-        print(f"| {key} | {fmt(*ci[key])} | {fmt(*diff[key], signed=True)} |")
+    print("\n" + markdown_table([{"metric": key, "LightGCN": fmt(*ci[key]),
+                                   "LightGCN - ItemKNN (paired)": fmt(*diff[key], signed=True)}
+                                  for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")]))
 
 
 if __name__ == "__main__":

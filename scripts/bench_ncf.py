@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from graphrec.data import load_movielens
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
+from graphrec.benchmark import markdown_table
 from graphrec.models import ItemKNN, MostPop
 from graphrec.pipeline import build_model, prepare, train
 from graphrec.training import DataConfig, TrainConfig, Trainer
@@ -188,12 +189,7 @@ def grid(data, start: int = 0) -> None:
 
 
 def table(rows: list[dict]) -> None:
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
-    print("| " + " | ".join(c.ljust(x) for c, x in zip(cols, w)) + " |")
-    print("|" + "|".join("-" * (x + 2) for x in w) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(r.get(c, "")).ljust(x) for c, x in zip(cols, w)) + " |")
+    print(markdown_table(rows))
 
 
 def main() -> None:

@@ -14,8 +14,8 @@ Protocol (also in the README):
 """
 from .catalogue import (ATTENTION_PAIRS, CATALOGUE, KNN_GRID, LR_GRID, METRICS, QUICK_EPOCHS, QUICK_HPARAMS, Entry,
                         available, select)
-from .report import Report
+from .report import Report, markdown_table
 from .runner import Benchmark, RunResult, Settings
 
 __all__ = ["ATTENTION_PAIRS", "CATALOGUE", "KNN_GRID", "LR_GRID", "METRICS", "QUICK_EPOCHS", "QUICK_HPARAMS", "Entry",
-           "available", "select", "Report", "Benchmark", "RunResult", "Settings"]
+           "available", "select", "Report", "markdown_table", "Benchmark", "RunResult", "Settings"]

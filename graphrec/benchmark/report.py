@@ -175,6 +175,17 @@ class Report:
         return path
 
 
+def markdown_table(rows: list[dict]) -> str:
+    """Rows as an aligned markdown table (columns: every key, in first-seen order): the one table
+    printer of the benchmark report and the ``scripts/bench_*.py``."""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    lines = ["| " + " | ".join(c.ljust(x) for c, x in zip(cols, w)) + " |",
+             "|" + "|".join("-" * (x + 2) for x in w) + "|"]
+    lines += ["| " + " | ".join(str(r.get(c, "")).ljust(x) for c, x in zip(cols, w)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def _tag(point: dict) -> str:
     return "".join(f"{k}{v}_" for k, v in sorted(point.items()))
 
