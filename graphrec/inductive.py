@@ -123,8 +123,7 @@ def recommend_new_user(model, ml, gender: str, age: int, occupation: str, liked:
     check_inductive(model)
     if k < 1:
         raise GraphrecError(f"k must be >= 1, got {k}")
-    table = FeatureTable.from_movielens(ml)
-    g, a, o = demographics(table, gender, age, occupation)
+    g, a, o = demographics(model.table, gender, age, occupation)
     items = torch.tensor(sorted(set(find_movies(ml, list(liked)))), dtype=torch.long)
     user = model.num_users
     new = model.with_nodes(users=(torch.tensor([g]), torch.tensor([a]), torch.tensor([o])),

@@ -65,7 +65,7 @@ QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"fa
                  "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1},
                  "feature-mlp": {"factors": 4, "side_dim": 2, "layers": [8]},
                  "feature-neumf": {"factors": 4, "side_dim": 2, "layers": [8], "gmf_factors": 4},
-                 "lightgcn": {"factors": 8, "num_layers": 2},
+                 "lightgcn": {"factors": 8, "num_layers": 2}, "hetero-sage": {"hidden": 8},
                  "node2vec": {"walk_length": 10, "walks_per_node": 2, "dim": 8}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
 ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "feature-neumf"),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from dataclasses import replace
 from typing import NamedTuple
 
 import torch
@@ -41,8 +42,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, SAGEConv, to_hetero
 
-from ..data.features import FeatureTable
-from ..data.graph import RATED_BY, RATES, to_hetero as graph_to_hetero
+from ..data.features import FeatureTable, split_features
+from ..data.graph import RATED_BY, RATES
 from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
 from .base import Recommender, register
@@ -138,7 +139,7 @@ class _Encoder(nn.Module):
         return x
 
 
-@register("hetero-sage")
+@register("hetero-sage", uses_graph=True, explainable=True)
 class HeteroSAGE(Recommender):
     """GraphSAGE (or GAT) over the heterogeneous user-movie graph, with feature inputs.
 
@@ -183,6 +184,8 @@ class HeteroSAGE(Recommender):
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
         self.degree, self.new_user_edges = degree, new_user_edges
         self.table = table
+        if conv != "sage":  # GAT's attention reads the target node: no split into feature groups
+            self.capabilities = replace(type(self).capabilities, explainable=False)
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
         self.register_buffer("user_age", table.user_age.long(), persistent=False)
         self.register_buffer("user_occupation", table.user_occupation.long(), persistent=False)
@@ -213,16 +216,15 @@ class HeteroSAGE(Recommender):
 
     @classmethod
     def build(cls, ml, split, **hparams) -> "HeteroSAGE":
-        """Features from the MovieLens tables, edges from the split's training pairs."""
-        if ml is None:
+        """Node features and edges from the split's training graph (``split.graph``, HeteroData)."""
+        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
+            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
+                                f"has {ml.num_users} x {ml.num_items}")
+        table = split_features(ml, split)
+        if table is None:
             raise GraphrecError("hetero-sage needs the MovieLens files for its node features "
                                 "(pass --data-dir), not only split files")
-        table = FeatureTable.from_movielens(ml)
-        if (table.num_users, table.num_items) != (split.num_users, split.num_items):
-            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
-                                f"has {table.num_users} x {table.num_items}")
-        graph = graph_to_hetero(ml, split.train_user, split.train_item)
-        user, item = graph[RATES].edge_index
+        user, item = split.graph[RATES].edge_index
         return cls(table, user, item, **hparams)
 
     def reset_parameters(self) -> None:
