@@ -28,7 +28,7 @@ from graphrec.metrics import bootstrap_ci, bootstrap_seeds_users
 from graphrec.models import ItemKNN, MostPop
 from graphrec.models.cold_baselines import ColdMostPop, ContentKNN, DemographicPop, ItemKNNFromK
 from graphrec.training import TrainConfig, Trainer
-from graphrec.training.runs import build_model
+from graphrec.pipeline import Prepared, build_model
 
 METRICS = ("full_HR@10", "full_NDCG@10", "HR@10", "NDCG@10")
 
@@ -40,13 +40,15 @@ def fmt(t: tuple[float, float, float], signed: bool = False) -> str:
 
 def hparams(args, use_ids: bool) -> dict:
     return {"hidden": args.hidden, "num_layers": args.layers, "use_ids": use_ids, "node_dropout": args.node_dropout,
-            "new_user_edges": args.new_user_edges, "decoder": args.decoder, "conv": args.conv, "bias": not args.no_bias}
+            "new_user_edges": args.new_user_edges, "decoder": args.decoder, "conv": args.conv,
+            "bias": not args.no_bias, "degree_linear": not args.no_degree_linear}
 
 
 def train_model(ml, split, args, seed: int, use_ids: bool) -> tuple[torch.nn.Module, float, int]:
-    cfg = TrainConfig(model="hetero-sage", hparams=hparams(args, use_ids), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                      num_ng=args.neg, l2=args.l2, seed=seed, patience=args.patience, full_eval_every=0)
-    model = build_model(cfg, ml, split)
+    cfg = TrainConfig(model="hetero-sage", hparams=hparams(args, use_ids), epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, num_ng=args.neg, l2=args.l2, seed=seed,
+                      patience=args.patience, full_eval_every=0)
+    model = build_model(cfg, Prepared(ml, split))
     trainer = Trainer(model, split, cfg, progress=False, tensorboard=False)
     trainer.fit()
     secs = [r["seconds"] for r in trainer.history]
@@ -60,7 +62,7 @@ def epoch_seconds(ml, split, args, epochs: int = 3) -> tuple[float, float]:
     machine as it is (a shared one inflates it)."""
     cfg = TrainConfig(model="hetero-sage", hparams=hparams(args, False), batch_size=args.batch_size, lr=args.lr,
                       num_ng=args.neg)
-    trainer = Trainer(build_model(cfg, ml, split), split, cfg, progress=False, tensorboard=False)
+    trainer = Trainer(build_model(cfg, Prepared(ml, split)), split, cfg, progress=False, tensorboard=False)
     cpu, wall = [], []
     for epoch in range(1, epochs + 1):
         c, w = time.process_time(), time.perf_counter()
@@ -105,6 +107,7 @@ def main() -> None:
     p.add_argument("--new-user-edges", type=int, default=5)
     p.add_argument("--decoder", default="dot")
     p.add_argument("--no-bias", action="store_true")
+    p.add_argument("--no-degree-linear", action="store_true")
     p.add_argument("--conv", default="sage")
     p.add_argument("--skip-warm", action="store_true")
     p.add_argument("--skip-cold", action="store_true")

@@ -12,7 +12,8 @@ representation from what it is:
 * user ``u``: ``h_u^0 = E_gender[g_u] + E_age[a_u] + E_occupation[o_u] (+ E_user[u])``;
 * movie ``m``: ``h_m^0 = W_genre c_m + E_year[bucket(y_m)] (+ E_movie[m])``, with ``c_m`` the genres
   multi-hot and 5-year release buckets;
-* both: ``+ E_degree[floor(log2(1 + deg_v))]``, the node's degree in the message-passing graph
+* both: ``+ E_degree[floor(log2(1 + deg_v))] + w_degree log2(1 + deg_v) / 16``, the node's degree in
+  the message-passing graph
   (popularity, which a mean over neighbours cannot see; bucket 0 for a new node);
 * layer ``l`` (SAGE, mean aggregation, root weight):
   ``h_v^{l+1} = W_1^{r} h_v^l + W_2^{r} mean_{w in N_r(v)} h_w^l`` for the one relation ``r`` entering
@@ -58,6 +59,11 @@ NUM_DEGREE_BUCKETS = 16
 def degree_bucket(degree: Tensor) -> Tensor:
     """``floor(log2(1 + degree))``, capped at the last bucket."""
     return torch.clamp(torch.floor(torch.log2(1.0 + degree.float())), 0, NUM_DEGREE_BUCKETS - 1).long()
+
+
+def log_degree(degree: Tensor) -> Tensor:
+    """``log2(1 + degree) / NUM_DEGREE_BUCKETS`` as a ``[N, 1]`` feature (0 for a node without edges)."""
+    return (torch.log2(1.0 + degree.float()) / NUM_DEGREE_BUCKETS)[:, None]
 
 
 def year_bucket(year: Tensor) -> Tensor:
@@ -159,13 +165,14 @@ class HeteroSAGE(Recommender):
         new_user_edges: most edges a user hidden by ``node_dropout`` keeps, as a new user who has rated
             a few movies.
         bias: with the dot decoder, add a movie bias ``w . h_m^L`` (popularity that every user shares).
+        degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets).
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
-                 new_user_edges: int = 5, bias: bool = True) -> None:
+                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = True) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -199,6 +206,8 @@ class HeteroSAGE(Recommender):
         self.year_emb = nn.Embedding(NUM_YEAR_BUCKETS, hidden)
         self.user_degree_emb = nn.Embedding(NUM_DEGREE_BUCKETS, hidden)
         self.movie_degree_emb = nn.Embedding(NUM_DEGREE_BUCKETS, hidden)
+        self.user_degree_lin = nn.Linear(1, hidden, bias=False) if degree_linear else None
+        self.movie_degree_lin = nn.Linear(1, hidden, bias=False) if degree_linear else None
         self.user_emb = nn.Embedding(self.num_users, hidden) if use_ids else None
         self.movie_emb = nn.Embedding(self.num_items, hidden) if use_ids else None
         metadata = (["user", "movie"], [RATES, RATED_BY])
@@ -238,8 +247,9 @@ class HeteroSAGE(Recommender):
         for module in self.encoder.modules():
             if module is not self.encoder and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-        if self.movie_bias is not None:
-            self.movie_bias.reset_parameters()
+        for lin in (self.movie_bias, self.user_degree_lin, self.movie_degree_lin):
+            if lin is not None:
+                lin.reset_parameters()
         if self.mlp is not None:
             for m in self.mlp:
                 if isinstance(m, nn.Linear):
@@ -292,8 +302,12 @@ class HeteroSAGE(Recommender):
         if not self.degree:
             return (torch.zeros(self.num_users, self.hidden, device=self.item_year.device),
                     torch.zeros(self.num_items, self.hidden, device=self.item_year.device))
-        return (self.user_degree_emb(degree_bucket(graphs["user_degree"])),
-                self.movie_degree_emb(degree_bucket(graphs["movie_degree"])))
+        du = self.user_degree_emb(degree_bucket(graphs["user_degree"]))
+        dm = self.movie_degree_emb(degree_bucket(graphs["movie_degree"]))
+        if self.user_degree_lin is not None:  # log-degree as a number too: order within a bucket
+            du = du + self.user_degree_lin(log_degree(graphs["user_degree"]))
+            dm = dm + self.movie_degree_lin(log_degree(graphs["movie_degree"]))
+        return du, dm
 
     def encode_graph(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Final representations of every node over ``graphs``: features + degree, then message passing."""
