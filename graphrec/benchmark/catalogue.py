@@ -55,6 +55,8 @@ CATALOGUE = (
     Entry("att-neumf-seed", "att-neumf-seed", {}, LR),
     Entry("node2vec", "node2vec", {}, ({"metric": "dot"}, {"metric": "cosine"})),
     Entry("lightgcn", "lightgcn", {}, LR, train={"l2": 1e-4}),
+    # full-graph message passing per step: large batches (docs/benchmarks.md, issue 15)
+    Entry("hetero-sage", "hetero-sage", {"use_ids": True}, LR, train={"batch_size": 4096}),
 )
 #: Epochs of a ``--quick`` run (CI).
 QUICK_EPOCHS = 2
