@@ -12,8 +12,8 @@ representation from what it is:
 * user ``u``: ``h_u^0 = E_gender[g_u] + E_age[a_u] + E_occupation[o_u] (+ E_user[u])``;
 * movie ``m``: ``h_m^0 = W_genre c_m + E_year[bucket(y_m)] (+ E_movie[m])``, with ``c_m`` the genres
   multi-hot and 5-year release buckets;
-* both: ``+ E_degree[floor(log2(1 + deg_v))] + w_degree log2(1 + deg_v) / 16``, the node's degree in
-  the message-passing graph
+* both: ``+ E_degree[floor(log2(1 + deg_v))]`` (optionally ``+ w log2(1 + deg_v) / 16``), the node's
+  degree in the message-passing graph
   (popularity, which a mean over neighbours cannot see; bucket 0 for a new node);
 * layer ``l`` (SAGE, mean aggregation, root weight):
   ``h_v^{l+1} = W_1^{r} h_v^l + W_2^{r} mean_{w in N_r(v)} h_w^l`` for the one relation ``r`` entering
@@ -165,14 +165,15 @@ class HeteroSAGE(Recommender):
         new_user_edges: most edges a user hidden by ``node_dropout`` keeps, as a new user who has rated
             a few movies.
         bias: with the dot decoder, add a movie bias ``w . h_m^L`` (popularity that every user shares).
-        degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets).
+        degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets; off: not better
+            on the validation cold split, docs/benchmarks.md).
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
-                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = True) -> None:
+                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
