@@ -161,7 +161,8 @@ def test_node_dropout_hides_every_edge_of_the_dropped_nodes(synth, synth_split):
     assert edges.shape[1] == int(expected)
 
 
-@pytest.mark.parametrize("hparams", [{"degree_linear": True}, {"conv": "gat", "decoder": "mlp", "use_ids": True, "loss": "bce"}])
+@pytest.mark.parametrize("hparams", [{"degree_linear": True},
+                                     {"conv": "gat", "decoder": "mlp", "use_ids": True, "loss": "bce"}])
 def test_scoring_paths_agree_and_parameters_reset(synth, synth_split, hparams):
     torch.manual_seed(0)
     model = HeteroSAGE.build(synth, synth_split, hidden=8, **hparams).eval()
