@@ -13,8 +13,8 @@ representation from what it is:
 * movie ``m``: ``h_m^0 = W_genre c_m + E_year[bucket(y_m)] (+ E_movie[m])``, with ``c_m`` the genres
   multi-hot and 5-year release buckets;
 * both: ``+ E_degree[floor(log2(1 + deg_v))]`` (optionally ``+ w log2(1 + deg_v) / 16``), the node's
-  degree in the message-passing graph
-  (popularity, which a mean over neighbours cannot see; bucket 0 for a new node);
+  degree in the message-passing graph (popularity, which a mean over neighbours cannot see; bucket 0
+  for a new node);
 * layer ``l`` (SAGE, mean aggregation, root weight):
   ``h_v^{l+1} = W_1^{r} h_v^l + W_2^{r} mean_{w in N_r(v)} h_w^l`` for the one relation ``r`` entering
   ``v``'s type, ReLU between layers. With ``conv="gat"`` the neighbour term is GAT's attention
@@ -27,9 +27,11 @@ Id embeddings (``use_ids``) are optional; without them every parameter is shared
 cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
 supervises a batch of training edges with BPR (or BCE) against sampled negatives, and runs message
 passing over the training edges *minus that batch*, so the model never reads an answer from the
-graph. ``node_dropout`` also hides all edges of a random fraction of users and movies in each step,
-so the model learns to score nodes that have no edges (new users, new movies).
-At inference the graph is the split's training edges, or any other edge set via :meth:`set_graph`.
+graph. ``node_dropout`` also hides, in each step, all edges of a random fraction of the movies and
+all but a few of a random fraction of the users, so the model learns to score nodes with no or few
+edges (new movies, new users). The mean aggregation runs as a CSR product per relation
+(:class:`CSRSAGEConv`, exactly ``SAGEConv``). At inference the graph is the split's training
+edges, or any other edge set via :meth:`set_graph`; :meth:`with_nodes` appends new users and movies.
 """
 from __future__ import annotations
 
