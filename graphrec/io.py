@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -34,7 +35,26 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+    """Write strict JSON: a NaN or infinite float is written as ``null``, never as ``NaN``/``Infinity``."""
+    write_text(path, dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def dumps(obj: Any, **kwargs) -> str:
+    """``json.dumps`` that always yields valid JSON (non-finite floats become ``null``)."""
+    return json.dumps(finite_json(obj), allow_nan=False, default=_json_default, **kwargs)
+
+
+def finite_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float (also in numpy scalars and arrays) replaced by ``None``."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    if type(obj).__module__ == "numpy":
+        return finite_json(_json_default(obj))
+    return obj
 
 
 def save_figure(fig, path: str | os.PathLike, **kwargs) -> None:

@@ -19,6 +19,16 @@ def positive_int(text: str) -> int:
     return v
 
 
+def nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
 def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
@@ -51,7 +61,10 @@ def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Spl
 
 
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, default=str)
+    """Strict JSON on stdout (non-finite floats as ``null``); human messages go to stderr."""
+    from ..io import finite_json
+
+    json.dump(finite_json(obj), sys.stdout, indent=2, default=str, allow_nan=False)
     sys.stdout.write("\n")
 
 

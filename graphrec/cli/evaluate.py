@@ -33,6 +33,11 @@ def load_scorer(args):
         raise GraphrecError(f"{args.run}: no such run directory (nor a baseline: {', '.join(BASELINES)})")
 
     run = load_run(args.run)
+    if not run.finished:
+        import sys
+
+        print(f"graphrec: note: {args.run} is an unfinished run (no metrics.json): evaluating its best weights "
+              "so far; resume it with graphrec train ... --resume", file=sys.stderr)
     _, split = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else (None, run.split())
     return run.model, split
 
