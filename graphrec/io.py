@@ -5,6 +5,8 @@ import contextlib
 import json
 import math
 import os
+import re
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,11 +20,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            normal_mode(tmp_path)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
@@ -90,7 +94,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp = temp_dir(path.parent, path.name)
     try:
         yield tmp
         if not path.exists():
@@ -104,3 +108,102 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on success it replaces ``path`` whole.
+
+    Unlike :func:`atomic_dir` nothing of an older ``path`` survives, and a reader
+    sees either the old folder or the complete new one (a kill leaves at most a
+    hidden temporary folder, removed by the next use). The caller checks that an
+    existing ``path`` may be replaced.
+    """
+    import shutil
+
+    path = Path(path)
+    tmp = temp_dir(path.parent, path.name)
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{_owner()}.", suffix=".old.tmp", dir=path.parent))
+            os.replace(path, old / "old")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- temporary folders
+
+#: Temporary entries of a process that died long ago (or of an unknown one) are removed after this many seconds.
+STALE_AFTER_S = 24 * 3600
+
+
+def _owner() -> str:
+    """``host-pid`` of this process, embedded in temporary names so stale ones can be told apart."""
+    host = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname().split(".")[0]) or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def normal_mode(path: Path) -> None:
+    """Give a file made by ``mkstemp``/``mkdtemp`` (mode 0600/0700) the umask's usual permissions."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def temp_dir(parent: str | os.PathLike, name: str) -> Path:
+    """A new hidden folder ``.<name>.<host>-<pid>.XXXX.tmp`` in ``parent``, after removing stale ones
+    (see :func:`clean_stale_temps`)."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(parent, name)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.{_owner()}.", suffix=".tmp", dir=parent))
+    normal_mode(tmp)
+    return tmp
+
+
+def clean_stale_temps(parent: str | os.PathLike, name: str) -> list[Path]:
+    """Remove the temporary entries ``.<name>.*`` in ``parent`` that a killed process left behind.
+
+    An entry is stale when the process named in it (same host) no longer runs, or,
+    without a live owner on this host, when it is older than :data:`STALE_AFTER_S`.
+    Concurrent users of the same folder are never disturbed. Returns what was removed.
+    """
+    import shutil
+    import time
+
+    parent = Path(parent)
+    if not parent.is_dir():
+        return []
+    host = _owner().rsplit("-", 1)[0]
+    owned = re.compile(rf"^\.{re.escape(name)}\.{re.escape(host)}-(\d+)\.")
+    removed = []
+    for e in parent.iterdir():
+        if not e.name.startswith(f".{name}."):
+            continue
+        m = owned.match(e.name)
+        try:
+            stale = (not _alive(int(m[1]))) if m else time.time() - e.lstat().st_mtime > STALE_AFTER_S
+            if stale:
+                shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
+                removed.append(e)
+        except OSError:  # removed concurrently, or not ours to remove
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

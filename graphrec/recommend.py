@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ import torch
 from .data.movielens import MovieLens, graphrec_home
 from .data.split import Split
 from .errors import GraphrecError
+from .io import temp_dir
 from .training.config import DataConfig, TrainConfig
 
 #: The embedded default: NeuMF with the settings chosen on ML-100K's validation item (docs/benchmarks.md).
@@ -103,11 +104,11 @@ def train_once(config: TrainConfig, target: Path, ml=None, split=None, progress:
 
     if (target / METRICS).is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp = temp_dir(target.parent, target.name)  # also removes those of killed first uses
     try:
-        if progress:
-            print(f"graphrec: training {message or config.model} (first use; cached in {target})", flush=True)
+        if progress:  # a status line: stderr, so that --json output stays pure JSON
+            print(f"graphrec: training {message or config.model} (first use; cached in {target})", file=sys.stderr,
+                  flush=True)
         if split is None and ml is not None:
             from .data.split import split_movielens
 

@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..data import MovieLens, Split, load_movielens, load_ncf, split_movielens
+from ..data.tables import ON_BAD_ROWS
 from ..errors import DataError, GraphrecError
 
 
@@ -33,13 +34,16 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
     g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
+    g.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="error",
+                   help="a malformed row in the data files: stop with its file and line (error, the default), "
+                        "or skip it and report how many were skipped (skip)")
     if split:
         g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
         g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
 
 
 def load_data(args) -> MovieLens:
-    return load_movielens(args.dataset, args.data_dir)
+    return load_movielens(args.dataset, args.data_dir, on_bad_rows=getattr(args, "on_bad_rows", "error"))
 
 
 def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Split]:

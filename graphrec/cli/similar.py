@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, read_movies
 from ..embeddings.similarity import METRICS, match_title, nearest
-from ..errors import CheckpointError
+from ..errors import CheckpointError, GraphrecError
 from .common import add_data_args, positive_int, print_json, print_table
 
 
@@ -20,6 +20,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if not args.title.strip():  # refuse before training the default embedding (which takes a while)
+        raise GraphrecError("empty title: name a movie, e.g. \"Star Wars\"")
     folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=not args.json)
     emb = NodeEmbeddings.load(folder)
     movies = read_movies(folder)

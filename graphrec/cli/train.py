@@ -136,9 +136,9 @@ def _resumed_config(args, run_dir: Path):
     given.update(model_hparams(args.model, args))
     if args.pretrain:
         given["pretrain"] = [str(Path(p).resolve()) for p in args.pretrain.split(",")]
-    for flag in ("dataset", "data_dir", "split_dir", "split_seed"):
+    for flag in ("dataset", "data_dir", "split_dir", "split_seed", "on_bad_rows"):
         v = getattr(args, flag)
-        if v is not None and not (flag == "split_seed" and v == 0):  # 0 is also the flag's default
+        if v is not None and not (flag == "split_seed" and v == 0) and not (flag == "on_bad_rows" and v == "error"):
             given[f"data.{flag}"] = str(Path(v).resolve()) if flag in ("data_dir", "split_dir") else v
     current = {**config.to_dict(), **config.hparams, **{f"data.{k}": v for k, v in config.to_dict()["data"].items()}}
     changed = sorted(k for k, v in given.items() if k != "epochs" and current.get(k) != v)
@@ -178,7 +178,8 @@ def run(args) -> int:
         given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
         try:
             config = TrainConfig(model=args.model, hparams=model_hparams(args.model, args), pretrain=pretrain,
-                                 data=DataConfig(args.dataset, data_dir, split_dir, args.split_seed or 0), **given)
+                                 data=DataConfig(args.dataset, data_dir, split_dir, args.split_seed or 0,
+                                                 args.on_bad_rows), **given)
         except ValueError as e:
             raise GraphrecError(str(e)) from None
     if args.distributed:

@@ -12,6 +12,7 @@ class DataConfig:
     data_dir: str | None = None
     split_dir: str | None = None
     split_seed: int = 0
+    on_bad_rows: str = "error"  # "skip": drop malformed rating rows (see graphrec.data.load_movielens)
 
 
 @dataclass

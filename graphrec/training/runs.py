@@ -77,11 +77,11 @@ def build_data(config: TrainConfig):
     if d.split_dir:
         split = load_ncf(d.split_dir, seed=d.split_seed)
         try:
-            ml = load_movielens(d.dataset, data_dir) if (d.dataset or data_dir) else None
+            ml = load_movielens(d.dataset, data_dir, on_bad_rows=d.on_bad_rows) if (d.dataset or data_dir) else None
         except DataError:
             ml = None
         return ml, split
-    ml = load_movielens(d.dataset, data_dir)
+    ml = load_movielens(d.dataset, data_dir, on_bad_rows=d.on_bad_rows)
     return ml, split_movielens(ml, seed=d.split_seed)
 
 
