@@ -55,17 +55,24 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    log = logging.getLogger("graphrec")
-    handler = _NoteHandler()
-    log.addHandler(handler)
-    log.propagate = False
+    with warnings.catch_warnings():
+        if not debug:  # library warnings are not for the user of a command; failures are reported below
+            warnings.simplefilter("ignore")
+        args = build_parser().parse_args(argv)
+        log = logging.getLogger("graphrec")
+        handler = _NoteHandler()
+        log.addHandler(handler)
+        propagate, log.propagate = log.propagate, False
+        try:
+            return _run(args, debug)
+        finally:
+            log.removeHandler(handler)
+            log.propagate = propagate
+
+
+def _run(args, debug: bool) -> int:
     try:
-        with warnings.catch_warnings():
-            if not debug:  # library warnings are not for the user of a command; errors are reported below
-                warnings.simplefilter("ignore")
-            return int(args.func(args) or 0)
+        return int(args.func(args) or 0)
     except GraphrecError as e:
         if debug:
             raise
@@ -87,6 +94,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graphrec: error: {type(e).__name__}: {one_line(e)[:300]} (this looks like a bug in graphrec; "
               "rerun with --debug for the traceback and report it)", file=sys.stderr)
         return INTERNAL_ERROR
-    finally:
-        log.removeHandler(handler)
-        log.propagate = True

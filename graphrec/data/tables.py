@@ -84,10 +84,7 @@ def read_table(
         pass
     if text is None:
         text = raw.decode(encoding)
-    if on_bad == "skip":
-        return _salvage(path, text, names, numeric, kwargs)
-    _diagnose(path, text, names, numeric, kwargs)
-    raise DataError(f"{path}: could not be parsed")  # pragma: no cover - _diagnose always raises
+    return _slow_read(path, text, names, numeric, kwargs, on_bad)
 
 
 def row_line(df: pd.DataFrame, j: int) -> int:
@@ -198,31 +195,22 @@ def _problem(row, names, col) -> str | None:
     return None
 
 
-def _diagnose(path: Path, text: str, names, numeric, kwargs) -> None:
-    """Slow path, run only after the fast read failed: find the first bad line."""
-    col = {c: list(names).index(c) for c in numeric}
-    rows = 0
-    for n, row in _rows(path, text, kwargs):
-        problem = _problem(row, names, col)
-        if problem:
-            raise DataError(f"{path}: line {n}: {problem}")
-        rows += 1
-    if rows == 0:
-        raise DataError(f"{path}: no data rows")
-
-
-def _salvage(path: Path, text: str, names, numeric, kwargs) -> pd.DataFrame:
-    """``on_bad="skip"``: keep the good rows, note the line numbers of the bad ones."""
+def _slow_read(path: Path, text: str, names, numeric, kwargs, on_bad: str) -> pd.DataFrame:
+    """Slow path, run only after the fast read failed: the first bad line is a :class:`DataError`
+    (``on_bad="skip"``: every bad line is dropped and noted in ``attrs["skipped"]``)."""
     col = {c: list(names).index(c) for c in numeric}
     good, lines, skipped = [], [], []
     for n, row in _rows(path, text, kwargs):
-        if _problem(row, names, col):
+        problem = _problem(row, names, col)
+        if problem and on_bad == "error":
+            raise DataError(f"{path}: line {n}: {problem}")
+        if problem:
             skipped.append(n)
         else:
             good.append(row)
             lines.append(n)
     if not good:
-        raise DataError(f"{path}: no readable data rows ({len(skipped)} bad rows)")
+        raise DataError(f"{path}: no data rows" + (f" ({len(skipped)} bad rows skipped)" if skipped else ""))
     df = pd.DataFrame(good, columns=list(names))
     for c in numeric:
         df[c] = df[c].astype(np.float64)

@@ -208,7 +208,7 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
     Joins the group from the environment unless one is initialised already. Returns the
     model (on CPU, best weights) and the test metrics, the same on every rank.
     """
-    from .runs import build_data, build_model
+    from .runs import build_data, build_model, clear_unstarted
 
     device = init_process_group(backend)
     if split is None:
@@ -220,6 +220,8 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
                                  verify_sync=verify_sync)
     if run_dir is not None:
         if dist.get_rank() == 0:
+            if not resume:
+                clear_unstarted(run_dir)  # what a run killed before its first epoch left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
         if resume:
