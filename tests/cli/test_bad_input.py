@@ -406,7 +406,7 @@ def test_5_on_bad_rows_skip_reports_count_and_lines(ctx, capsys):
     n = len((d / "u.data").read_text().splitlines())
     assert _strict_json(out)["ratings"] == n - 3
     code, _, err = cli(["data", "info", "--data-dir", d], capsys)
-    assert code == 2 and "line 2" in err
+    assert code == 2 and "u.data: line 5: expected 4 fields, found 3" in err
 
 
 def test_7_killed_run_can_resume_or_restart(ctx, capsys):
