@@ -325,11 +325,13 @@ def _finish(name, r, users, movies, genres, occupations, on_bad="error", *tables
     t = r["timestamp"].to_numpy().astype("int64")
     # a pair rated twice keeps its latest rating (by timestamp, then file order): a duplicate would
     # otherwise let the test item also be a validation or training item
-    order = np.lexsort((np.arange(len(r)), t, raw_i, raw_u))
-    last = np.ones(len(order), dtype=bool)
-    last[:-1] = (raw_u[order][1:] != raw_u[order][:-1]) | (raw_i[order][1:] != raw_i[order][:-1])
-    keep = np.sort(order[last])
-    dropped = len(r) - len(keep)
+    dropped = 0
+    if _has_repeats(raw_u, raw_i):
+        order = np.lexsort((np.arange(len(r)), t, raw_i, raw_u))
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = (raw_u[order][1:] != raw_u[order][:-1]) | (raw_i[order][1:] != raw_i[order][:-1])
+        keep = np.sort(order[last])
+        dropped = len(r) - len(keep)
     if dropped:
         log.warning("%s: dropped %d repeated (user, movie) rating%s, keeping the latest of each", r.attrs["source"],
                     dropped, "s" if dropped > 1 else "")
@@ -348,6 +350,17 @@ def _finish(name, r, users, movies, genres, occupations, on_bad="error", *tables
         raise DataError(f"{r.attrs['source']}: no ratings")
     return MovieLens(name, ratings, users, movies, list(genres), list(occupations),
                      skipped_rows=skipped, duplicates_dropped=dropped)
+
+
+def _has_repeats(u: np.ndarray, i: np.ndarray) -> bool:
+    """Whether some (u, i) pair occurs twice (one hash pass over a combined key where it fits int64)."""
+    if not len(u):
+        return False
+    span_u, span_i = int(u.max()) - int(u.min()) + 1, int(i.max()) - int(i.min()) + 1
+    if span_u * span_i < 2 ** 62:
+        key = (u - u.min()) * span_i + (i - i.min())
+        return len(np.unique(key)) < len(key)
+    return bool(pd.DataFrame({"u": u, "i": i}).duplicated().any())
 
 
 def _known_ids(r: pd.DataFrame, users: pd.DataFrame, movies: pd.DataFrame) -> pd.DataFrame:

@@ -319,16 +319,23 @@ def _check_ids(path: str, users: np.ndarray, items: np.ndarray, num_users: int, 
 
 def _check_held_out(files: dict, tr_u, tr_i, held: dict, num_items: int) -> None:
     """One row per user; held-out items unseen in training and distinct; negatives distinct and unseen."""
-    train_keys = np.unique(tr_u * num_items + tr_i)
+    train_keys = np.sort(tr_u * num_items + tr_i)
+
+    def in_train(keys: np.ndarray) -> np.ndarray:
+        if not len(train_keys):
+            return np.zeros(keys.shape, dtype=bool)
+        pos = np.minimum(np.searchsorted(train_keys, keys), len(train_keys) - 1)
+        return train_keys[pos] == keys
+
     item_of = {}
     for on, (u, i, negs) in held.items():
         path = files[on]
-        _, first, count = np.unique(u, return_index=True, return_counts=True)
-        if (count > 1).any():
-            dup = int(np.sort(first[count > 1])[0])
-            later = int(np.flatnonzero(u == u[dup])[1])
-            raise DataError(f"{path}: line {later + 1}: user {u[dup]} has a second row (one row per user)")
-        seen = np.isin(u * num_items + i, train_keys)
+        su = np.sort(u)
+        if (su[1:] == su[:-1]).any():
+            twice = su[1:][su[1:] == su[:-1]]
+            later = min(int(np.flatnonzero(u == x)[1]) for x in twice[:100])
+            raise DataError(f"{path}: line {later + 1}: user {u[later]} has a second row (one row per user)")
+        seen = in_train(u * num_items + i)
         if seen.any():
             j = int(np.flatnonzero(seen)[0])
             raise DataError(f"{path}: line {j + 1}: the {on} item {i[j]} of user {u[j]} is also a training item")
@@ -344,7 +351,7 @@ def _check_held_out(files: dict, tr_u, tr_i, held: dict, num_items: int) -> None
         if own.any():
             j = int(np.flatnonzero(own.any(axis=1))[0])
             raise DataError(f"{path}: line {j + 1}: the {on} item {i[j]} is among its own negatives")
-        known = np.isin(u[:, None] * num_items + negs, train_keys)
+        known = in_train(u[:, None] * num_items + negs)
         if known.any():
             j = int(np.flatnonzero(known.any(axis=1))[0])
             raise DataError(f"{path}: line {j + 1}: negative {negs[j][known[j]][0]} is a training item of user {u[j]}")
