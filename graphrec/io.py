@@ -93,6 +93,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     import shutil
 
     path = Path(path)
+    _refuse_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_dir(path.parent, path.name)
     try:
@@ -122,6 +123,7 @@ def staged_dir(path: str | os.PathLike) -> Iterator[Path]:
     import shutil
 
     path = Path(path)
+    _refuse_file(path)
     tmp = temp_dir(path.parent, path.name)
     try:
         yield tmp
@@ -135,6 +137,14 @@ def staged_dir(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refuse_file(path: Path) -> None:
+    """A folder to be written must not be an existing file (checked before any work is done)."""
+    if path.exists() and not path.is_dir():
+        import errno
+
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is a file, not a folder", str(path))
 
 
 # --------------------------------------------------------------------------- temporary folders

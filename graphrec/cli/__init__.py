@@ -17,6 +17,9 @@ from ..errors import GraphrecError
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
 COMMANDS = ["data", "train", "evaluate", "recommend", "similar", "explain", "embed", "benchmark"]
 
+#: Failures of paths the user named: exit status 2 like other user errors.
+_USER_OS_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+
 #: Exit status of failures that are not the user's input (a bug, or the environment: disk full, ...).
 INTERNAL_ERROR = 1
 
@@ -87,7 +90,7 @@ def _run(args, debug: bool) -> int:
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
         print(f"graphrec: error: {where}{one_line(e.strerror or e)} (rerun with --debug for details)",
               file=sys.stderr)
-        return INTERNAL_ERROR
+        return GraphrecError.exit_code if isinstance(e, _USER_OS_ERRORS) else INTERNAL_ERROR
     except Exception as e:  # noqa: BLE001 - the boundary: no traceback unless asked for
         if debug:
             raise

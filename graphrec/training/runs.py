@@ -43,17 +43,17 @@ def load_tensors(path: str | Path):
                               "train or export it again") from None
 
 
-#: What a run directory holds before its first epoch ends; such a run can be restarted under its name.
-_STARTING = ("config.json", "events.out.tfevents.", ".")
+#: What a run directory holds before its first checkpoint; such a run can be restarted under its name.
+_STARTING = (CONFIG, WEIGHTS, "events.out.tfevents.", ".")
 
 
 def finished_epochs(run_dir: str | Path) -> bool:
-    """Whether the run got past its first epoch (it has a checkpoint, weights or metrics)."""
-    return any((Path(run_dir) / f).exists() for f in (CHECKPOINT, WEIGHTS, METRICS))
+    """Whether the run has a checkpoint (written after every epoch) or its final metrics."""
+    return any((Path(run_dir) / f).exists() for f in (CHECKPOINT, METRICS))
 
 
 def restartable(run_dir: str | Path) -> bool:
-    """A run killed before its first epoch ended: only its config, TensorBoard events and temp files."""
+    """A run killed before its first checkpoint: only its config, first weights, TensorBoard events, temp files."""
     d = Path(run_dir)
     return d.is_dir() and not finished_epochs(d) and all(e.name.startswith(_STARTING) for e in d.iterdir())
 

@@ -129,7 +129,7 @@ class Trainer:
 
         A run killed before its first epoch ended has no checkpoint: it starts again from epoch 1.
         """
-        if not (self.run_dir / CHECKPOINT).is_file() and not finished_epochs(self.run_dir):
+        if not finished_epochs(self.run_dir):
             return
         ck = load_tensors(self.run_dir / CHECKPOINT)
         self.model.load_state_dict(ck["model"])

@@ -271,6 +271,8 @@ CASES = [
      "holds other files"),
     ("6-train-out-is-a-file", lambda c: ["train", "gmf", *GMF, "--data-dir", c.data, "--out", _file(c)], 2,
      "is a file, not a folder"),
+    ("6-embed-out-is-a-file", lambda c: ["embed", "node2vec", "--epochs", "1", "--data-dir", c.data,
+                                         "--out", _file(c), "--no-progress"], 2, "is a file, not a folder"),
     ("6-graphrec-home-is-a-file", lambda c: (c.monkeypatch.setenv("GRAPHREC_HOME", str(_file(c))),
                                              c.monkeypatch.delenv("GRAPHREC_DATA", raising=False),
                                              ["data", "info"])[2], 2, "GRAPHREC_HOME="),
@@ -417,6 +419,13 @@ def test_7_killed_run_can_resume_or_restart(ctx, capsys):
     run = _killed_before_first_epoch(ctx)
     code, _, err = cli(["train", "gmf", *GMF, "--data-dir", ctx.data, "--out", run.parent, "--name", "gmf"], capsys)
     assert code == 0, err
+    # killed after epoch 1 saved its weights but before its checkpoint: the same two recoveries
+    for argv in (["--resume"], [*GMF, "--data-dir", ctx.data]):
+        shutil.copy(run / "model.pt", ctx.tmp / "model.pt")
+        run = _killed_before_first_epoch(ctx)
+        shutil.copy(ctx.tmp / "model.pt", run / "model.pt")
+        code, _, err = cli(["train", "gmf", *argv, "--quiet", "--out", run.parent, "--name", "gmf"], capsys)
+        assert code == 0, err
     # a finished run is not overwritten
     code, _, err = cli(["train", "gmf", *GMF, "--data-dir", ctx.data, "--out", run.parent, "--name", "gmf"], capsys)
     assert code == 2 and "already exists" in err
