@@ -18,7 +18,7 @@ import torch
 from .data.movielens import MovieLens, graphrec_home
 from .data.split import Split
 from .errors import GraphrecError
-from .io import temp_dir
+from .io import clean_stale_temps, temp_dir
 from .training.config import DataConfig, TrainConfig
 
 #: The embedded default: NeuMF with the settings chosen on ML-100K's validation item (docs/benchmarks.md).
@@ -103,6 +103,7 @@ def train_once(config: TrainConfig, target: Path, ml=None, split=None, progress:
     from .training.trainer import train
 
     if (target / METRICS).is_file():
+        clean_stale_temps(target.parent, target.name)  # what an interrupted first use left behind
         return target
     tmp = temp_dir(target.parent, target.name)  # also removes those of killed first uses
     try:

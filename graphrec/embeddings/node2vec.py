@@ -237,9 +237,11 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
 
     from ..data import load_movielens, split_movielens
     from ..data.movielens import graphrec_home
+    from ..io import clean_stale_temps
 
     ml = load_movielens(dataset, data_dir)
     folder = graphrec_home() / "embeddings" / f"{ml.name}-default"
+    clean_stale_temps(folder.parent, folder.name)  # what an interrupted build left behind
     if not (folder / META).is_file():
         print(f"graphrec: training the default {ml.name} embedding once (cached in {folder})", file=sys.stderr)
         export_embeddings(ml, split_movielens(ml), EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), folder, progress)

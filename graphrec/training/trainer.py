@@ -170,7 +170,7 @@ class Trainer:
             return
         what = f"the loss is {loss}" if not math.isfinite(loss) else f"the weights {', '.join(bad[:3])} are not finite"
         kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {self.run_dir}"
-                if self.run_dir is not None and epoch > 1 else "nothing was saved")
+                if self.run_dir is not None and epoch > 1 else "no epoch completed, so no weights were saved")
         raise TrainingDiverged(f"training diverged in epoch {epoch} ({what}; lr {self.config.lr:g}); {kept}. "
                                "Train again with a smaller --lr")
 
