@@ -496,3 +496,18 @@ def test_internal_errors_are_one_line_unless_debug(ctx, capsys, monkeypatch):
     assert code == 1 and err.count("\n") == 1 and "RuntimeError: boom second line" in err and "--debug" in err
     with pytest.raises(RuntimeError):
         main(["data", "info", "--data-dir", str(ctx.data), "--debug"])
+
+
+def test_8_feature_models_build_without_torch_warnings(data):
+    """A UserWarning printed before an error made the one-line message three lines long."""
+    import warnings
+
+    from graphrec.data import load_movielens, split_movielens
+    from graphrec.models import MODELS
+
+    ml = load_movielens("ml-100k", data)
+    split = split_movielens(ml)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for name in ("feature-mlp", "feature-neumf"):
+            MODELS[name].build(ml, split)
