@@ -51,7 +51,8 @@ def run(args) -> int:
     ml, split = load_split(args)
     epochs = args.epochs or (2 if args.quick else 10)
     data = DataConfig(dataset=args.dataset, data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None,
-                      split_dir=args.split_dir, split_seed=args.split_seed)
+                      split_dir=args.split_dir, split_seed=args.split_seed,
+                      on_bad_rows=args.on_bad_rows)
     settings = Settings(seeds=args.seeds, epochs=epochs, batch_size=args.batch_size, num_ng=args.neg,
                         quick=args.quick, data=data)
     bench = Benchmark(ml, split, entries, settings, out)

@@ -30,13 +30,14 @@ def nonnegative_int(text: str) -> int:
     return v
 
 
-def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
+def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool = True) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
     g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
-    g.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="error",
-                   help="a malformed row in the data files: stop with its file and line (error, the default), "
-                        "or skip it and report how many were skipped (skip)")
+    if bad_rows:
+        g.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="error",
+                       help="a malformed row in the data files: stop with its file and line (error, the default), "
+                            "or skip it and report how many were skipped (skip)")
     if split:
         g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
         g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")

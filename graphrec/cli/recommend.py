@@ -30,16 +30,17 @@ def run(args) -> int:
     elif args.explain:
         from ..explain.default import default_feature_run
 
-        ml = load_movielens("ml-100k", args.data_dir)
+        ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows)
         ml.user_index(args.user)
         split = _split(ml)
         r = load_run(default_feature_run(ml, split, progress=not args.quiet), ml=ml, split=split)
     else:
-        ml = load_movielens("ml-100k", args.data_dir)
+        ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows)
         ml.user_index(args.user)  # refuse an unknown user before training anything
         r = load_run(default_run(args.data_dir, progress=not args.quiet, ml=ml), ml=ml,
                      split=_split(ml))
-    ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
+    ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir, on_bad_rows=args.on_bad_rows)
+                                      if args.data_dir else None)
     from ..training.trainer import num_threads
 
     with num_threads(1):

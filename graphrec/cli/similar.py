@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("--embeddings", default=None,
                    help="an embedding folder from 'graphrec embed node2vec' (default: one trained and cached on first use)")
     p.add_argument("--json", action="store_true")
-    add_data_args(p, split=False)
+    add_data_args(p, split=False, bad_rows=False)
     p.set_defaults(func=run)
 
 
