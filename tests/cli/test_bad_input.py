@@ -361,6 +361,8 @@ def test_3_data_split_is_written_whole(ctx, capsys, monkeypatch):
     def killed(*a, **k):
         raise KeyboardInterrupt
 
+    real_write_json = split_module.write_json
+
     monkeypatch.setattr(split_module, "write_json", killed)  # interrupted just before split.json
     code, _, err = cli(["data", "split", "--data-dir", ctx.data, "--out", out, "--seed", "5"], capsys)
     assert code == 130
@@ -369,6 +371,14 @@ def test_3_data_split_is_written_whole(ctx, capsys, monkeypatch):
     shutil.rmtree(out)
     assert cli(["data", "split", "--data-dir", ctx.data, "--out", out, "--seed", "5"], capsys)[0] == 130
     assert not out.exists()
+    monkeypatch.setattr(split_module, "write_json", real_write_json)
+    # a complete rewrite replaces the old split folder whole, leaving nothing else behind
+    assert cli(["data", "split", "--data-dir", ctx.data, "--out", out], capsys)[0] == 0
+    (out / "ml-1m.train.rating").write_text("0\t0\t5\t1\n")  # a stale file of another split
+    assert cli(["data", "split", "--data-dir", ctx.data, "--out", out, "--seed", "5"], capsys)[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+    assert (out / "ml-100k.test.negative").read_bytes() != before["ml-100k.test.negative"]
+    assert [p.name for p in ctx.tmp.iterdir()] == ["split"]
 
 
 def test_4_duplicate_ratings_keep_the_latest(ctx, capsys):
