@@ -50,6 +50,8 @@ def load_feature_model(args):
     from ..explain.default import default_feature_run
 
     ml = load_data(args)
+    if args.user is not None and args.movie is not None:  # refuse unknown ids before training anything
+        ml.user_index(args.user), ml.movie_index(args.movie)
     split = split_movielens(ml)
     run = load_run(default_feature_run(ml, split), ml, split)
     return run.model, ml, split

@@ -292,6 +292,8 @@ CASES = [
                                             "--name", "gmf"], 2, "not --factors 8 (run has 4)"),
     # 8. smaller
     ("8-similar-empty-title", lambda c: ["similar", "  ", "--data-dir", c.data], 2, "empty title"),
+    ("8-explain-unknown-user-first", lambda c: ["explain", "--user", "999", "--movie", "1", "--data-dir", c.data], 2,
+     "unknown user id 999"),
     ("8-factors-mismatch", lambda c: ["evaluate", _run_with(
         c, _config_edit(lambda cfg: cfg["hparams"].update(factors=8)))], 2, "weights do not fit the model"),
     ("8-resume-wrong-model", lambda c: ["train", "mlp", "--resume", "--out", c.run().parent, "--name", "gmf"], 2,
