@@ -61,6 +61,17 @@ def finite_json(obj: Any) -> Any:
     return obj
 
 
+def pyplot():
+    """``matplotlib.pyplot`` on the headless Agg backend: the one place graphrec chooses a backend
+    (figures are only ever written to files)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure(fig, path: str | os.PathLike, **kwargs) -> None:
     """Save a matplotlib figure atomically and close it."""
     import matplotlib.pyplot as plt
@@ -84,11 +95,14 @@ def _json_default(obj: Any) -> Any:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success move its entries into ``path``.
 
-    Entries of ``path`` with the same names are replaced, others kept. On an
-    exception the temporary folder is removed and ``path`` is untouched.
+    Entries of ``path`` with the same names are replaced, others kept. With ``replace`` the
+    folder is exactly what was written: an existing ``path`` is swapped out whole, so a
+    reader sees the old folder or the complete new one. On an exception the temporary
+    folder is removed and ``path`` is untouched; a killed process leaves at most a hidden
+    temporary folder, removed by the next use (:func:`clean_stale_temps`).
     """
     import shutil
 
@@ -98,6 +112,12 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = temp_dir(path.parent, path.name)
     try:
         yield tmp
+        if replace and path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{_owner()}.", suffix=".old.tmp", dir=path.parent))
+            os.replace(path, old / "old")
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+            return
         if not path.exists():
             os.replace(tmp, path)
             return
@@ -106,34 +126,6 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(entry, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def staged_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; on success it replaces ``path`` whole.
-
-    Unlike :func:`atomic_dir` nothing of an older ``path`` survives, and a reader
-    sees either the old folder or the complete new one (a kill leaves at most a
-    hidden temporary folder, removed by the next use). The caller checks that an
-    existing ``path`` may be replaced.
-    """
-    import shutil
-
-    path = Path(path)
-    _refuse_file(path)
-    tmp = temp_dir(path.parent, path.name)
-    try:
-        yield tmp
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.{_owner()}.", suffix=".old.tmp", dir=path.parent))
-            os.replace(path, old / "old")
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

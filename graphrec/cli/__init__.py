@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args, debug: bool) -> int:
     try:
+        if getattr(args, "device", None) is not None:  # refuse a device this machine lacks before loading data
+            from ..device import resolve_device
+
+            resolve_device(args.device)
         return int(args.func(args) or 0)
     except GraphrecError as e:
         if debug:

@@ -6,9 +6,9 @@ import math
 from pathlib import Path
 
 from ..errors import GraphrecError
-from ..models import MODELS
+from ..models import MODELS, names
 from ..training.config import TrainConfig
-from .common import add_data_args, nonnegative_int, positive_int, print_table
+from .common import add_data_args, add_device_arg, data_config, nonnegative_int, positive_int, print_table
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
 MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers"}
@@ -17,13 +17,12 @@ MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "
 def _layers(text: str) -> list[int]:
     import argparse
 
+    from ..models.mlp import parse_layers
+
     try:
-        sizes = [int(x) for x in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"need at least two positive sizes, got {text!r}")
-    return sizes
+        return parse_layers(text, min_sizes=2)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _float(valid, requirement: str):
@@ -54,13 +53,14 @@ _pos_float = _float(lambda v: v > 0.0, "> 0")
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model (gmf, mlp, neumf, ...) into runs/<name>/")
-    p.add_argument("model", choices=sorted(MODELS), help="registered model")
+    p.add_argument("model", choices=names(trainable=True), help="registered trainable model")
     m = p.add_argument_group("model (passed only to models that take them)")
     m.add_argument("--factors", type=positive_int, help="embedding size / predictive factors (GMF, NeuMF)")
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
     m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
     t = p.add_argument_group("training")
+    # no argparse defaults: a flag left out keeps TrainConfig's default (or, with --resume, the run's own value)
     t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {_D.epochs})")
     t.add_argument("--batch-size", type=positive_int, help=f"default {_D.batch_size}")
     t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate, finite and > 0 (default {_D.lr:g})")
@@ -74,6 +74,7 @@ def add_parser(sub) -> None:
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
     t.add_argument("--threads", type=nonnegative_int,
                    help=f"torch threads while training (0: torch's default; default {_D.threads})")
+    add_device_arg(t, "training and evaluation run")
     add_data_args(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", default="runs", help="parent folder of run directories (default runs)")
@@ -126,7 +127,7 @@ def _run_dir(args) -> Path:
 
 
 def _resumed_config(args, run_dir: Path):
-    """The run's own config; any flag given that would change it (other than --epochs) is refused."""
+    """The run's own config; any flag given that would change it (other than --epochs, --device) is refused."""
     from ..training.runs import read_config
 
     config = read_config(run_dir)
@@ -152,7 +153,6 @@ def _resumed_config(args, run_dir: Path):
 
 
 def run(args) -> int:
-    from ..training.config import DataConfig
     from ..training.trainer import train
 
     if args.distributed:
@@ -164,6 +164,8 @@ def run(args) -> int:
         run_dir = _run_dir(args)
     if args.resume:
         config = _resumed_config(args, run_dir)
+        if args.device:
+            config.device = args.device
     else:
         pretrain = []
         if args.pretrain:
@@ -173,13 +175,11 @@ def run(args) -> int:
             for p in pretrain:
                 if not Path(p).is_dir():
                     raise GraphrecError(f"--pretrain: no such run directory: {p}")
-        data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
-        split_dir = str(Path(args.split_dir).resolve()) if args.split_dir else None
         given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
         try:
             config = TrainConfig(model=args.model, hparams=model_hparams(args.model, args), pretrain=pretrain,
-                                 data=DataConfig(args.dataset, data_dir, split_dir, args.split_seed or 0,
-                                                 args.on_bad_rows), **given)
+                                 **({"device": args.device} if args.device else {}),
+                                 data=data_config(args, absolute=True), **given)
         except ValueError as e:
             raise GraphrecError(str(e)) from None
     if args.distributed:

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CheckpointError, DataError
+from ..errors import CheckpointError
 from ..io import atomic_path
-from ..models import MODELS
 from .config import TrainConfig
 
 CONFIG, WEIGHTS, CHECKPOINT, METRICS, HISTORY = "config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv"
@@ -68,33 +67,6 @@ def clear_unstarted(run_dir: str | Path) -> None:
             shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
 
 
-def build_data(config: TrainConfig):
-    """(MovieLens or None, Split) exactly as the run was trained on."""
-    from ..data import load_movielens, load_ncf, split_movielens
-
-    d = config.data
-    data_dir = d.data_dir if d.data_dir and Path(d.data_dir).is_dir() else None
-    if d.split_dir:
-        split = load_ncf(d.split_dir, seed=d.split_seed)
-        try:
-            ml = load_movielens(d.dataset, data_dir, on_bad_rows=d.on_bad_rows) if (d.dataset or data_dir) else None
-        except DataError:
-            ml = None
-        return ml, split
-    ml = load_movielens(d.dataset, data_dir, on_bad_rows=d.on_bad_rows)
-    return ml, split_movielens(ml, seed=d.split_seed)
-
-
-def build_model(config: TrainConfig, ml, split):
-    if config.model not in MODELS:
-        raise CheckpointError(f"unknown model {config.model!r}; known: {', '.join(sorted(MODELS))}")
-    torch.manual_seed(config.seed)
-    try:
-        return MODELS[config.model].build(ml, split, **config.hparams)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
-
-
 @dataclass
 class Run:
     path: Path
@@ -130,17 +102,19 @@ def read_config(run_dir: str | Path) -> TrainConfig:
 
 
 def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
-    """Rebuild a run's data and model and load its best weights."""
+    """Rebuild a run's data (unless ``split`` is given; ``ml`` may also be a prepared
+    :class:`graphrec.pipeline.Prepared`) and model, and load its best weights."""
+    from ..pipeline import Prepared, adopt, build_model
+
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    if split is None:
-        ml, split = build_data(config)
-    if not (run_dir / WEIGHTS).is_file():
+    if not (run_dir / WEIGHTS).is_file():  # before any data is built
         hint = (f"resume it: graphrec train {config.model} --out {run_dir.parent} --name {run_dir.name} --resume"
                 if (run_dir / CHECKPOINT).is_file() or not finished_epochs(run_dir) else "train it again")
         raise CheckpointError(f"{run_dir}: the run is unfinished (no {WEIGHTS}: it stopped before its first epoch "
                               f"ended); {hint}")
-    model = build_model(config, ml, split)
+    data = ml if isinstance(ml, Prepared) else adopt((ml, split) if split is not None else None, config, saved=True)
+    model = build_model(config, data)
     state = load_tensors(run_dir / WEIGHTS)
     try:
         model.load_state_dict(state)
@@ -148,7 +122,7 @@ def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
         raise CheckpointError(f"{run_dir / WEIGHTS}: weights do not fit the model in {CONFIG} "
                               f"({_one_line(str(e))[:300]})") from None
     model.eval()
-    return Run(run_dir, config, model, ml, split)
+    return Run(run_dir, config, model, data.ml, data.split)
 
 
 def _one_line(text: str) -> str:

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from graphrec.training.config import TrainConfig
-from graphrec.training.runs import CHECKPOINT, WEIGHTS, build_model, load_tensors
+from graphrec.pipeline import Prepared, build_model
+from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_tensors
 from graphrec.training.trainer import Trainer, TrainingDiverged
 
 
@@ -29,7 +30,7 @@ class Poisoned(Trainer):
 @pytest.mark.parametrize("what", ["loss", "weights"])
 def test_divergence_keeps_the_last_good_checkpoint(synth, synth_split, tmp_path, what):
     cfg = TrainConfig(model="gmf", hparams={"factors": 4}, epochs=5, batch_size=256, patience=0, full_eval_every=0)
-    model = build_model(cfg, synth, synth_split)
+    model = build_model(cfg, Prepared(synth, synth_split))
     trainer = Poisoned(model, synth_split, cfg, tmp_path, progress=False, tensorboard=False, bad=3, what=what)
     with pytest.raises(TrainingDiverged, match=f"training diverged in epoch 3 .*the last good checkpoint \\(epoch 2\\)"):
         trainer.fit()
