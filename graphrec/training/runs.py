@@ -109,7 +109,8 @@ def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
     run_dir = Path(run_dir)
     config = read_config(run_dir)
     if not (run_dir / WEIGHTS).is_file():  # before any data is built
-        hint = (f"resume it: graphrec train {config.model} --out {run_dir.parent} --name {run_dir.name} --resume"
+        hint = (f"resume it (graphrec train {config.model} --out {run_dir.parent} --name {run_dir.name} --resume) "
+                "or train it again under the same name"
                 if (run_dir / CHECKPOINT).is_file() or not finished_epochs(run_dir) else "train it again")
         raise CheckpointError(f"{run_dir}: the run is unfinished (no {WEIGHTS}: it stopped before its first epoch "
                               f"ended); {hint}")
