@@ -25,10 +25,12 @@ from torch import Tensor
 from ..data import Split
 from ..errors import CheckpointError, GraphrecError
 from ..io import write_json
-from .walks import GRAPHS, WalkGraph, build_graph, check_walk_args, random_walks
-from .word2vec import check_window, train_skipgram
+from .walks import GRAPHS, WEIGHTINGS, WalkGraph, build_graph, check_walk_args, random_walks
+from .word2vec import check_window, compact_walks, train_skipgram
 
 TRAINERS = ("word2vec", "pyg")
+#: Which walk tokens the word2vec trainer sees: every node, or only the movies (users still steer the walk).
+TOKENS = ("all", "movies")
 WEIGHTS, META = "embeddings.pt", "embeddings.json"
 
 
@@ -51,7 +53,10 @@ class EmbeddingConfig:
     lr: float | None = None
     batch_size: int | None = None
     subsample: float = 0.0
-    row_negatives: int | None = None
+    ns_exponent: float = 0.75
+    walk_negatives: int | None = None
+    tokens: str = "all"
+    weight: str = "count"
     seed: int = 0
 
     def check(self) -> None:
@@ -61,6 +66,12 @@ class EmbeddingConfig:
             raise GraphrecError(f"unknown graph {self.graph!r}: choose one of {', '.join(GRAPHS)}")
         check_walk_args(self.p, self.q, self.walk_length, self.walks_per_node)
         check_window(self.window, self.negatives)
+        if self.tokens not in TOKENS:
+            raise GraphrecError(f"unknown --tokens {self.tokens!r}: choose one of {', '.join(TOKENS)}")
+        if self.weight not in WEIGHTINGS:
+            raise GraphrecError(f"unknown --weight {self.weight!r}: choose one of {', '.join(WEIGHTINGS)}")
+        if not self.subsample >= 0:
+            raise GraphrecError(f"--subsample must be >= 0, got {self.subsample}")
         for name in ("dim", "epochs"):
             if getattr(self, name) < 1:
                 raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
@@ -123,28 +134,35 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
-    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight)
+    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight)
     info = {"graph_nodes": graph.num_nodes, "graph_edges": int(graph.edge_index.shape[1]),
             "graph_seconds": time.perf_counter() - t0}
     if config.trainer == "word2vec":
         t0 = time.perf_counter()
         if walks is None:
-            walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
+            walks = movie_walks(graph, config)
         info["walk_seconds"] = time.perf_counter() - t0
         info["walks"] = list(walks.shape)
         model, history = train_skipgram(
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
-            batch_size=config.batch_size or 512, subsample=config.subsample, seed=config.seed,
-            row_negatives=config.row_negatives,
-            progress=progress, log=log)
+            batch_size=config.batch_size or 8, subsample=config.subsample, ns_exponent=config.ns_exponent,
+            walk_negatives=config.walk_negatives, seed=config.seed, progress=progress, log=log)
         vectors = model.target.weight.detach().clone()
     else:
         vectors, history = _train_pyg(graph, config, progress, log)
     info["history"] = history
     info["epoch_seconds"] = [h["seconds"] for h in history]
     movie = vectors[graph.user_offset:graph.user_offset + graph.num_items]
-    user = vectors[:graph.num_users] if graph.user_offset else None
+    user = vectors[:graph.num_users] if graph.user_offset and config.tokens == "all" else None
     return NodeEmbeddings(movie, user, config, info)
+
+
+def movie_walks(graph: WalkGraph, config: EmbeddingConfig) -> Tensor:
+    """The walks the word2vec trainer sees: node2vec walks, kept to their movie tokens with ``tokens="movies"``."""
+    walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
+    if config.tokens == "movies" and graph.user_offset:
+        walks = compact_walks(walks, walks >= graph.user_offset)
+    return walks
 
 
 def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
@@ -179,21 +197,23 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
 
 # --------------------------------------------------------------------------- embedding folders
 
-MOVIES, PCA_PNG, TENSORBOARD = "movies.tsv", "pca.png", "tensorboard"
+MOVIES, TENSORBOARD = "movies.tsv", "tensorboard"
 
 
 def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path, progress: bool = True,
-                      walks: Tensor | None = None) -> tuple[NodeEmbeddings, Path]:
+                      walks: Tensor | None = None, method: str = "pca") -> tuple[NodeEmbeddings, Path]:
     """Train and write an embedding folder; everything appears at once or not at all.
 
     ``out`` gets ``embeddings.pt`` (``{"movie", "user"}`` tensors), ``embeddings.json``
-    (config, timings, losses), ``movies.tsv`` (title, year, main genre, genres,
-    ratings), ``pca.png`` and ``tensorboard/`` (loss scalars and the projector).
+    (config, timings, losses, :func:`~graphrec.embeddings.quality.neighbour_quality`
+    under ``"quality"``), ``movies.tsv`` (title, year, main genre, genres,
+    ratings), ``<method>.png`` (the PCA or t-SNE map) and ``tensorboard/`` (loss
+    scalars and the projector).
     """
     from torch.utils.tensorboard import SummaryWriter
 
     from ..io import atomic_dir
-    from ..viz.embeddings import add_projector, movie_table, pca_plot, write_movies_tsv
+    from ..viz.embeddings import add_projector, map_plot, movie_table, write_movies_tsv
 
     config.check()
     out = Path(out)
@@ -205,11 +225,23 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
             add_projector(writer, emb.movie, table)
         finally:
             writer.close()
+        emb.info["quality"] = summary_quality(emb, ml, split)
         emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items)
         write_movies_tsv(table, stage / MOVIES)
-        pca_plot(emb.movie, table, stage / PCA_PNG,
+        map_plot(emb.movie, table, stage / f"{method}.png", method,
                  title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, p={config.p:g}, q={config.q:g})")
     return emb, out
+
+
+def summary_quality(emb: NodeEmbeddings, ml, split: Split) -> dict:
+    """Neighbour quality for ``embeddings.json``; the held-out figures only when those ratings were not walked on."""
+    from .quality import neighbour_quality
+
+    on = () if emb.config.all_edges else ("valid", "test")
+    q = neighbour_quality(emb.movie, split, list(ml.movies["title"]), ml.genre_matrix(), on=on)
+    if emb.config.all_edges:
+        q["note"] = "trained on every rating: no held-out item-to-item figures"
+    return q
 
 
 def read_movies(folder: str | Path):
