@@ -88,7 +88,7 @@ def main() -> None:
     split = split_movielens(ml)
     titles = list(ml.movies["title"])
     genres = ml.genre_matrix()
-    graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight)
+    graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight, cfg.neighbours)
     walks, t_walks = None, float("nan")
     rows, neighbours = [], {}
     for row in args.rows.split(","):

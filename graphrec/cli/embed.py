@@ -25,6 +25,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
     g.add_argument("--weight", choices=WEIGHTINGS, default=_D.weight,
                    help=f"comovie edge weight: raw co-rating count, or cosine/jaccard/pmi of the raters (default {_D.weight})")
+    g.add_argument("--neighbours", type=positive_int, default=_D.neighbours,
+                   help="comovie: keep each movie's K heaviest edges (default: all; a near-complete graph collapses)")
     g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
     g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
     g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
@@ -47,10 +49,13 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"word2vec: frequent-node subsampling threshold, 0 = off (default {_D.subsample:g})")
     t.add_argument("--ns-exponent", type=float, default=_D.ns_exponent,
                    help=f"word2vec: negatives drawn from counts ** this (default {_D.ns_exponent:g}; word2vec 0.75)")
-    t.add_argument("--walk-negatives", type=positive_int, default=None,
-                   help="word2vec: negatives drawn per walk, shared by its positions (default max(4 x --negatives, 16))")
+    t.add_argument("--shared-negatives", type=positive_int, default=None,
+                   help="word2vec: negatives drawn per 8 walk positions, shared by them (default 2 x --negatives)")
     t.add_argument("--tokens", choices=TOKENS, default=_D.tokens,
                    help=f"word2vec: train on every walk token or only the movies (default {_D.tokens})")
+    t.add_argument("--no-center", dest="center", action="store_false",
+                   help="keep the raw movie vectors (default: subtract their mean, which removes the direction "
+                        "all skip-gram vectors share and the blockbusters' pull on every neighbour list)")
     t.add_argument("--seed", type=int, default=0)
 
 
@@ -59,8 +64,8 @@ def config_from_args(args) -> EmbeddingConfig:
                         dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
-                        ns_exponent=args.ns_exponent, walk_negatives=args.walk_negatives, tokens=args.tokens,
-                        weight=args.weight, seed=args.seed)
+                        ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
+                        weight=args.weight, neighbours=args.neighbours, center=args.center, seed=args.seed)
     c.check()
     return c
 

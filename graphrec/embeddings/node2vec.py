@@ -54,9 +54,11 @@ class EmbeddingConfig:
     batch_size: int | None = None
     subsample: float = 0.0
     ns_exponent: float = 0.75
-    walk_negatives: int | None = None
+    shared_negatives: int | None = None
     tokens: str = "all"
     weight: str = "count"
+    neighbours: int | None = None
+    center: bool = True
     seed: int = 0
 
     def check(self) -> None:
@@ -134,7 +136,7 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
-    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight)
+    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight, config.neighbours)
     info = {"graph_nodes": graph.num_nodes, "graph_edges": int(graph.edge_index.shape[1]),
             "graph_seconds": time.perf_counter() - t0}
     if config.trainer == "word2vec":
@@ -146,7 +148,7 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
         model, history = train_skipgram(
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
             batch_size=config.batch_size or 8, subsample=config.subsample, ns_exponent=config.ns_exponent,
-            walk_negatives=config.walk_negatives, seed=config.seed, progress=progress, log=log)
+            shared_negatives=config.shared_negatives, seed=config.seed, progress=progress, log=log)
         vectors = model.target.weight.detach().clone()
     else:
         vectors, history = _train_pyg(graph, config, progress, log)
@@ -154,7 +156,23 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     info["epoch_seconds"] = [h["seconds"] for h in history]
     movie = vectors[graph.user_offset:graph.user_offset + graph.num_items]
     user = vectors[:graph.num_users] if graph.user_offset and config.tokens == "all" else None
+    if config.center:
+        movie = center_movies(movie, graph.degree()[graph.movie_nodes] > 0)
     return NodeEmbeddings(movie, user, config, info)
+
+
+def center_movies(movie: Tensor, walked: Tensor) -> Tensor:
+    """Movie vectors minus the mean of the ``walked`` ones (movies without edges stay at the origin).
+
+    Skip-gram vectors share a common direction (every target is pulled towards
+    the same frequent contexts), so cosines between them are all positive and
+    the most frequent movies are near everything. Removing the mean removes
+    that direction; a user's dot-product ranking of movies is unchanged (every
+    score moves by the same ``user . mean``).
+    """
+    out = movie - movie[walked].mean(0)
+    out[~walked] = 0.0
+    return out
 
 
 def movie_walks(graph: WalkGraph, config: EmbeddingConfig) -> Tensor:

@@ -87,7 +87,7 @@ def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor
 
 
 def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
-                  max_edges: int = 4_000_000) -> WalkGraph:
+                  neighbours: int | None = None, max_edges: int = 4_000_000) -> WalkGraph:
     """Movie-movie graph: an edge where at least ``min_weight`` users rated both movies.
 
     With ``c_ij`` common raters and ``n_i`` raters of movie ``i`` (``N`` users),
@@ -95,6 +95,10 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
     which share raters with everything), ``c_ij / sqrt(n_i n_j)`` (``cosine``),
     ``c_ij / (n_i + n_j - c_ij)`` (``jaccard``) or ``max(0, log(N c_ij / (n_i n_j)))``
     (``pmi``, positive pointwise mutual information; pairs at or below chance are dropped).
+    ``neighbours`` = K keeps each movie's K heaviest edges (and the edges that
+    name it among theirs): without it the graph is nearly complete, a walk
+    forgets its start within two steps and every movie gets the same contexts
+    (collapsed embeddings).
     The walkable ``edge_index`` repeats each edge in proportion to its weight
     (see the module docstring); ``edge_weight`` keeps the weights of the
     distinct edges, in the order of ``unique_edge_index``.
@@ -119,6 +123,14 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
     elif weight == "pmi":
         w = np.log(split.num_users * w / (n[row] * n[col]))
         row, col, w = row[w > 0], col[w > 0], w[w > 0]
+    if neighbours is not None and len(w):
+        order = np.lexsort((-w, row))  # by movie, heaviest first
+        rank = np.arange(len(order)) - np.searchsorted(row[order], row[order])
+        top = np.zeros(len(w), bool)
+        top[order[rank < neighbours]] = True
+        pair = set(zip(row[top].tolist(), col[top].tolist()))
+        keep = top | np.fromiter(((c, r) in pair for r, c in zip(row.tolist(), col.tolist())), bool, len(w))
+        row, col, w = row[keep], col[keep], w[keep]
     if len(w) == 0:
         raise GraphrecError(f"no two movies share {min_weight} raters: lower --min-weight")
     # quantise: the lightest edge appears once, at most max_edges copies in all
@@ -134,11 +146,12 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
     return g
 
 
-def build_graph(kind: str, split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count") -> WalkGraph:
+def build_graph(kind: str, split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
+                neighbours: int | None = None) -> WalkGraph:
     if kind == "bipartite":
         return bipartite_graph(split, all_edges)
     if kind == "comovie":
-        return comovie_graph(split, all_edges, min_weight, weight)
+        return comovie_graph(split, all_edges, min_weight, weight, neighbours)
     raise GraphrecError(f"unknown graph {kind!r}: choose one of {', '.join(GRAPHS)}")
 
 

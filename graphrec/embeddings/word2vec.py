@@ -55,8 +55,9 @@ def subsample_mask(walks: Tensor, counts: Tensor, t: float, generator: torch.Gen
 class UnigramNegatives:
     """Negatives from ``counts ** power`` (word2vec's table of ``table_size`` slots)."""
 
-    def __init__(self, counts: Tensor, power: float = 0.75, table_size: int = 10_000_000) -> None:
-        w = counts.double().clamp_min(0) ** power
+    def __init__(self, counts: Tensor, power: float = 0.75, table_size: int = 1_000_000) -> None:
+        c = counts.double()
+        w = torch.where(c > 0, c.clamp_min(1e-12) ** power, torch.zeros_like(c))  # never-seen nodes: no negatives
         if w.sum() <= 0:
             raise GraphrecError("no tokens to draw negatives from")
         self.probs = (w / w.sum()).float()
@@ -86,10 +87,14 @@ class SkipGram(nn.Module):
 
 
 
-def window_band(length: int, window: int, shrink: bool = True) -> Tensor:
-    """``[L, L]`` weights of the (target row, context column) pairs of one walk: ``a_d`` within ``window``, else 0."""
-    d = (torch.arange(length)[:, None] - torch.arange(length)[None, :]).abs()
-    a = ((window - d + 1) / window).float() if shrink else torch.ones(length, length)
+def chunk_band(chunk: int, window: int, shrink: bool = True) -> Tensor:
+    """``[S, S + 2 window]`` pair weights of a chunk of ``S`` targets against the chunk widened by ``window`` each side.
+
+    Target ``i`` sits at column ``i + window``; a column ``d`` steps away gets
+    ``a_d = (window - d + 1) / window`` (1 without ``shrink``) for ``1 <= d <= window``, else 0.
+    """
+    d = (torch.arange(chunk)[:, None] + window - torch.arange(chunk + 2 * window)[None, :]).abs()
+    a = ((window - d + 1) / window).float() if shrink else torch.ones(d.shape)
     return torch.where((d >= 1) & (d <= window), a, torch.zeros(()))
 
 
@@ -108,55 +113,59 @@ def compact_walks(walks: Tensor, keep: Tensor) -> Tensor:
 
 def walk_step(target_w: Tensor, context_w: Tensor, walks: Tensor, negatives: Tensor, band: Tensor, k: float,
               lr: float, loss: bool = False) -> tuple[float, float] | None:
-    """One in-place SGD step on a block of walks ``[B, L]`` (-1 = no token) with ``[B, m]`` shared negatives.
+    """One in-place SGD step on a block of walks ``[B, L]`` (-1 = no token) with ``[B, P, m]`` shared negatives.
 
-    Every position ``i`` of a walk is a target; the positions ``j`` of the same
-    walk are its contexts with weight ``band[i, j]``, and the walk's ``m``
-    negatives are its negatives with weight ``k * sum_j band[i, j] / m`` (none
-    where a negative is the target itself, as in word2vec). Scores, gradients
-    and the two updates are three batched matrix products and two
-    ``index_add_`` calls, written out by hand like word2vec's inner loop. With
-    ``loss`` returns (summed loss before the step, summed pair weight), else None.
+    The walk's positions fall in ``P`` consecutive chunks of ``S`` targets
+    (``band``, from :func:`chunk_band`, is ``[S, S + 2 window]``). A chunk's
+    columns are the walk positions from ``window`` before it to ``window`` after
+    it (the contexts, weighted by ``band``) and its ``m`` negatives, weighted
+    ``k * sum_j band[i, j] / m`` for target ``i`` (none where a negative is the
+    target itself, as in word2vec). Scores, gradients and updates are three
+    batched matrix products and two ``index_add_`` calls, written out by hand
+    like word2vec's inner loop. With ``loss`` returns (summed loss before the
+    step, summed pair weight), else None.
     """
     b, length = walks.shape
-    m = negatives.shape[1]
-    valid = walks >= 0
-    w = walks.clamp(min=0)
-    cols = torch.cat([w, negatives], 1)
-    t = target_w[w]
-    c = context_w[cols]
-    s = torch.bmm(t, c.transpose(1, 2))  # [B, L, L + m]
-    vf = valid.float()
-    pos = band[:length, :length] * (vf[:, :, None] * vf[:, None, :])
+    parts, m = negatives.shape[1:]
+    size, span = band.shape
+    window = (span - size) // 2
+    padded = F.pad(walks, (window, parts * size - length + window), value=-1)
+    ctx = padded.unfold(1, span, size).reshape(b * parts, span)  # [B P, S + 2 window]
+    tgt = ctx[:, window:window + size]
+    neg = negatives.reshape(b * parts, m)
+    cols = torch.cat([ctx.clamp(min=0), neg], 1)
+    t = target_w.index_select(0, tgt.clamp(min=0).reshape(-1)).view(b * parts, size, -1)
+    c = context_w.index_select(0, cols.reshape(-1)).view(b * parts, span + m, -1)
+    s = torch.bmm(t, c.transpose(1, 2))  # [B P, S, S + 2 window + m]
+    pos = band * ((tgt >= 0)[:, :, None] & (ctx >= 0)[:, None, :])
     wsum = pos.sum(2, keepdim=True)
-    neg = (wsum * (k / m)) * (negatives[:, None, :] != w[:, :, None])
-    coef = torch.cat([pos, neg], 2)
+    coef = torch.cat([pos, (wsum * (k / m)) * (neg[:, None, :] != tgt[:, :, None])], 2)
     out = None
     if loss:
-        sign = torch.ones(length + m)
-        sign[:length] = -1.0
+        sign = torch.ones(span + m)
+        sign[:span] = -1.0
         out = (float((coef * F.softplus(s * sign)).sum()), float(wsum.sum()))
     g = torch.sigmoid(s)
-    g[:, :, :length] -= 1.0
-    g *= coef
-    g *= lr
-    target_w.index_add_(0, w.reshape(-1), torch.bmm(g, c).reshape(b * length, -1), alpha=-1.0)
-    context_w.index_add_(0, cols.reshape(-1), torch.bmm(g.transpose(1, 2), t).reshape(b * (length + m), -1),
+    g[:, :, :span] -= 1.0
+    g.mul_(coef).mul_(lr)
+    target_w.index_add_(0, tgt.clamp(min=0).reshape(-1), torch.bmm(g, c).reshape(b * parts * size, -1), alpha=-1.0)
+    context_w.index_add_(0, cols.reshape(-1), torch.bmm(g.transpose(1, 2), t).reshape(b * parts * (span + m), -1),
                          alpha=-1.0)
     return out
 
 
 def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 10, negatives: int = 5,
                    epochs: int = 1, lr: float | None = None, batch_size: int = 8, subsample: float = 0.0,
-                   shrink: bool = True, ns_exponent: float = 0.75, walk_negatives: int | None = None,
-                   seed: int = 0, threads: int | None = 1, progress: bool = True, loss_every: int = 10,
+                   shrink: bool = True, ns_exponent: float = 0.75, shared_negatives: int | None = None,
+                   chunk: int = 8, seed: int = 0, threads: int | None = 1, progress: bool = True, loss_every: int = 10,
                    log: Callable[[str, float, int], None] | None = None) -> tuple[SkipGram, list[dict]]:
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]`` (-1 = no token); returns it and one dict per epoch.
 
-    ``batch_size`` counts walks per step (:func:`walk_step`); ``walk_negatives``
-    (default ``max(4 * negatives, 16)``) negatives are drawn per walk from the
-    unigram distribution raised to ``ns_exponent`` and share the weight of
-    ``negatives`` per pair. The rate is word2vec's: ``lr`` (default 0.025)
+    ``batch_size`` counts walks per step (:func:`walk_step`). ``shared_negatives``
+    (default ``2 * negatives``) negatives are drawn for every ``chunk`` walk
+    positions from the unigram distribution raised to ``ns_exponent``; they
+    share the weight of ``negatives`` per pair. Small chunks keep the summed
+    step of one shared negative small (a large one diverges with wide windows). The rate is word2vec's: ``lr`` (default 0.025)
     decaying linearly to 0 over all steps. ``subsample`` = t drops frequent
     tokens with word2vec's probability, redrawn every epoch, then closes the gaps
     (:func:`compact_walks`). ``threads`` sets torch's intra-op threads while
@@ -168,6 +177,8 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     check_window(window, negatives)
     if epochs < 1 or dim < 1 or batch_size < 1:
         raise GraphrecError("epochs, dim and batch size must be >= 1")
+    if chunk < 1:
+        raise GraphrecError(f"chunk must be >= 1, got {chunk}")
     if subsample < 0:
         raise GraphrecError(f"--subsample must be >= 0, got {subsample}")
     before = torch.get_num_threads()
@@ -175,13 +186,13 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
         torch.set_num_threads(threads)
     try:
         return _train(walks.long(), num_nodes, dim, window, negatives, epochs, lr or 0.025, batch_size, subsample,
-                      shrink, ns_exponent, walk_negatives or max(4 * negatives, 16), seed, progress, loss_every, log)
+                      shrink, ns_exponent, shared_negatives or 2 * negatives, chunk, seed, progress, loss_every, log)
     finally:
         torch.set_num_threads(before)
 
 
 def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, subsample, shrink, ns_exponent,
-           walk_negatives, seed, progress, loss_every, log):
+           shared_negatives, chunk, seed, progress, loss_every, log):
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(seed)
@@ -190,7 +201,7 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, sub
     tokens = walks[walks >= 0]
     counts = torch.bincount(tokens, minlength=num_nodes)
     table = UnigramNegatives(counts, ns_exponent).table
-    band = window_band(walks.shape[1], window, shrink)
+    band = chunk_band(chunk, window, shrink)
     per_epoch = math.ceil(len(walks) / batch_size)
     expected = epochs * per_epoch
     history, step = [], 0
@@ -205,7 +216,8 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, sub
             order = torch.randperm(len(w), generator=gen)
             for b in range(0, len(order), batch_size):
                 block = w[order[b:b + batch_size]]
-                neg = table[torch.randint(len(table), (len(block), walk_negatives), generator=gen)]
+                parts = -(-block.shape[1] // chunk)  # chunks of positions sharing negatives
+                neg = table[torch.randint(len(table), (len(block), parts, shared_negatives), generator=gen)]
                 rate = lr * max(1e-4, 1.0 - step / expected)
                 measured = walk_step(tw, cw, block, neg, band, negatives, rate, loss=step % loss_every == 0)
                 if measured is not None:

@@ -8,7 +8,7 @@ from graphrec.embeddings import (EmbeddingConfig, SkipGram, collapse_warning, co
                                  item_cosine, item_to_item, mean_pairwise_cosine, popularity, popularity_bias,
                                  sequel_check, walk_step)
 from graphrec.embeddings.quality import neighbour_task
-from graphrec.embeddings.word2vec import window_band
+from graphrec.embeddings.word2vec import chunk_band
 
 NONE = torch.zeros(0, dtype=torch.long)
 
@@ -128,17 +128,18 @@ def test_walk_step_is_sgd_on_the_skipgram_loss():
     m = SkipGram(9, 4)
     torch.nn.init.normal_(m.context.weight)
     walks = torch.tensor([[0, 1, 2, 3, 1, -1], [4, 5, 6, 7, 8, 2]])
-    neg = torch.tensor([[5, 1, 7], [0, 4, 3]])
-    band, k, lr = window_band(6, 2), 2.0, 0.1
+    neg = torch.tensor([[[5, 1, 7], [2, 8, 8]], [[0, 4, 3], [6, 1, 5]]])  # positions 0-2 and 3-5 share 3 each
+    band, k, lr = chunk_band(3, 2), 2.0, 0.1
+    a = {1: 1.0, 2: 0.5}  # word2vec's shrunk window of 2, in expectation
     # the oracle: one row per walk position, through autograd
     loss = 0.0
     for b in range(2):
         for i in range(6):
             if walks[b, i] < 0:
                 continue
-            ctx = [(int(walks[b, j]), float(band[i, j])) for j in range(6) if walks[b, j] >= 0 and band[i, j] > 0]
+            ctx = [(int(walks[b, j]), a[abs(i - j)]) for j in range(6) if walks[b, j] >= 0 and 1 <= abs(i - j) <= 2]
             wsum = sum(a for _, a in ctx)
-            negs = [(x, k * wsum / 3 if x != walks[b, i] else 0.0) for x in neg[b].tolist()]
+            negs = [(x, k * wsum / 3 if x != walks[b, i] else 0.0) for x in neg[b, i // 3].tolist()]
             cols = torch.tensor([[c for c, _ in ctx + negs]])
             coef = torch.tensor([[a for _, a in ctx + negs]])
             label = torch.tensor([[1.0] * len(ctx) + [0.0] * 3])
@@ -148,13 +149,14 @@ def test_walk_step_is_sgd_on_the_skipgram_loss():
     want_c = m.context.weight.detach() - lr * m.context.weight.grad
     t, c = m.target.weight.detach().clone(), m.context.weight.detach().clone()
     got, pairs = walk_step(t, c, walks, neg, band, k, lr, loss=True)
-    assert got == pytest.approx(loss.item(), rel=1e-5) and pairs == pytest.approx(float(band[:5, :5].sum() + band.sum()))
+    pairs_by_hand = 2 * (4 * 1.0 + 3 * 0.5) + 2 * (5 * 1.0 + 4 * 0.5)  # walks of 5 and 6 tokens, both directions
+    assert got == pytest.approx(loss.item(), rel=1e-5) and pairs == pytest.approx(pairs_by_hand)
     assert torch.allclose(t, want_t, atol=1e-6) and torch.allclose(c, want_c, atol=1e-6)
 
 
-def test_window_band_and_compaction():
-    band = window_band(5, 2)
-    assert band[0].tolist() == [0.0, 1.0, 0.5, 0.0, 0.0] and torch.equal(band, band.T)
+def test_chunk_band_and_compaction():
+    band = chunk_band(2, 2)  # targets at columns 2 and 3 of 6
+    assert band.tolist() == [[0.5, 1.0, 0.0, 1.0, 0.5, 0.0], [0.0, 0.5, 1.0, 0.0, 1.0, 0.5]]
     walks = torch.tensor([[0, 1, 2, 3], [4, 5, 6, 7]])
     keep = torch.tensor([[True, False, True, True], [False, True, False, False]])
     assert compact_walks(walks, keep).tolist() == [[0, 2, 3], [5, -1, -1]]
