@@ -160,14 +160,18 @@ def sweep(args, base: EmbeddingConfig) -> None:
             c.check()
             settings.append((f"{key}={v}", c))
     cols = ("setting", "valid_i2i_HR@10", "valid_i2i_NDCG@10", "coherence@10", "pop_bias", "sequels@10", "mean_cosine",
-            "seconds")
+            "star_wars@5", "seconds")
+    star_wars = titles.index("Star Wars (1977)")
+    sequels = {titles.index(t) for t in ("Empire Strikes Back, The (1980)", "Return of the Jedi (1983)")}
     print("  ".join(f"{c:>18}" for c in cols), flush=True)
     out = []
     for name, c in settings:
         t0 = time.perf_counter()
         emb = fit_embeddings(split, c, progress=False)
         q = neighbour_quality(emb.movie, split, titles, genres, on=("valid",))
-        q.update(setting=name, seconds=time.perf_counter() - t0)
+        q.update(setting=name, seconds=time.perf_counter() - t0,
+                 star_wars=len(sequels & set(top_k(emb.movie, torch.tensor([star_wars]), 5)[0].tolist())))
+        q["star_wars@5"] = q.pop("star_wars")
         out.append({**q, "config": asdict(c)})
         print("  ".join(f"{q[k]:>18.4f}" if isinstance(q[k], float) else f"{q[k]!s:>18}" for k in cols), flush=True)
     if args.json:

@@ -18,15 +18,16 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     """The node2vec flags (shared with ``scripts/node2vec.py``, which calls this command)."""
     g = p.add_argument_group("walks")
     g.add_argument("--graph", choices=GRAPHS, default=_D.graph,
-                   help="bipartite user-movie graph, or the movie-movie co-rating projection (default bipartite)")
+                   help=f"bipartite user-movie graph, or the movie-movie co-rating projection (default {_D.graph})")
     g.add_argument("--all-edges", action="store_true",
                    help="walk on every rating, held-out test/validation items included (default: training edges only)")
     g.add_argument("--min-weight", type=int, default=_D.min_weight,
                    help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
     g.add_argument("--weight", choices=WEIGHTINGS, default=_D.weight,
                    help=f"comovie edge weight: raw co-rating count, or cosine/jaccard/pmi of the raters (default {_D.weight})")
-    g.add_argument("--neighbours", type=positive_int, default=_D.neighbours,
-                   help="comovie: keep each movie's K heaviest edges (default: all; a near-complete graph collapses)")
+    g.add_argument("--neighbours", type=int, default=_D.neighbours, metavar="K",
+                   help=f"comovie: keep each movie's K heaviest edges, 0 = all (default {_D.neighbours}; "
+                        "the near-complete graph of all edges collapses)")
     g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
     g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
     g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
@@ -34,7 +35,9 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"walks started at each node (default {_D.walks_per_node})")
     t = p.add_argument_group("skip-gram")
     t.add_argument("--trainer", choices=TRAINERS, default=_D.trainer,
-                   help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec")
+                   help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec "
+                        "(on ML-100K one pyg epoch takes ~25x word2vec's time and reaches item-to-item HR@10 "
+                        "0.11 against word2vec's 0.16; give it --epochs 5 or more)")
     t.add_argument("--dim", type=int, default=_D.dim, help=f"embedding size (default {_D.dim})")
     t.add_argument("--window", type=int, default=_D.window,
                    help=f"context window; the original slides used 2 (default {_D.window})")
@@ -42,9 +45,9 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"negatives per pair; the slides used 4 (default {_D.negatives})")
     t.add_argument("--epochs", type=int, default=_D.epochs, help=f"passes over the walks (default {_D.epochs})")
     t.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.01)")
+                   help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.05)")
     t.add_argument("--batch-size", type=positive_int, default=None,
-                   help="walks per step for word2vec (default 8), start nodes per step for pyg (default 128)")
+                   help="walks per step for word2vec (default 8), start nodes per step for pyg (default 16)")
     t.add_argument("--subsample", type=float, default=_D.subsample,
                    help=f"word2vec: frequent-node subsampling threshold, 0 = off (default {_D.subsample:g})")
     t.add_argument("--ns-exponent", type=float, default=_D.ns_exponent,
@@ -65,7 +68,7 @@ def config_from_args(args) -> EmbeddingConfig:
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
                         ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
-                        weight=args.weight, neighbours=args.neighbours, center=args.center, seed=args.seed)
+                        weight=args.weight, neighbours=args.neighbours or None, center=args.center, seed=args.seed)
     c.check()
     return c
 

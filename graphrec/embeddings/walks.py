@@ -87,7 +87,7 @@ def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor
 
 
 def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
-                  neighbours: int | None = None, max_edges: int = 4_000_000) -> WalkGraph:
+                  neighbours: int | None = None, symmetric: bool = True, max_edges: int = 4_000_000) -> WalkGraph:
     """Movie-movie graph: an edge where at least ``min_weight`` users rated both movies.
 
     With ``c_ij`` common raters and ``n_i`` raters of movie ``i`` (``N`` users),
@@ -128,8 +128,8 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
         rank = np.arange(len(order)) - np.searchsorted(row[order], row[order])
         top = np.zeros(len(w), bool)
         top[order[rank < neighbours]] = True
-        pair = set(zip(row[top].tolist(), col[top].tolist()))
-        keep = top | np.fromiter(((c, r) in pair for r, c in zip(row.tolist(), col.tolist())), bool, len(w))
+        m = split.num_items
+        keep = top | np.isin(col.astype(np.int64) * m + row, row[top].astype(np.int64) * m + col[top]) if symmetric else top
         row, col, w = row[keep], col[keep], w[keep]
     if len(w) == 0:
         raise GraphrecError(f"no two movies share {min_weight} raters: lower --min-weight")
