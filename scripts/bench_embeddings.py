@@ -36,11 +36,13 @@ import numpy as np
 import torch
 
 from graphrec.cli.embed import add_node2vec_args, config_from_args
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
 from graphrec.embeddings import EmbeddingConfig, fit_embeddings
 from graphrec.embeddings.node2vec import movie_walks
 from graphrec.embeddings.quality import item_cosine, neighbour_quality, popularity, top_k
 from graphrec.embeddings.walks import build_graph
+from graphrec.pipeline import prepare
+from graphrec.training import DataConfig
 
 ROWS = ("word2vec", "gensim", "pyg", "cosine", "popularity")
 COLUMNS = ("row", "valid_i2i_HR@10", "test_i2i_HR@10", "test_i2i_NDCG@10", "coherence@10", "pop_bias", "sequels@10",
@@ -85,7 +87,7 @@ def main() -> None:
     if args.vary:
         return sweep(args, cfg)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml)
+    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
     titles = list(ml.movies["title"])
     genres = ml.genre_matrix()
     graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight, cfg.neighbours)
@@ -145,7 +147,7 @@ def main() -> None:
 def sweep(args, base: EmbeddingConfig) -> None:
     """Print one row per varied setting: validation item-to-item quality, collapse and time (no test figures)."""
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml)
+    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
     titles, genres = list(ml.movies["title"]), ml.genre_matrix()
     kinds = {f.name: f.type for f in fields(EmbeddingConfig)}
     settings = [("base", base)]

@@ -9,7 +9,7 @@ from ..embeddings.quality import collapse_warning
 from ..embeddings.walks import GRAPHS, WEIGHTINGS
 from ..viz.embeddings import MAP_METHODS
 from ..errors import GraphrecError
-from .common import add_data_args, load_split, positive_int
+from .common import add_data_args, add_device_arg, load_split, positive_int
 
 _D = EmbeddingConfig()
 
@@ -68,7 +68,8 @@ def config_from_args(args) -> EmbeddingConfig:
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
                         ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
-                        weight=args.weight, neighbours=args.neighbours or None, center=args.center, seed=args.seed)
+                        weight=args.weight, neighbours=args.neighbours or None, center=args.center, seed=args.seed,
+                        **({"device": args.device} if getattr(args, "device", None) else {}))
     c.check()
     return c
 
@@ -82,6 +83,7 @@ def add_parser(sub) -> None:
     n.add_argument("--map", choices=MAP_METHODS, default="pca",
                    help="2-D map of the movies written as <map>.png: pca or tsne (scikit-learn; default pca)")
     n.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_device_arg(n, "the skip-gram trains")
     add_data_args(n)
     n.set_defaults(func=run_node2vec)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, read_movies
+from ..cache import default_embeddings
+from ..embeddings.node2vec import NodeEmbeddings, read_movies
 from ..embeddings.quality import collapse_warning
 from ..embeddings.similarity import METRICS, match_title, nearest
 from ..errors import CheckpointError

@@ -142,7 +142,7 @@ def walk_step(target_w: Tensor, context_w: Tensor, walks: Tensor, negatives: Ten
     coef = torch.cat([pos, (wsum * (k / m)) * (neg[:, None, :] != tgt[:, :, None])], 2)
     out = None
     if loss:
-        sign = torch.ones(span + m)
+        sign = torch.ones(span + m, device=s.device)
         sign[:span] = -1.0
         out = (float((coef * F.softplus(s * sign)).sum()), float(wsum.sum()))
     g = torch.sigmoid(s)
@@ -158,7 +158,8 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
                    epochs: int = 1, lr: float | None = None, batch_size: int = 8, subsample: float = 0.0,
                    shrink: bool = True, ns_exponent: float = 0.75, shared_negatives: int | None = None,
                    chunk: int = 8, seed: int = 0, threads: int | None = 1, progress: bool = True, loss_every: int = 10,
-                   log: Callable[[str, float, int], None] | None = None) -> tuple[SkipGram, list[dict]]:
+                   log: Callable[[str, float, int], None] | None = None,
+                   device: torch.device | str | None = "cpu") -> tuple[SkipGram, list[dict]]:
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]`` (-1 = no token); returns it and one dict per epoch.
 
     ``batch_size`` counts walks per step (:func:`walk_step`). ``shared_negatives``
@@ -172,8 +173,13 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     training (restored afterwards; ``None`` keeps the current setting). The
     loss reported per epoch is per (target, context) pair, measured on every
     ``loss_every``-th step before it is taken; ``log(tag, value, step)``
-    receives it (e.g. ``SummaryWriter.add_scalar``).
+    receives it (e.g. ``SummaryWriter.add_scalar``). ``device``
+    (:func:`graphrec.device.resolve_device`): where the tables and the steps live; walks and
+    negatives are drawn on the CPU from the seeded generator, so a seed gives the same draws on
+    every device.
     """
+    from ..device import num_threads, resolve_device
+
     check_window(window, negatives)
     if epochs < 1 or dim < 1 or batch_size < 1:
         raise GraphrecError("epochs, dim and batch size must be >= 1")
@@ -181,27 +187,24 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
         raise GraphrecError(f"chunk must be >= 1, got {chunk}")
     if subsample < 0:
         raise GraphrecError(f"--subsample must be >= 0, got {subsample}")
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    device = resolve_device(device)
+    with num_threads(threads or 0):
         return _train(walks.long(), num_nodes, dim, window, negatives, epochs, lr or 0.025, batch_size, subsample,
-                      shrink, ns_exponent, shared_negatives or 2 * negatives, chunk, seed, progress, loss_every, log)
-    finally:
-        torch.set_num_threads(before)
+                      shrink, ns_exponent, shared_negatives or 2 * negatives, chunk, seed, progress, loss_every, log,
+                      device)
 
 
 def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, subsample, shrink, ns_exponent,
-           shared_negatives, chunk, seed, progress, loss_every, log):
+           shared_negatives, chunk, seed, progress, loss_every, log, device):
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = SkipGram(num_nodes, dim)
+    model = SkipGram(num_nodes, dim).to(device)
     tokens = walks[walks >= 0]
     counts = torch.bincount(tokens, minlength=num_nodes)
     table = UnigramNegatives(counts, ns_exponent).table
-    band = chunk_band(chunk, window, shrink)
+    band = chunk_band(chunk, window, shrink).to(device)
     per_epoch = math.ceil(len(walks) / batch_size)
     expected = epochs * per_epoch
     history, step = [], 0
@@ -219,6 +222,8 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, sub
                 parts = -(-block.shape[1] // chunk)  # chunks of positions sharing negatives
                 neg = table[torch.randint(len(table), (len(block), parts, shared_negatives), generator=gen)]
                 rate = lr * max(1e-4, 1.0 - step / expected)
+                if device.type != "cpu":
+                    block, neg = block.to(device, non_blocking=True), neg.to(device, non_blocking=True)
                 measured = walk_step(tw, cw, block, neg, band, negatives, rate, loss=step % loss_every == 0)
                 if measured is not None:
                     total, pairs = total + measured[0], pairs + measured[1]
@@ -232,4 +237,4 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, sub
                 log("loss/epoch", mean, epoch + 1)
             bar.set_postfix(loss=f"{mean:.4f}")
     bar.close()
-    return model.eval(), history
+    return model.cpu().eval(), history

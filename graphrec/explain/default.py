@@ -1,9 +1,8 @@
-"""The embedded default feature model: trained on first use, cached under ``GRAPHREC_HOME``."""
+"""Settings of the embedded default feature model (trained on first use and cached by
+:func:`graphrec.cache.default_feature_model`)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..data.movielens import MovieLens, graphrec_home
+from ..data.movielens import MovieLens
 from ..training import DataConfig, TrainConfig
 
 #: Short but converged enough to explain (see docs/benchmarks.md, "Explanations").
@@ -16,11 +15,3 @@ def default_config(ml: MovieLens, **overrides) -> TrainConfig:
     data = DataConfig(dataset=ml.name, data_dir=str(ml.root) if ml.root else None)
     return TrainConfig(**{"model": "feature-mlp", "hparams": dict(DEFAULT_HPARAMS), "data": data,
                           **DEFAULT_TRAINING, **overrides})
-
-
-def default_feature_run(ml: MovieLens, split=None, progress: bool = True) -> Path:
-    """``GRAPHREC_HOME/models/feature-mlp-<dataset>``, trained there on first use."""
-    from ..recommend import train_once
-
-    return train_once(default_config(ml), graphrec_home() / "models" / f"feature-mlp-{ml.name}", ml, split,
-                      progress, message=f"the default feature model on {ml.name}")

@@ -1,5 +1,5 @@
 """Models: baselines and learned recommenders, registered by name."""
-from .base import MODELS, Recommender, register
+from .base import MODELS, Capabilities, Recommender, capabilities, names, register, unregister
 from .att_neumf import AttentionNeuMF, AttentionNeuMFAll, SeedAttentionNeuMF
 from .baselines import ItemKNN, MostPop
 from .feature_mlp import FeatureMLP
@@ -9,9 +9,9 @@ from .groups import GroupRecommender
 from .lightgcn import LightGCN
 from .mlp import MLP
 from .neumf import NeuMF
+from .node2vec import Node2VecScorer
 
-BASELINES = {"mostpop": MostPop, "itemknn": ItemKNN}
-
-__all__ = ["MODELS", "Recommender", "register", "MostPop", "ItemKNN", "BASELINES", "GMF", "MLP", "NeuMF",
+__all__ = ["MODELS", "Capabilities", "Recommender", "capabilities", "names", "register", "unregister", "MostPop",
+           "ItemKNN", "Node2VecScorer", "GMF", "MLP", "NeuMF",
            "LightGCN", "FeatureMLP", "FeatureNeuMF", "GroupRecommender", "AttentionNeuMF", "AttentionNeuMFAll",
            "SeedAttentionNeuMF"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from torch import Tensor
 
-from ..io import save_figure, write_text
+from ..io import pyplot, save_figure, write_text
 
 #: Columns of ``movies.tsv`` and of the projector's metadata.
 MOVIE_COLUMNS = ["title", "year", "main_genre", "genres", "ratings"]
@@ -105,11 +105,7 @@ def map_plot(emb: Tensor, table: pd.DataFrame, path: str | os.PathLike, method: 
     names are moved apart with adjustText when it is installed (otherwise only
     half of them are drawn, to keep them legible).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     xy, (xlabel, ylabel) = project_2d(emb, method)
     fig, ax = plt.subplots(figsize=(12, 10))
     genres = table["main_genre"].to_numpy()
