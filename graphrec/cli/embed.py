@@ -47,13 +47,13 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     t.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.05)")
     t.add_argument("--batch-size", type=positive_int, default=None,
-                   help="walks per step for word2vec (default 8), start nodes per step for pyg (default 16)")
+                   help="walks per step for word2vec (default 32), start nodes per step for pyg (default 16)")
     t.add_argument("--subsample", type=float, default=_D.subsample,
                    help=f"word2vec: frequent-node subsampling threshold, 0 = off (default {_D.subsample:g})")
     t.add_argument("--ns-exponent", type=float, default=_D.ns_exponent,
                    help=f"word2vec: negatives drawn from counts ** this (default {_D.ns_exponent:g}; word2vec 0.75)")
     t.add_argument("--shared-negatives", type=positive_int, default=None,
-                   help="word2vec: negatives drawn per 8 walk positions, shared by them (default 2 x --negatives)")
+                   help="word2vec: negatives drawn per 16 walk positions, shared by them (default 2 x --negatives)")
     t.add_argument("--tokens", choices=TOKENS, default=_D.tokens,
                    help=f"word2vec: train on every walk token or only the movies (default {_D.tokens})")
     t.add_argument("--no-center", dest="center", action="store_false",

@@ -154,7 +154,7 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
         info["walks"] = list(walks.shape)
         model, history = train_skipgram(
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
-            batch_size=config.batch_size or 8, subsample=config.subsample, ns_exponent=config.ns_exponent,
+            batch_size=config.batch_size or 32, subsample=config.subsample, ns_exponent=config.ns_exponent,
             shared_negatives=config.shared_negatives, seed=config.seed, progress=progress, log=log,
             device=config.device)
         vectors = model.target.weight.detach().clone()

@@ -155,9 +155,9 @@ def walk_step(target_w: Tensor, context_w: Tensor, walks: Tensor, negatives: Ten
 
 
 def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 10, negatives: int = 5,
-                   epochs: int = 1, lr: float | None = None, batch_size: int = 8, subsample: float = 0.0,
+                   epochs: int = 1, lr: float | None = None, batch_size: int = 32, subsample: float = 0.0,
                    shrink: bool = True, ns_exponent: float = 0.75, shared_negatives: int | None = None,
-                   chunk: int = 8, seed: int = 0, threads: int | None = 1, progress: bool = True, loss_every: int = 10,
+                   chunk: int = 16, seed: int = 0, threads: int | None = 1, progress: bool = True, loss_every: int = 10,
                    log: Callable[[str, float, int], None] | None = None,
                    device: torch.device | str | None = "cpu") -> tuple[SkipGram, list[dict]]:
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]`` (-1 = no token); returns it and one dict per epoch.
