@@ -83,7 +83,7 @@ def main() -> None:
     add_node2vec_args(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = config_from_args(args)
+    cfg = replace(config_from_args(args), workers=args.threads)
     if args.vary:
         return sweep(args, cfg)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)

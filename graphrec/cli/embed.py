@@ -53,12 +53,15 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     t.add_argument("--ns-exponent", type=float, default=_D.ns_exponent,
                    help=f"word2vec: negatives drawn from counts ** this (default {_D.ns_exponent:g}; word2vec 0.75)")
     t.add_argument("--shared-negatives", type=positive_int, default=None,
-                   help="word2vec: negatives drawn per 16 walk positions, shared by them (default 2 x --negatives)")
+                   help="word2vec: negatives drawn per 16 walk positions, shared by them "
+                        "(default 2 x --negatives, more for windows over 5)")
     t.add_argument("--tokens", choices=TOKENS, default=_D.tokens,
                    help=f"word2vec: train on every walk token or only the movies (default {_D.tokens})")
     t.add_argument("--no-center", dest="center", action="store_false",
                    help="keep the raw movie vectors (default: subtract their mean, which removes the direction "
                         "all skip-gram vectors share and the blockbusters' pull on every neighbour list)")
+    t.add_argument("--workers", type=int, default=_D.workers,
+                   help=f"word2vec: training threads, Hogwild like gensim's workers (default {_D.workers}: reproducible)")
     t.add_argument("--seed", type=int, default=0)
 
 
@@ -68,7 +71,8 @@ def config_from_args(args) -> EmbeddingConfig:
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
                         ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
-                        weight=args.weight, neighbours=args.neighbours or None, center=args.center, seed=args.seed,
+                        weight=args.weight, neighbours=args.neighbours or None, center=args.center,
+                        workers=args.workers, seed=args.seed,
                         **({"device": args.device} if getattr(args, "device", None) else {}))
     c.check()
     return c

@@ -63,6 +63,7 @@ class EmbeddingConfig:
     weight: str = "jaccard"
     neighbours: int | None = 10
     center: bool = True
+    workers: int = 1
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda[:N]: where the skip-gram trains (graphrec.device)
 
@@ -81,7 +82,7 @@ class EmbeddingConfig:
             raise GraphrecError(f"--neighbours must be >= 1 (or 0 for all edges), got {self.neighbours}")
         if not self.subsample >= 0:
             raise GraphrecError(f"--subsample must be >= 0, got {self.subsample}")
-        for name in ("dim", "epochs"):
+        for name in ("dim", "epochs", "workers"):
             if getattr(self, name) < 1:
                 raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
         if self.trainer == "pyg" and self.walk_length < self.window + 2:
@@ -155,8 +156,8 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
         model, history = train_skipgram(
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
             batch_size=config.batch_size or 32, subsample=config.subsample, ns_exponent=config.ns_exponent,
-            shared_negatives=config.shared_negatives, seed=config.seed, progress=progress, log=log,
-            device=config.device)
+            shared_negatives=config.shared_negatives, seed=config.seed, threads=config.workers, progress=progress,
+            log=log, device=config.device)
         vectors = model.target.weight.detach().clone()
     else:
         vectors, history = _train_pyg(graph, config, progress, log)

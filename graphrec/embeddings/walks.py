@@ -136,7 +136,10 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
     if len(w) == 0:
         raise GraphrecError(f"no two movies share {min_weight} raters: lower --min-weight")
     # quantise: the lightest edge appears once, at most max_edges copies in all
-    quantum = max(float(w.min()), float(w.sum()) / max_edges) if weight != "count" else max(1.0, float(w.sum()) / max_edges)
+    if weight == "count":
+        quantum = max(1.0, float(w.sum()) / max_edges)
+    else:  # the heaviest edge gets at most 100 copies (1 % resolution), the lightest at least one
+        quantum = max(float(w.min()), float(w.max()) / 100, float(w.sum()) / max_edges)
     mult = np.maximum(1, np.rint(w / quantum)).astype(np.int64)
     rep_row, rep_col = np.repeat(row, mult), np.repeat(col, mult)
     order = np.lexsort((rep_col, rep_row))

@@ -29,6 +29,7 @@ SGD with word2vec's linearly decaying rate and hand-written gradients
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Callable
 
@@ -112,7 +113,7 @@ def compact_walks(walks: Tensor, keep: Tensor) -> Tensor:
 
 
 def walk_step(target_w: Tensor, context_w: Tensor, walks: Tensor, negatives: Tensor, band: Tensor, k: float,
-              lr: float, loss: bool = False) -> tuple[float, float] | None:
+              lr: float, loss: bool = False, cap: float | None = None) -> tuple[float, float] | None:
     """One in-place SGD step on a block of walks ``[B, L]`` (-1 = no token) with ``[B, P, m]`` shared negatives.
 
     The walk's positions fall in ``P`` consecutive chunks of ``S`` targets
@@ -122,8 +123,11 @@ def walk_step(target_w: Tensor, context_w: Tensor, walks: Tensor, negatives: Ten
     ``k * sum_j band[i, j] / m`` for target ``i`` (none where a negative is the
     target itself, as in word2vec). Scores, gradients and updates are three
     batched matrix products and two ``index_add_`` calls, written out by hand
-    like word2vec's inner loop. With ``loss`` returns (summed loss before the
-    step, summed pair weight), else None.
+    like word2vec's inner loop. ``cap`` damps the summed step of a node that
+    carries more than ``cap`` pair weight in this block (a hub of a dense graph,
+    met hundreds of times, would otherwise overshoot and diverge; sequential
+    word2vec refreshes it between pairs). With ``loss`` returns (summed loss
+    before the step, summed pair weight), else None.
     """
     b, length = walks.shape
     parts, m = negatives.shape[1:]
@@ -148,10 +152,28 @@ def walk_step(target_w: Tensor, context_w: Tensor, walks: Tensor, negatives: Ten
     g = torch.sigmoid(s)
     g[:, :, :span] -= 1.0
     g.mul_(coef).mul_(lr)
-    target_w.index_add_(0, tgt.clamp(min=0).reshape(-1), torch.bmm(g, c).reshape(b * parts * size, -1), alpha=-1.0)
-    context_w.index_add_(0, cols.reshape(-1), torch.bmm(g.transpose(1, 2), t).reshape(b * parts * (span + m), -1),
-                         alpha=-1.0)
+    ti, ci = tgt.clamp(min=0).reshape(-1), cols.reshape(-1)
+    grad_t = torch.bmm(g, c).reshape(b * parts * size, -1)
+    grad_c = torch.bmm(g.transpose(1, 2), t).reshape(b * parts * (span + m), -1)
+    if cap:  # a node met more than `cap` (weighted) times in this step moves as if met `cap` times
+        met = torch.zeros(len(target_w), device=coef.device)
+        met.index_add_(0, ti, coef.sum(2).reshape(-1)).index_add_(0, ci, coef.sum(1).reshape(-1))
+        damp = (cap / met.clamp(min=cap))
+        grad_t *= damp[ti, None]
+        grad_c *= damp[ci, None]
+    target_w.index_add_(0, ti, grad_t, alpha=-1.0)
+    context_w.index_add_(0, ci, grad_c, alpha=-1.0)
     return out
+
+
+#: Largest pair weight one node's summed update may carry in a step (:func:`walk_step`'s ``cap``).
+STEP_CAP = 200.0
+
+
+def default_shared(negatives: int, window: int, chunk: int) -> int:
+    """Negatives per chunk: ``2 * negatives``, or more where one negative's summed weight in a step
+    (``chunk * negatives * (window + 1) / m``) would pass 50; larger sums diverged with window 10-20."""
+    return max(2 * negatives, math.ceil(chunk * negatives * (window + 1) / 50))
 
 
 def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 10, negatives: int = 5,
@@ -163,14 +185,15 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]`` (-1 = no token); returns it and one dict per epoch.
 
     ``batch_size`` counts walks per step (:func:`walk_step`). ``shared_negatives``
-    (default ``2 * negatives``) negatives are drawn for every ``chunk`` walk
+    (default :func:`default_shared`) negatives are drawn for every ``chunk`` walk
     positions from the unigram distribution raised to ``ns_exponent``; they
     share the weight of ``negatives`` per pair. Small chunks keep the summed
     step of one shared negative small (a large one diverges with wide windows). The rate is word2vec's: ``lr`` (default 0.025)
     decaying linearly to 0 over all steps. ``subsample`` = t drops frequent
     tokens with word2vec's probability, redrawn every epoch, then closes the gaps
-    (:func:`compact_walks`). ``threads`` sets torch's intra-op threads while
-    training (restored afterwards; ``None`` keeps the current setting). The
+    (:func:`compact_walks`). ``threads`` > 1 trains on the CPU with that many
+    Hogwild workers (Python threads, one torch thread each, unlocked updates as in
+    word2vec and gensim; not bit-reproducible); 1 (default) steps in order, reproducibly under ``seed``. The
     loss reported per epoch is per (target, context) pair, measured on every
     ``loss_every``-th step before it is taken; ``log(tag, value, step)``
     receives it (e.g. ``SummaryWriter.add_scalar``). ``device``
@@ -188,14 +211,16 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     if subsample < 0:
         raise GraphrecError(f"--subsample must be >= 0, got {subsample}")
     device = resolve_device(device)
-    with num_threads(threads or 0):
+    workers = max(1, threads or 1) if device.type == "cpu" else 1
+    with num_threads(1 if workers > 1 else (threads or 0)):
         return _train(walks.long(), num_nodes, dim, window, negatives, epochs, lr or 0.025, batch_size, subsample,
-                      shrink, ns_exponent, shared_negatives or 2 * negatives, chunk, seed, progress, loss_every, log,
-                      device)
+                      shrink, ns_exponent, shared_negatives or default_shared(negatives, window, chunk), chunk, seed,
+                      progress, loss_every, log,
+                      device, workers)
 
 
 def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, subsample, shrink, ns_exponent,
-           shared_negatives, chunk, seed, progress, loss_every, log, device):
+           shared_negatives, chunk, seed, progress, loss_every, log, device, workers):
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(seed)
@@ -207,30 +232,49 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, sub
     band = chunk_band(chunk, window, shrink).to(device)
     per_epoch = math.ceil(len(walks) / batch_size)
     expected = epochs * per_epoch
-    history, step = [], 0
+    history = []
     bar = tqdm(total=expected, desc="word2vec", unit="batch", disable=not progress, leave=False)
     tw, cw = model.target.weight.detach(), model.context.weight.detach()
     with torch.no_grad():
         for epoch in range(epochs):
-            t0, total, pairs = time.perf_counter(), 0.0, 0.0
+            t0 = time.perf_counter()
             w = walks
             if subsample > 0:
                 w = compact_walks(walks, (walks >= 0) & subsample_mask(walks.clamp(min=0), counts, subsample, gen))
             order = torch.randperm(len(w), generator=gen)
-            for b in range(0, len(order), batch_size):
-                block = w[order[b:b + batch_size]]
-                parts = -(-block.shape[1] // chunk)  # chunks of positions sharing negatives
-                neg = table[torch.randint(len(table), (len(block), parts, shared_negatives), generator=gen)]
-                rate = lr * max(1e-4, 1.0 - step / expected)
-                if device.type != "cpu":
-                    block, neg = block.to(device, non_blocking=True), neg.to(device, non_blocking=True)
-                measured = walk_step(tw, cw, block, neg, band, negatives, rate, loss=step % loss_every == 0)
-                if measured is not None:
-                    total, pairs = total + measured[0], pairs + measured[1]
-                    if log is not None:
-                        log("loss/batch", measured[0] / max(measured[1], 1e-9), step)
-                step += 1
-                bar.update(1)
+            blocks = [order[b:b + batch_size] for b in range(0, len(order), batch_size)]
+
+            def work(mine, gen, log=log):
+                total = pairs = 0.0
+                for j in mine:
+                    block = w[blocks[j]]
+                    parts = -(-block.shape[1] // chunk)  # chunks of positions sharing negatives
+                    neg = table[torch.randint(len(table), (len(block), parts, shared_negatives), generator=gen)]
+                    step = epoch * per_epoch + j
+                    rate = lr * max(1e-4, 1.0 - step / expected)
+                    if device.type != "cpu":
+                        block, neg = block.to(device, non_blocking=True), neg.to(device, non_blocking=True)
+                    measured = walk_step(tw, cw, block, neg, band, negatives, rate, loss=step % loss_every == 0,
+                                         cap=STEP_CAP)
+                    if measured is not None:
+                        total, pairs = total + measured[0], pairs + measured[1]
+                        if log is not None:
+                            log("loss/batch", measured[0] / max(measured[1], 1e-9), step)
+                    bar.update(1)
+                sums.append((total, pairs))
+
+            sums: list[tuple[float, float]] = []
+            if workers == 1:
+                work(range(len(blocks)), gen)
+            else:  # Hogwild (Recht et al., 2011), as word2vec and gensim do: unlocked, rarely clashing updates
+                threads = [threading.Thread(target=work, args=(range(i, len(blocks), workers),
+                                                               torch.Generator().manual_seed(seed + 1000 * epoch + i),
+                                                               None)) for i in range(workers)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+            total, pairs = sum(x for x, _ in sums), sum(y for _, y in sums)
             mean = total / max(pairs, 1e-9)
             history.append({"epoch": epoch + 1, "loss": mean, "seconds": time.perf_counter() - t0})
             if log is not None:

@@ -65,15 +65,18 @@ def test_planted_communities_keep_their_neighbours_inside():
     side = torch.arange(s.num_items) >= 12
     # the training matrix's item cosine never leaves a community: perfect at k = movies - seen + 1 ... = 5
     assert item_to_item(item_cosine(s), s, "test", k=5)["i2i_HR@5"] == 1.0
-    assert item_to_item(popularity(s), s, "test", k=5)["i2i_HR@5"] < 1.0
-    cfg = EmbeddingConfig(dim=16, walk_length=20, walks_per_node=20, window=3, negatives=3, epochs=3, seed=0)
+    assert item_to_item(popularity(s), s, "test", k=5)["i2i_HR@5"] < 0.5
+    cfg = EmbeddingConfig(graph="bipartite", dim=16, walk_length=20, walks_per_node=40, window=3, negatives=3, epochs=3,
+                          batch_size=8, seed=0)  # a tiny graph: small steps, more of them
     for c in (cfg, EmbeddingConfig(**{**cfg.__dict__, "tokens": "movies"}),
+              EmbeddingConfig(**{**cfg.__dict__, "graph": "bipartite", "workers": 2}),  # Hogwild threads
               EmbeddingConfig(**{**cfg.__dict__, "graph": "comovie", "min_weight": 1, "weight": "cosine"})):
         emb = fit_embeddings(s, c, progress=False).movie
         x = torch.nn.functional.normalize(emb, dim=1)
-        near = (x @ x.T - 2 * torch.eye(len(x))).topk(11, dim=1).indices  # the whole community first
-        assert (side[near] == side[:, None]).all(), c
-        assert item_to_item(emb, s, "test", k=5)["i2i_HR@5"] == 1.0
+        near = (x @ x.T - 2 * torch.eye(len(x))).topk(10, dim=1).indices
+        inside = side[near] == side[:, None]
+        assert inside[:, :5].float().mean() >= 0.95 and inside.float().mean() >= 0.9, c  # random neighbours: ~0.48
+        assert item_to_item(emb, s, "test", k=5)["i2i_HR@5"] >= 0.8  # popularity: below 0.5
         assert mean_pairwise_cosine(emb) < 0.5
 
 
