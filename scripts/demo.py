@@ -44,7 +44,7 @@ if __name__ == "__main__":
     run("recommend", "--user", "42", "-k", "3", "--explain")  # trains the default feature model on first use
     run("explain", "--user", "42", "--movie", "50", "--method", "shap", "--plot", "runs/demo/explain-42-50.png")
     run("explain", "--global", "--method", "ig", "--out", "runs/demo/explain")
-    section("node2vec movie embeddings (default settings, every rating; ~30 s)")
+    section("node2vec movie embeddings (defaults: co-movie graph of 10 nearest by Jaccard, every rating; ~15 s)")
     run("embed", "node2vec", "--all-edges", "--out", "runs/demo/node2vec")
     run("similar", "Star Wars", "--embeddings", "runs/demo/node2vec", "-k", "8")
     print("PCA map: runs/demo/node2vec/pca.png; 3-D projector: tensorboard --logdir runs/demo/node2vec/tensorboard "
