@@ -56,9 +56,10 @@ def add_projector(writer, emb: Tensor, table: pd.DataFrame, tag: str = "movies",
 MAP_METHODS = ("pca", "tsne")
 
 
-def label_choice(table: pd.DataFrame, per_genre: int = 1, limit: int = 30) -> list[int]:
-    """Rows worth a label: the franchises of :data:`~graphrec.embeddings.quality.SEQUELS`, then the
-    ``per_genre`` most-rated movies of each main genre, ``limit`` rows at most.
+def label_choice(table: pd.DataFrame, franchises: int = 6, per_genre: int = 1, limit: int = 30) -> list[int]:
+    """Rows worth a label: the first ``franchises`` franchises of
+    :data:`~graphrec.embeddings.quality.SEQUELS`, then the ``per_genre`` most-rated
+    movies of each main genre, ``limit`` rows at most.
 
     Sequels that land together show that the map keeps franchises; one famous
     title per genre shows where the genres lie.
@@ -67,7 +68,7 @@ def label_choice(table: pd.DataFrame, per_genre: int = 1, limit: int = 30) -> li
 
     index = {t: i for i, t in enumerate(table["title"])}
     chosen: list[int] = []
-    for query, sequels in SEQUELS:
+    for query, sequels in SEQUELS[:franchises]:
         for t in (query, *sequels):
             if t in index and index[t] not in chosen:
                 chosen.append(index[t])
