@@ -24,7 +24,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-weight", type=int, default=_D.min_weight,
                    help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
     g.add_argument("--weight", choices=WEIGHTINGS, default=_D.weight,
-                   help=f"comovie edge weight: raw co-rating count, or cosine/jaccard/pmi of the raters (default {_D.weight})")
+                   help="comovie edge weight: raw co-rating count, or cosine/jaccard/pmi of the raters "
+                        f"(default {_D.weight})")
     g.add_argument("--neighbours", type=int, default=_D.neighbours, metavar="K",
                    help=f"comovie: keep each movie's K heaviest edges, 0 = all (default {_D.neighbours}; "
                         "the near-complete graph of all edges collapses)")
@@ -36,8 +37,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     t = p.add_argument_group("skip-gram")
     t.add_argument("--trainer", choices=TRAINERS, default=_D.trainer,
                    help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec "
-                        "(on ML-100K one pyg epoch takes ~25x word2vec's time and reaches item-to-item HR@10 "
-                        "0.11 against word2vec's 0.16; give it --epochs 5 or more)")
+                        "(on ML-100K one pyg epoch takes ~17x word2vec's whole run and reaches item-to-item "
+                        "HR@10 0.11 against word2vec's 0.16: it needs several --epochs, not measured beyond one)")
     t.add_argument("--dim", type=int, default=_D.dim, help=f"embedding size (default {_D.dim})")
     t.add_argument("--window", type=int, default=_D.window,
                    help=f"context window; the original slides used 2 (default {_D.window})")
@@ -61,7 +62,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help="keep the raw movie vectors (default: subtract their mean, which removes the direction "
                         "all skip-gram vectors share and the blockbusters' pull on every neighbour list)")
     t.add_argument("--workers", type=int, default=_D.workers,
-                   help=f"word2vec: training threads, Hogwild like gensim's workers (default {_D.workers}: reproducible)")
+                   help=f"word2vec: training threads, Hogwild like gensim's workers "
+                        f"(default {_D.workers}: reproducible)")
     t.add_argument("--seed", type=int, default=0)
 
 
