@@ -6,6 +6,7 @@ from .feature_mlp import FeatureMLP
 from .feature_neumf import FeatureNeuMF
 from .gmf import GMF
 from .groups import GroupRecommender
+from .hetero_sage import HeteroSAGE
 from .lightgcn import LightGCN
 from .mlp import MLP
 from .neumf import NeuMF
@@ -14,4 +15,4 @@ from .node2vec import Node2VecScorer
 __all__ = ["MODELS", "Capabilities", "Recommender", "capabilities", "names", "register", "unregister", "MostPop",
            "ItemKNN", "Node2VecScorer", "GMF", "MLP", "NeuMF",
            "LightGCN", "FeatureMLP", "FeatureNeuMF", "GroupRecommender", "AttentionNeuMF", "AttentionNeuMFAll",
-           "SeedAttentionNeuMF"]
+           "SeedAttentionNeuMF", "HeteroSAGE"]
