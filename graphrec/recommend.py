@@ -6,8 +6,8 @@ caches the run directory under ``GRAPHREC_HOME`` (``graphrec recommend`` without
 """
 from __future__ import annotations
 
-import math
 import os
+import sys
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,40 +37,25 @@ def rated_items(user: int, split: Split, ml: MovieLens | None = None) -> np.ndar
     return torch.cat([i[u == user] for u, i in parts]).numpy()
 
 
-@torch.no_grad()
 def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> list[dict]:
     """The ``k`` highest-scoring movies that user ``user_id`` (the dataset's own id) has not rated.
 
     Each entry has ``rank``, ``movie_id`` (the dataset's id), ``title``, ``year``,
     ``genres`` and ``score`` (the sigmoid of the model's logit). Fewer than ``k``
-    come back when the user has fewer unseen movies.
+    come back when the user has fewer unseen movies. (:class:`graphrec.api.TrainedRun`
+    does the same for a loaded run, for one user or all at once.)
     """
-    if k < 1:
-        raise GraphrecError(f"k must be >= 1, got {k}")
+    from .api import TrainedRun
+    from .data.catalog import Catalog
+
     if ml is None:
         raise GraphrecError("recommendations need the dataset's movie titles: pass --data-dir")
     user = ml.user_index(user_id)  # DataError naming the valid id range
     if user >= split.num_users or ml.num_items != split.num_items:
         raise GraphrecError(f"the model was trained on {split.num_users} users x {split.num_items} items, "
                             f"{ml.name} has {ml.num_users} x {ml.num_items}")
-    was_training = getattr(model, "training", False)
-    if was_training:
-        model.eval()
-    scores = model.score_all(torch.tensor([user]))[0].float()
-    if was_training:
-        model.train()
-    scores[torch.from_numpy(rated_items(user, split, ml))] = -math.inf
-    n = int(torch.isfinite(scores).sum())
-    top = torch.topk(scores, min(k, n))
-    movies = ml.movies
-    out = []
-    for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1):
-        row = movies.iloc[item]
-        year = row["year"] if "year" in movies.columns else float("nan")
-        out.append({"rank": rank, "movie_id": int(row["raw_id"]), "title": str(row["title"]),
-                    "year": None if year != year else int(year), "genres": list(row["genres"]),
-                    "score": 1.0 / (1.0 + math.exp(-logit))})
-    return out
+    run = TrainedRun(None, None, model, Catalog.from_movielens(ml), split=split)
+    return run.listing(*run.recommend(user_id, k))
 
 
 def default_run_dir() -> Path:
@@ -100,8 +85,8 @@ def train_once(config: TrainConfig, target: Path, ml=None, split=None, progress:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        if progress:
-            print(f"graphrec: training {message or config.model} (first use; cached in {target})", flush=True)
+        if progress is not False:
+            print(f"graphrec: training {message or config.model} (first use; cached in {target})", file=sys.stderr, flush=True)
         if split is None and ml is not None:
             from .data.split import split_movielens
 

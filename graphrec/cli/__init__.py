@@ -1,4 +1,9 @@
-"""The ``graphrec`` command line. Each sub-command lives in its own module."""
+"""The ``graphrec`` command line. Each sub-command lives in its own module.
+
+Parsers are light: a sub-command module imports torch, pandas and the rest only
+inside the function that runs it, so ``graphrec --help``, ``graphrec CMD --help``
+and argument errors answer at once (``tests/cli/test_lazy_imports.py`` guards this).
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +13,7 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "train", "evaluate", "recommend", "similar", "explain", "embed", "benchmark"]
+COMMANDS = ["data", "train", "evaluate", "recommend", "similar", "explain", "embed", "benchmark", "cache"]
 
 
 class _Parser(argparse.ArgumentParser):

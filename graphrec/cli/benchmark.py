@@ -10,16 +10,14 @@ from .common import add_data_args, load_split, positive_int
 
 
 def add_parser(sub) -> None:
-    from ..benchmark import CATALOGUE
-
     p = sub.add_parser("benchmark", help="train and compare every model over seeds: table, CSV and charts",
                        description="Trains and evaluates each model over the seeds on the same split and epoch "
                                    "budget; a small learning-rate grid per family is searched on the validation "
                                    "item. Writes results.csv, seeds.csv, results.md, comparison.png, curves.png "
                                    "and one run directory per training run.")
     p.add_argument("--models", default=None,
-                   help="comma-separated subset (default: every available one of "
-                        + ", ".join(e.name for e in CATALOGUE) + ")")
+                   help="comma-separated subset of the catalogue (default: every available model; "
+                        "an unknown name lists them)")
     p.add_argument("--seeds", type=positive_int, default=3, help="training seeds per model (default 3)")
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10; --quick: 2)")
     p.add_argument("--batch-size", type=positive_int, default=4096, help="batch size (default 4096)")

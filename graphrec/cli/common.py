@@ -4,9 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from ..data import MovieLens, Split, load_movielens, load_ncf, split_movielens
 from ..errors import DataError, GraphrecError
+
+if TYPE_CHECKING:
+    from ..data import MovieLens, Split
 
 
 def positive_int(text: str) -> int:
@@ -23,19 +26,41 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
     g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="parse the data files again instead of reading the processed-data cache (graphrec cache info)")
     if split:
         g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
         g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
 
 
+def add_progress_args(p: argparse.ArgumentParser) -> None:
+    """``--progress``/``--quiet``: ``args.progress`` is True, False or None (decide by the terminal)."""
+    g = p.add_argument_group("output")
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="progress bars even when stderr is not a terminal (default: bars on a terminal, "
+                        "otherwise one log line per epoch)")
+    g.add_argument("--quiet", "--no-progress", dest="progress", action="store_false",
+                   help="no progress bars or epoch lines")
+
+
+def show_bars(progress: bool | None) -> bool:
+    """Progress bars: on or off as forced, or (``None``) when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else progress
+
+
 def load_data(args) -> MovieLens:
-    return load_movielens(args.dataset, args.data_dir)
+    from ..data import load_movielens
+
+    return load_movielens(args.dataset, args.data_dir, cache=not args.no_cache)
 
 
 def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Split]:
     """The dataset (for titles; ``None`` if only split files are given and no data is found) and the split."""
+    from ..data import load_ncf, split_movielens
+
+    cache = not args.no_cache
     if getattr(args, "split_dir", None):
-        split = load_ncf(args.split_dir, seed=args.split_seed)
+        split = load_ncf(args.split_dir, seed=args.split_seed, cache=cache)
         if ml is None:
             try:
                 ml = load_data(args) if (args.data_dir or args.dataset) else None
@@ -47,7 +72,7 @@ def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Spl
                 f"{ml.num_users} x {ml.num_items}: they do not belong together")
         return ml, split
     ml = ml or load_data(args)
-    return ml, split_movielens(ml, seed=args.split_seed)
+    return ml, split_movielens(ml, seed=args.split_seed, cache=cache)
 
 
 def print_json(obj) -> None:

@@ -1,9 +1,6 @@
 """``graphrec data``: dataset statistics and split files."""
 from __future__ import annotations
 
-import numpy as np
-
-from ..data import save_ncf, split_movielens
 from .common import add_data_args, load_data, print_json
 
 
@@ -22,12 +19,16 @@ def add_parser(sub) -> None:
     sp.set_defaults(func=run_split)
 
 
-def _degree_stats(deg: np.ndarray) -> dict:
+def _degree_stats(deg) -> dict:
+    import numpy as np
+
     return {"min": int(deg.min()), "median": float(np.median(deg)), "mean": float(deg.mean()),
             "max": int(deg.max())}
 
 
 def dataset_stats(ml) -> dict:
+    import numpy as np
+
     r = ml.ratings
     n = len(r)
     return {
@@ -64,6 +65,8 @@ def run_info(args) -> int:
 
 
 def run_split(args) -> int:
+    from ..data import save_ncf, split_movielens
+
     ml = load_data(args)
     split = split_movielens(ml, validation=not args.no_validation, seed=args.seed)
     for path in save_ncf(split, args.out):

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..embeddings.node2vec import TRAINERS, EmbeddingConfig, export_embeddings
-from ..embeddings.walks import GRAPHS
+from ..embeddings.config import GRAPHS, TRAINERS, EmbeddingConfig
 from ..errors import GraphrecError
-from .common import add_data_args, load_split, positive_int
+from .common import add_data_args, add_progress_args, load_split, positive_int, show_bars
 
 _D = EmbeddingConfig()
 
@@ -61,17 +60,19 @@ def add_parser(sub) -> None:
     n = esub.add_parser("node2vec", help="node2vec walks + skip-gram; writes embeddings, movies.tsv, PCA PNG, projector")
     add_node2vec_args(n)
     n.add_argument("--out", default="runs/node2vec", help="output folder (default runs/node2vec)")
-    n.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_progress_args(n)
     add_data_args(n)
     n.set_defaults(func=run_node2vec)
 
 
 def run_node2vec(args) -> int:
+    from ..embeddings.node2vec import export_embeddings
+
     config = config_from_args(args)  # validate before loading anything
     ml, split = load_split(args)
     if ml is None:
         raise GraphrecError("embed node2vec needs the MovieLens files for titles: add --data-dir")
-    emb, out = export_embeddings(ml, split, config, args.out, progress=not args.no_progress)
+    emb, out = export_embeddings(ml, split, config, args.out, progress=show_bars(args.progress))
     info = emb.info
     epochs = ", ".join(f"{s:.1f}" for s in info["epoch_seconds"])
     walks = f"walks {info['walk_seconds']:.1f} s, " if "walk_seconds" in info else ""

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from ..errors import GraphrecError
-from ..evaluation import evaluate, with_intervals
-from ..models import BASELINES
+from ..models import BASELINE_NAMES
 from .common import add_data_args, load_split, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a trained run or a baseline (mostpop, itemknn)")
-    p.add_argument("run", help="a run directory, or a baseline name: " + ", ".join(BASELINES))
+    p.add_argument("run", help="a run directory, or a baseline name: " + ", ".join(BASELINE_NAMES))
     p.add_argument("--k", type=positive_int, default=10, help="cut-off (default 10)")
     p.add_argument("--full", action="store_true", help="also rank among all unseen items")
     p.add_argument("--neighbours", type=positive_int, default=50, help="ItemKNN neighbours (default 50)")
@@ -20,9 +19,11 @@ def add_parser(sub) -> None:
 
 def load_scorer(args):
     """(scorer, split) for a baseline name or a run directory."""
-    if args.run in BASELINES:
+    if args.run in BASELINE_NAMES:
+        from ..models import baseline_class
+
         _, split = load_split(args)
-        cls = BASELINES[args.run]
+        cls = baseline_class(args.run)
         scorer = cls(k=args.neighbours) if args.run == "itemknn" else cls()
         return scorer.fit(split), split
     from pathlib import Path
@@ -30,7 +31,7 @@ def load_scorer(args):
     from ..training.runs import load_run  # noqa: PLC0415 - heavy, only for runs
 
     if not Path(args.run).is_dir():
-        raise GraphrecError(f"{args.run}: no such run directory (nor a baseline: {', '.join(BASELINES)})")
+        raise GraphrecError(f"{args.run}: no such run directory (nor a baseline: {', '.join(BASELINE_NAMES)})")
 
     run = load_run(args.run)
     _, split = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else (None, run.split())
@@ -38,7 +39,8 @@ def load_scorer(args):
 
 
 def run(args) -> int:
-    from ..training.trainer import num_threads  # noqa: PLC0415
+    from ..evaluation import evaluate, with_intervals
+    from ..training.trainer import num_threads
 
     scorer, split = load_scorer(args)
     with num_threads(1):  # small per-op work: one thread is fastest, and robust on a busy machine

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from ..errors import GraphrecError
 from .common import add_data_args, load_data, positive_int, print_json, print_table
 
@@ -36,23 +34,20 @@ def add_parser(sub) -> None:
 
 def load_feature_model(args):
     """(model, ml, split) from ``--run``, or the default feature model (trained on first use)."""
+    from ..api import load_run
     from ..explain import check_group_model
-    from ..training.runs import load_run
 
+    cache = not args.no_cache
     if args.run:
-        run = load_run(args.run)
+        run = load_run(args.run, data_dir=args.data_dir, cache=cache)
         check_group_model(run.model)
-        if run.ml is None:
-            raise GraphrecError(f"{args.run}: the run's MovieLens files are needed to explain it (its data folder "
-                                "is missing)")
-        return run.model, run.ml, run.split()
+        return run.model, run.ml, run.split
     from ..data import split_movielens
     from ..explain.default import default_feature_run
 
     ml = load_data(args)
-    split = split_movielens(ml)
-    run = load_run(default_feature_run(ml, split), ml, split)
-    return run.model, ml, split
+    run = load_run(default_feature_run(ml, split_movielens(ml, cache=cache)), data_dir=args.data_dir, cache=cache)
+    return run.model, run.ml, run.split
 
 
 def run(args) -> int:
@@ -68,6 +63,8 @@ def explain(args) -> int:
     if args.global_ and args.attention_map:
         raise GraphrecError("--attention-map shows one prediction: give --user and --movie instead of --global")
     model, ml, split = load_feature_model(args)
+    import torch
+
     from ..data import FeatureTable
     from ..explain import make_explainer
 

@@ -1,68 +1,138 @@
-"""``graphrec recommend --user ID``: a user's top-k unseen movies from a run or the embedded default."""
+"""``graphrec recommend``: top-k unseen movies for one user, several, or all at once (one vectorized pass)."""
 from __future__ import annotations
 
-from .common import add_data_args, positive_int, print_json, print_table
+import argparse
+from pathlib import Path
+
+from ..errors import GraphrecError
+from .common import add_data_args, add_progress_args, positive_int, print_json, print_table
+
+#: File formats ``--out`` writes, by suffix.
+OUT_FORMATS = (".csv", ".jsonl")
+
+
+def _user_list(text: str) -> list[int]:
+    try:
+        users = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of user ids") from None
+    if not users:
+        raise argparse.ArgumentTypeError("give at least one user id")
+    return users
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("recommend", help="top-k movies a user has not rated")
-    p.add_argument("--user", type=int, required=True, help="the dataset's user id (ML-100K: 1..943)")
+    p = sub.add_parser("recommend", help="top-k movies a user (or every user) has not rated")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", type=int, help="the dataset's user id (ML-100K: 1..943)")
+    who.add_argument("--users", type=_user_list, metavar="ID,ID,...", help="several users, e.g. 1,5,9")
+    who.add_argument("--all-users", action="store_true", help="every user of the dataset")
     p.add_argument("-k", type=positive_int, default=10, help="how many movies (default 10)")
     p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, trained on first use "
                                  "and cached under $GRAPHREC_HOME)")
+    p.add_argument("--out", metavar="FILE", help="write the lists to FILE (.csv: one row per user and rank; "
+                                                 ".jsonl: one line per user) instead of printing them")
     p.add_argument("--explain", action="store_true",
                    help="per movie: its top contributing feature groups and the user's most similar movie rated >= 4 "
-                        "(without --run this uses the default feature model, as NeuMF has no feature groups)")
+                        "(one --user; without --run this uses the default feature model, as NeuMF has no feature groups)")
     p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    add_progress_args(p)
     add_data_args(p, split=False)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..data import load_movielens
-    from ..recommend import default_run, recommend
-    from ..training.runs import load_run
-
-    if args.run:
-        r = load_run(args.run)
-    elif args.explain:
-        from ..explain.default import default_feature_run
-
-        ml = load_movielens("ml-100k", args.data_dir)
-        ml.user_index(args.user)
-        split = _split(ml)
-        r = load_run(default_feature_run(ml, split, progress=not args.quiet), ml=ml, split=split)
-    else:
-        ml = load_movielens("ml-100k", args.data_dir)
-        ml.user_index(args.user)  # refuse an unknown user before training anything
-        r = load_run(default_run(args.data_dir, progress=not args.quiet, ml=ml), ml=ml,
-                     split=_split(ml))
-    ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
+    from ..api import load_run
     from ..training.trainer import num_threads
 
+    if args.out and Path(args.out).suffix not in OUT_FORMATS:
+        raise GraphrecError(f"--out {args.out}: choose a .csv or .jsonl file")
+    if args.explain and args.user is None:
+        raise GraphrecError("--explain explains one user's list: give --user")
+    path = args.run
+    if args.explain and not path:
+        path = _default_feature_run(args)
+    elif not path:
+        from ..recommend import default_run_dir
+        from ..training.runs import METRICS
+
+        if not (default_run_dir() / METRICS).is_file() and args.user is not None:
+            from ..data.catalog import load_catalog
+
+            load_catalog("ml-100k", args.data_dir, cache=not args.no_cache).user_index(args.user)  # before training
+    r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress)
     with num_threads(1):
-        recs = recommend(r.model, r.split(), ml, args.user, args.k)
-        if args.explain:
-            add_explanations(recs, r.model, r.split(), ml, args)
-    if args.json:
-        print_json({"user": args.user, "run": str(r.path), "recommendations": recs})
+        if args.user is not None:
+            users = [args.user]
+            lists = [r.listing(*r.recommend(args.user, args.k))]
+            if args.explain:
+                add_explanations(lists[0], r, args)
+        else:
+            users, items, scores = r.recommend_all(args.k, users=None if args.all_users else args.users)
+            users = users.tolist()
+            lists = [r.listing(i, s) for i, s in zip(items, scores)]
+    if args.out:
+        write_lists(args.out, users, lists)
+        if args.json:
+            print_json({"run": str(r.path), "out": args.out, "users": len(users)})
+        else:
+            print(f"wrote top {args.k} for {len(users)} users ({r.config.model}, {r.path}) to {args.out}")
         return 0
-    print(f"top {len(recs)} unseen movies for user {args.user} ({r.config.model}, {r.path})")
-    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"], "year": x["year"] or "",
-                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+    if args.json:
+        if args.user is not None:
+            print_json({"user": args.user, "run": str(r.path), "recommendations": lists[0]})
+        else:
+            print_json({"run": str(r.path), "users": [{"user": u, "recommendations": x}
+                                                      for u, x in zip(users, lists)]})
+        return 0
+    for n, (user, recs) in enumerate(zip(users, lists)):
+        if n:
+            print()
+        print_list(user, recs, r)
     if args.explain:
-        print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
-              "among the user's movies rated >= 4):" if "why" in recs[0] else "")
-        for x in recs:
-            why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
-            liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
-            print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked) if t))
+        print_explanations(lists[0], args)
     return 0
 
 
-def add_explanations(recs: list[dict], model, split, ml, args) -> None:
+def print_list(user: int, recs: list[dict], r) -> None:
+    print(f"top {len(recs)} unseen movies for user {user} ({r.config.model}, {r.path})")
+    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"], "year": x["year"] or "",
+                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+
+
+def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
+    """``--out``: CSV (``user_id, rank, movie_id, title, year, genres, score``) or JSON lines, atomically."""
+    import csv
+    import io
+    import json
+
+    from ..io import write_text
+
+    buf = io.StringIO()
+    if path.endswith(".jsonl"):
+        for u, recs in zip(users, lists):
+            buf.write(json.dumps({"user": u, "recommendations": recs}) + "\n")
+    else:
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["user_id", "rank", "movie_id", "title", "year", "genres", "score"])
+        for u, recs in zip(users, lists):
+            for x in recs:
+                w.writerow([u, x["rank"], x["movie_id"], x["title"], "" if x["year"] is None else x["year"],
+                            "|".join(x["genres"]), f"{x['score']:.6f}"])
+    write_text(path, buf.getvalue())
+
+
+def _default_feature_run(args) -> Path:
+    from ..data import load_movielens, split_movielens
+    from ..explain.default import default_feature_run
+
+    ml = load_movielens("ml-100k", args.data_dir, cache=not args.no_cache)
+    ml.user_index(args.user)  # refuse an unknown user before training anything
+    return default_feature_run(ml, split_movielens(ml, cache=not args.no_cache), progress=args.progress)
+
+
+def add_explanations(recs: list[dict], r, args) -> None:
     """Add ``why`` (top groups, feature models only) and ``because_you_liked`` to each recommendation."""
     from ..data import FeatureTable
     from ..explain import make_explainer
@@ -70,22 +140,26 @@ def add_explanations(recs: list[dict], model, split, ml, args) -> None:
 
     if not recs:
         return
+    model, split, c = r.model, r.split, r.catalog
     features = all(hasattr(model, a) for a in ("groups", "group_inputs", "forward_groups", "group_layers"))
     explainer = make_explainer(args.method, model, split) if features else None
-    items = [ml.movie_index(x["movie_id"]) for x in recs]
-    for x, e in zip(recs, explain_recommendations(model, split, ml.user_index(args.user), items, explainer,
-                                                  FeatureTable.from_movielens(ml) if features else None)):
+    items = [c.movie_index(x["movie_id"]) for x in recs]
+    for x, e in zip(recs, explain_recommendations(model, split, c.user_index(args.user), items, explainer,
+                                                  FeatureTable.from_movielens(r.ml) if features else None)):
         if "top_groups" in e:
             x["why"] = e["top_groups"]
         if "because_you_liked" in e:
-            row = ml.movies.iloc[e["because_you_liked"]]
-            x["because_you_liked"] = {"movie_id": int(row["raw_id"]), "title": str(row["title"]),
+            liked = c.movie(e["because_you_liked"])
+            x["because_you_liked"] = {"movie_id": liked["movie_id"], "title": liked["title"],
                                       "similarity": e["similarity"]}
 
 
-def _split(ml):
-    from ..data import split_movielens
-
-    from ..recommend import DEFAULT_CONFIG
-
-    return split_movielens(ml, seed=DEFAULT_CONFIG.data.split_seed)
+def print_explanations(recs: list[dict], args) -> None:
+    if not recs:
+        return
+    print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
+          "among the user's movies rated >= 4):" if "why" in recs[0] else "")
+    for x in recs:
+        why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
+        liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
+        print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked) if t))

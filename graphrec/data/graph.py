@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import HeteroData
 
 from .movielens import AGE_BUCKETS, MovieLens
+
+if TYPE_CHECKING:
+    from torch_geometric.data import HeteroData
 
 RATES = ("user", "rates", "movie")
 RATED_BY = ("movie", "rated_by", "user")
@@ -52,6 +55,8 @@ def to_hetero(ml: MovieLens, users: Tensor | None = None, items: Tensor | None =
     split's training pairs) to build the graph from those edges only.
     Edges carry ``rating`` and ``time``; the reverse relation has the same edges.
     """
+    from torch_geometric.data import HeteroData
+
     data = HeteroData()
     data["user"].x, data["user"].feature_names = user_features(ml)
     data["user"].raw_id = torch.from_numpy(ml.users["raw_id"].to_numpy().copy())

@@ -15,12 +15,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from ..errors import DataError
-from .download import BASE_URL, download, safe_extract
-from .tables import read_table
+
+if TYPE_CHECKING:  # pandas, and tqdm through the downloader, load only when a file is parsed or fetched
+    import pandas as pd
 
 #: Archive name on GroupLens, and the file that marks a folder as holding it.
 DATASETS: dict[str, str] = {
@@ -66,6 +68,8 @@ class MovieLens:
     genres: list[str]
     occupations: list[str] = field(default_factory=list)
     root: Path | None = None
+    #: The processed-data cache entry of the source files (:mod:`graphrec.data.cache`), if loaded through it.
+    cache_entry: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def num_users(self) -> int:
@@ -109,7 +113,12 @@ def _lookup(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
 # --------------------------------------------------------------------------- locating data
 
 def graphrec_home() -> Path:
-    return Path(os.environ.get("GRAPHREC_HOME", Path.home() / ".cache" / "graphrec"))
+    """``$GRAPHREC_HOME``, else the platform's user cache folder (``~/.cache/graphrec`` on Linux)."""
+    if os.environ.get("GRAPHREC_HOME"):
+        return Path(os.environ["GRAPHREC_HOME"])
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("graphrec", appauthor=False))
 
 
 def detect_dataset(folder: Path) -> str | None:
@@ -150,6 +159,8 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
                 f"{' and '.join(looked)})"
             )
     if download_ok:
+        from .download import BASE_URL
+
         try:
             return name, fetch(name)
         except OSError as e:
@@ -162,6 +173,8 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
 
 def fetch(name: str) -> Path:
     """Download ``name`` from GroupLens into the cache (checksum-verified) and extract it."""
+    from .download import BASE_URL, download, safe_extract
+
     cache = graphrec_home() / "datasets"
     archive = download(f"{BASE_URL}/{name}.zip", cache / f"{name}.zip")
     extracted = safe_extract(archive, cache / f".{name}.extract")
@@ -174,9 +187,22 @@ def fetch(name: str) -> Path:
 # --------------------------------------------------------------------------- reading
 
 def load_movielens(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
-                   download_ok: bool = True) -> MovieLens:
-    """Load a MovieLens release; see :func:`locate` for where it is looked for."""
+                   download_ok: bool = True, cache: bool = True) -> MovieLens:
+    """Load a MovieLens release; see :func:`locate` for where it is looked for.
+
+    With ``cache`` the parse is kept under ``GRAPHREC_HOME/processed`` and reused
+    while the source files are unchanged (:mod:`graphrec.data.cache`).
+    """
     name, root = locate(dataset, data_dir, download_ok)
+    if cache:
+        from .cache import cached_dataset
+
+        return cached_dataset(name, root, lambda: parse_movielens(name, root))
+    return parse_movielens(name, root)
+
+
+def parse_movielens(name: str, root: Path) -> MovieLens:
+    """Read release ``name`` from the folder ``root`` (no cache)."""
     kind = DATASETS[name]
     if kind == "u.data":
         ml = _read_100k(root)
@@ -193,6 +219,10 @@ def _year_from_title(titles: pd.Series) -> pd.Series:
 
 
 def _read_100k(root: Path) -> MovieLens:
+    import pandas as pd
+
+    from .tables import read_table
+
     r = read_table(root / "u.data", ["user", "item", "rating", "timestamp"], "\t",
                    numeric=["user", "item", "rating", "timestamp"])
     genres = ML100K_GENRES
@@ -226,6 +256,10 @@ def _read_100k(root: Path) -> MovieLens:
 
 
 def _read_1m(root: Path) -> MovieLens:
+    import pandas as pd
+
+    from .tables import read_table
+
     r = read_table(root / "ratings.dat", ["user", "item", "rating", "timestamp"], "::",
                    numeric=["user", "item", "rating", "timestamp"])
     m = read_table(root / "movies.dat", ["raw_id", "title", "genres"], "::", numeric=["raw_id"])
@@ -246,6 +280,10 @@ def _read_1m(root: Path) -> MovieLens:
 
 
 def _read_csv_family(root: Path, name: str) -> MovieLens:
+    import pandas as pd
+
+    from .tables import read_table
+
     r = read_table(root / "ratings.csv", ["user", "item", "rating", "timestamp"], ",", encoding="utf-8",
                    header=True, numeric=["user", "item", "rating", "timestamp"])
     m = read_table(root / "movies.csv", ["raw_id", "title", "genres"], ",", encoding="utf-8", header=True,
@@ -256,6 +294,8 @@ def _read_csv_family(root: Path, name: str) -> MovieLens:
 
 
 def _movies_with_pipe_genres(m: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    import pandas as pd
+
     lists = [[g for g in s.split("|") if g and g != "(no genres listed)"] for s in m["genres"].astype(str)]
     genres = sorted({g for gs in lists for g in gs})
     title = m["title"].astype(str).str.strip()
@@ -266,6 +306,8 @@ def _movies_with_pipe_genres(m: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 def _finish(name, ratings_path, r, users, movies, genres, occupations, header: bool = False) -> MovieLens:
     """Check ids, keep rated users and movies, and map raw ids to dense indices."""
+    import pandas as pd
+
     for frame, kind, path in ((users, "user", None), (movies, "movie", None)):
         dup = frame["raw_id"].duplicated()
         if dup.any():

@@ -1,11 +1,15 @@
-"""Graph embeddings: node2vec walks, a from-scratch skip-gram, similar movies."""
-from .node2vec import TRAINERS, EmbeddingConfig, NodeEmbeddings, fit_embeddings
-from .similarity import EmbeddingScorer, genre_coherence, match_title, nearest, nearest_all
-from .walks import GRAPHS, WalkGraph, bipartite_graph, build_graph, comovie_graph, random_walks
-from .word2vec import SkipGram, UnigramNegatives, context_windows, train_skipgram
+"""Graph embeddings: node2vec walks, a from-scratch skip-gram, similar movies (exported lazily)."""
+from .._lazy import lazy_exports
 
-__all__ = [
-    "TRAINERS", "EmbeddingConfig", "NodeEmbeddings", "fit_embeddings", "EmbeddingScorer", "genre_coherence",
-    "match_title", "nearest", "nearest_all", "GRAPHS", "WalkGraph", "bipartite_graph", "build_graph",
-    "comovie_graph", "random_walks", "SkipGram", "UnigramNegatives", "context_windows", "train_skipgram",
-]
+_EXPORTS = {
+    "TRAINERS": "config", "EmbeddingConfig": "config", "GRAPHS": "config",
+    "NodeEmbeddings": "node2vec", "fit_embeddings": "node2vec",
+    "EmbeddingScorer": "similarity", "genre_coherence": "similarity", "match_title": "similarity",
+    "nearest": "similarity", "nearest_all": "similarity",
+    "WalkGraph": "walks", "bipartite_graph": "walks", "build_graph": "walks", "comovie_graph": "walks",
+    "random_walks": "walks",
+    "SkipGram": "word2vec", "UnigramNegatives": "word2vec", "context_windows": "word2vec",
+    "train_skipgram": "word2vec",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -15,63 +15,22 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import Tensor
 
-from ..data import Split
-from ..errors import CheckpointError, GraphrecError
+from ..errors import CheckpointError
 from ..io import write_json
-from .walks import GRAPHS, WalkGraph, build_graph, check_walk_args, random_walks
-from .word2vec import check_window, train_skipgram
+from .config import TRAINERS, EmbeddingConfig  # noqa: F401 - TRAINERS re-exported
 
-TRAINERS = ("word2vec", "pyg")
+if TYPE_CHECKING:  # walks and word2vec import torch-cluster and scipy: loading embeddings needs neither
+    from ..data import Split
+    from .walks import WalkGraph
+
 WEIGHTS, META = "embeddings.pt", "embeddings.json"
-
-
-@dataclass
-class EmbeddingConfig:
-    """Hyper-parameters; defaults follow node2vec practice (the slides used window 2, 4 negatives)."""
-
-    trainer: str = "word2vec"
-    graph: str = "bipartite"
-    all_edges: bool = False
-    min_weight: int = 5
-    dim: int = 128
-    walk_length: int = 80
-    walks_per_node: int = 10
-    window: int = 10
-    negatives: int = 5
-    epochs: int = 1
-    p: float = 1.0
-    q: float = 1.0
-    lr: float | None = None
-    batch_size: int | None = None
-    subsample: float = 0.0
-    row_negatives: int | None = None
-    seed: int = 0
-
-    def check(self) -> None:
-        if self.trainer not in TRAINERS:
-            raise GraphrecError(f"unknown trainer {self.trainer!r}: choose one of {', '.join(TRAINERS)}")
-        if self.graph not in GRAPHS:
-            raise GraphrecError(f"unknown graph {self.graph!r}: choose one of {', '.join(GRAPHS)}")
-        check_walk_args(self.p, self.q, self.walk_length, self.walks_per_node)
-        check_window(self.window, self.negatives)
-        for name in ("dim", "epochs"):
-            if getattr(self, name) < 1:
-                raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
-        if self.trainer == "pyg" and self.walk_length < self.window + 2:
-            raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
-                                f"got {self.walk_length}")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "EmbeddingConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass
@@ -120,6 +79,9 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     ``walks`` (word2vec trainer) reuses precomputed walks; ``log(tag, value, step)``
     receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``).
     """
+    from .walks import build_graph, random_walks
+    from .word2vec import train_skipgram
+
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
@@ -212,14 +174,15 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
     return emb, out
 
 
-def read_movies(folder: str | Path):
-    """The ``movies.tsv`` of an embedding folder as a DataFrame."""
-    import pandas as pd
+def read_movies(folder: str | Path) -> list[dict[str, str]]:
+    """The rows of an embedding folder's ``movies.tsv`` (title, year, main_genre, genres, ratings), as strings."""
+    import csv
 
     path = Path(folder) / MOVIES
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
-    return pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"year": str})
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
 
 
 #: Settings of the embedding ``graphrec similar`` trains on first use: the defaults on every rating
@@ -232,11 +195,12 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
     import sys
 
     from ..data import load_movielens, split_movielens
-    from ..data.movielens import graphrec_home
+    from ..data.movielens import graphrec_home, locate
 
-    ml = load_movielens(dataset, data_dir)
-    folder = graphrec_home() / "embeddings" / f"{ml.name}-default"
+    name, _ = locate(dataset, data_dir)
+    folder = graphrec_home() / "embeddings" / f"{name}-default"
     if not (folder / META).is_file():
+        ml = load_movielens(dataset, data_dir)
         print(f"graphrec: training the default {ml.name} embedding once (cached in {folder})", file=sys.stderr)
         export_embeddings(ml, split_movielens(ml), EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), folder, progress)
     return folder

@@ -27,8 +27,7 @@ from torch import Tensor
 
 from ..data import Split, homogeneous
 from ..errors import GraphrecError
-
-GRAPHS = ("bipartite", "comovie")
+from .config import GRAPHS
 
 
 @dataclass

@@ -146,7 +146,7 @@ class DistributedTrainer(Trainer):
         dense_embeddings(model)
         model.to(self.device)
         lead = self.rank == 0
-        super().__init__(model, split, config, run_dir if lead else None, progress and lead, tensorboard and lead)
+        super().__init__(model, split, config, run_dir if lead else None, progress if lead else False, tensorboard and lead)
         self.ddp = DistributedDataParallel(_Loss(model, config),
                                            device_ids=[self.device] if self.device.type == "cuda" else None)
         self.verify_sync, self.sync_checks = verify_sync, 0

@@ -15,7 +15,7 @@ import torch
 
 from ..errors import CheckpointError, DataError
 from ..io import atomic_path
-from ..models import MODELS
+from ..models import MODEL_MODULES, model_class
 from .config import TrainConfig
 
 CONFIG, WEIGHTS, CHECKPOINT, METRICS, HISTORY = "config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv"
@@ -40,29 +40,31 @@ def load_tensors(path: str | Path):
         raise CheckpointError(f"{path}: refused to load (not a plain tensor checkpoint: {first[:200]})") from None
 
 
-def build_data(config: TrainConfig):
-    """(MovieLens or None, Split) exactly as the run was trained on."""
+def build_data(config: TrainConfig, cache: bool = True):
+    """(MovieLens or None, Split) exactly as the run was trained on (``cache``: see :mod:`graphrec.data.cache`)."""
     from ..data import load_movielens, load_ncf, split_movielens
 
     d = config.data
     data_dir = d.data_dir if d.data_dir and Path(d.data_dir).is_dir() else None
     if d.split_dir:
-        split = load_ncf(d.split_dir, seed=d.split_seed)
+        split = load_ncf(d.split_dir, seed=d.split_seed, cache=cache)
         try:
-            ml = load_movielens(d.dataset, data_dir) if (d.dataset or data_dir) else None
+            ml = load_movielens(d.dataset, data_dir, cache=cache) if (d.dataset or data_dir) else None
         except DataError:
             ml = None
         return ml, split
-    ml = load_movielens(d.dataset, data_dir)
-    return ml, split_movielens(ml, seed=d.split_seed)
+    ml = load_movielens(d.dataset, data_dir, cache=cache)
+    return ml, split_movielens(ml, seed=d.split_seed, cache=cache)
 
 
 def build_model(config: TrainConfig, ml, split):
-    if config.model not in MODELS:
-        raise CheckpointError(f"unknown model {config.model!r}; known: {', '.join(sorted(MODELS))}")
+    try:
+        cls = model_class(config.model)
+    except KeyError:
+        raise CheckpointError(f"unknown model {config.model!r}; known: {', '.join(sorted(MODEL_MODULES))}") from None
     torch.manual_seed(config.seed)
     try:
-        return MODELS[config.model].build(ml, split, **config.hparams)
+        return cls.build(ml, split, **config.hparams)
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
 

@@ -1,0 +1,241 @@
+"""``graphrec.load_run``: a trained run as an object, in the style of implicit and scikit-learn.
+
+::
+
+    import graphrec
+    run = graphrec.load_run("runs/neumf")        # no path: the default NeuMF, trained on first use
+    movies, scores = run.recommend(1, k=10)      # the dataset's own ids, best first
+    users, recs, scores = run.recommend_all(k=10)
+    run.similar_items(50, k=5), run.explain(1, 50, method="ig")
+
+Users and movies are always the dataset's own (raw) ids; dense indices stay
+inside. Loading is lazy: recommending with a plain embedding model reads the
+cached catalog and split (:mod:`graphrec.data.cache`) and never parses
+MovieLens; the full dataset is loaded only when a model or explanation needs it.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data.cache import cached_split_of, split_key
+from .data.catalog import Catalog, load_catalog
+from .errors import GraphrecError
+from .training.config import TrainConfig
+from .training.runs import build_data, build_model, load_tensors, read_config, WEIGHTS
+from .errors import CheckpointError
+
+
+class _DatasetOnDemand:
+    """Stands in for the run's :class:`~graphrec.data.MovieLens` and loads it on first attribute access,
+    so models that never look at the dataset (GMF, MLP, NeuMF) are built without parsing it."""
+
+    def __init__(self, load) -> None:
+        self._load, self._ml = load, None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._ml is None:
+            self._ml = self._load()
+        return getattr(self._ml, name)
+
+
+class TrainedRun:
+    """A trained model with its dataset's catalog; see the module docstring."""
+
+    def __init__(self, path: Path, config: TrainConfig, model: torch.nn.Module, catalog: Catalog,
+                 data_dir: str | None = None, cache: bool = True, split=None) -> None:
+        self.path, self.config, self.model, self.catalog = path, config, model, catalog
+        self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, None
+
+    def __repr__(self) -> str:
+        return (f"TrainedRun({str(self.path)!r}, model={self.config.model!r}, dataset={self.catalog.name!r}, "
+                f"users={self.catalog.num_users}, movies={self.catalog.num_items})")
+
+    # ----------------------------------------------------------------- data, loaded when needed
+
+    @property
+    def ml(self):
+        """The run's :class:`~graphrec.data.MovieLens` (loaded on first use)."""
+        if self._ml is None:
+            self._ml, split = _dataset_and_split(self.config, self._data_dir, self._cache)
+            self._split = self._split if self._split is not None else split
+        return self._ml
+
+    @property
+    def split(self):
+        """The split the run was trained and evaluated on."""
+        if self._split is None:
+            self._split = _quick_split(self.config, self._data_dir, self._cache)
+            if self._split is None:
+                _ = self.ml
+        return self._split
+
+    # ----------------------------------------------------------------- recommending
+
+    @torch.no_grad()
+    def scores(self, users: np.ndarray, filter_seen: bool = True) -> torch.Tensor:
+        """Logits ``[N, num_movies]`` of dense ``users``; movies they rated are ``-inf`` with ``filter_seen``."""
+        users = torch.as_tensor(np.asarray(users, np.int64))
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            s = self.model.score_all(users).float()
+        finally:
+            self.model.train(was_training)
+        if filter_seen:
+            c = self.catalog
+            u = users.numpy()
+            counts = c.rated_ptr[u + 1] - c.rated_ptr[u]
+            rows = np.repeat(np.arange(len(u)), counts)
+            cols = np.concatenate([c.rated(x) for x in u]) if len(u) else np.zeros(0, np.int64)
+            s[torch.from_numpy(rows), torch.from_numpy(cols)] = -math.inf
+        return s
+
+    def _top(self, users: np.ndarray, k: int, filter_seen: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Dense top-``k`` items and sigmoid scores; rows with fewer unseen movies end in -1 and NaN."""
+        if k < 1:
+            raise GraphrecError(f"k must be >= 1, got {k}")
+        s = self.scores(users, filter_seen)
+        val, idx = torch.topk(s, min(k, s.shape[1]), dim=1)
+        ok = torch.isfinite(val)
+        items = torch.where(ok, idx, -1).numpy()
+        scores = torch.where(ok, torch.sigmoid(val), math.nan).numpy()
+        return items, scores
+
+    def recommend(self, user: int, k: int = 10, filter_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """``(movie_ids, scores)``: the ``k`` best movies for dataset user ``user``, best first.
+
+        ``scores`` are ``sigmoid(logit)``; with ``filter_seen`` movies the user rated
+        are left out (so fewer than ``k`` may come back).
+        """
+        items, scores = self._top(np.array([self.catalog.user_index(user)]), k, filter_seen)
+        keep = items[0] >= 0
+        return self.catalog.movie_ids[items[0][keep]], scores[0][keep]
+
+    def recommend_all(self, k: int = 10, filter_seen: bool = True, users=None,
+                      batch: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(user_ids [N], movie_ids [N, k], scores [N, k])`` for every user (or the dataset ids ``users``),
+        scored in batches of ``batch`` users; rows with fewer than ``k`` unseen movies end in -1 and NaN."""
+        dense = (np.arange(self.catalog.num_users) if users is None else self.catalog.user_indices(users))
+        parts = [self._top(dense[s:s + batch], k, filter_seen) for s in range(0, max(len(dense), 1), batch)]
+        items = np.concatenate([p[0] for p in parts])[:len(dense)]
+        scores = np.concatenate([p[1] for p in parts])[:len(dense)]
+        ids = np.where(items >= 0, self.catalog.movie_ids[items.clip(0)], -1)
+        return self.catalog.user_ids[dense], ids, scores
+
+    def describe(self, movie_ids) -> list[dict]:
+        """``movie_id``, ``title``, ``year`` and ``genres`` of each dataset movie id."""
+        return [self.catalog.movie(self.catalog.movie_index(int(m))) for m in np.asarray(movie_ids).reshape(-1)]
+
+    def listing(self, movie_ids, scores) -> list[dict]:
+        """One row of a recommendation list (``rank``, :meth:`describe`'s fields, ``score``) per movie,
+        skipping the -1 padding of :meth:`recommend_all`."""
+        keep = np.asarray(movie_ids) >= 0
+        return [{"rank": r, **m, "score": float(s)} for r, (m, s) in
+                enumerate(zip(self.describe(np.asarray(movie_ids)[keep]), np.asarray(scores)[keep]), start=1)]
+
+    # ----------------------------------------------------------------- similar movies
+
+    def item_vectors(self) -> torch.Tensor:
+        """The model's ``[num_movies, d]`` item embedding; :class:`GraphrecError` if it has none."""
+        from .explain.recommend import item_vectors
+
+        vec = item_vectors(self.model)
+        if vec is None:
+            raise GraphrecError(f"a {self.config.model} model has no item embedding to compare movies by")
+        return vec
+
+    def similar_items(self, movie: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """``(movie_ids, cosine similarities)`` of the ``k`` movies nearest dataset movie ``movie`` in the
+        model's item embedding, the movie itself excluded."""
+        from .embeddings.similarity import nearest
+
+        idx, sim = nearest(self.item_vectors(), self.catalog.movie_index(movie), k, "cosine")
+        return self.catalog.movie_ids[idx.numpy()], sim.numpy()
+
+    # ----------------------------------------------------------------- explaining
+
+    def explain(self, user: int, movie: int, method: str = "ig", **kwargs) -> dict:
+        """Signed per-feature-group contributions to the logit of (``user``, ``movie``) (dataset ids):
+        ``method`` is ``ig``, ``shap`` or ``lime``; ``kwargs`` go to the engine (``background``, ``seed``).
+        Feature models only (:class:`~graphrec.models.GroupRecommender`)."""
+        from .data.features import FeatureTable
+        from .explain import check_group_model, make_explainer
+
+        check_group_model(self.model)
+        u, i = self.catalog.user_index(user), self.catalog.movie_index(movie)
+        explainer = make_explainer(method, self.model, self.split, **kwargs)
+        attr = explainer.attribute(torch.tensor([u]), torch.tensor([i]))
+        return {"user": int(user), "movie": int(movie), "title": self.catalog.titles[i],
+                **attr.to_dict(FeatureTable.from_movielens(self.ml))}
+
+
+# --------------------------------------------------------------------------- loading
+
+def _data_dir(config: TrainConfig, data_dir: str | None) -> str | None:
+    d = data_dir or config.data.data_dir
+    return d if d and Path(d).is_dir() else None
+
+
+def _dataset_and_split(config: TrainConfig, data_dir: str | None, cache: bool):
+    if data_dir:
+        config = TrainConfig.from_dict({**config.to_dict(), "data": {**config.to_dict()["data"], "data_dir": data_dir}})
+    return build_data(config, cache=cache)
+
+
+def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
+    """The run's split straight from the cache (no parsing), or ``None`` when it is not there yet."""
+    from .data.movielens import locate
+    from .data.split import load_ncf
+
+    d = config.data
+    if d.split_dir:
+        return load_ncf(d.split_dir, seed=d.split_seed, cache=cache)
+    if not cache:
+        return None
+    name, root = locate(d.dataset, _data_dir(config, data_dir))
+    return cached_split_of(name, root, split_key(d.split_seed))
+
+
+def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
+             progress: bool = True) -> TrainedRun:
+    """A run directory as a :class:`TrainedRun`; without ``path`` the default NeuMF on ML-100K
+    (trained on first use and kept under ``GRAPHREC_HOME``).
+
+    ``data_dir`` points at the MovieLens files when they moved since training;
+    ``cache=False`` re-parses them instead of reading the processed-data cache.
+    """
+    if path is None:
+        from .recommend import default_run, default_run_dir
+        from .training.runs import METRICS
+
+        path = default_run_dir()
+        if not (path / METRICS).is_file():
+            default_run(data_dir, progress=progress)
+    path = Path(path)
+    config = read_config(path)
+    ddir = _data_dir(config, data_dir)
+    try:
+        catalog = load_catalog(config.data.dataset, ddir, cache=cache)
+    except GraphrecError as e:
+        raise GraphrecError(f"{path}: the run's MovieLens files are needed for its movie ids and titles "
+                            f"(pass data_dir / --data-dir): {e}") from None
+    run = TrainedRun(path, config, None, catalog, ddir, cache)
+    split = run.split
+    model = build_model(config, _DatasetOnDemand(lambda: run.ml), split)
+    state = load_tensors(path / WEIGHTS)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError) as e:
+        raise CheckpointError(f"{path / WEIGHTS}: weights do not fit the model in config.json ({str(e)[:200]})") from None
+    model.eval()
+    run.model = model
+    if (model.num_users, model.num_items) != (catalog.num_users, catalog.num_items):
+        raise GraphrecError(f"{path}: the model scores {model.num_users} users x {model.num_items} movies but "
+                            f"{catalog.name} has {catalog.num_users} x {catalog.num_items}")
+    return run
