@@ -47,13 +47,30 @@ class _DatasetOnDemand:
 class TrainedRun:
     """A trained model with its dataset's catalog; see the module docstring."""
 
-    def __init__(self, path: Path, config: TrainConfig, model: torch.nn.Module, catalog: Catalog,
-                 data_dir: str | None = None, cache: bool = True, split=None) -> None:
+    def __init__(self, path: Path | None, config: TrainConfig | None, model: torch.nn.Module | None,
+                 catalog: Catalog, data_dir: str | None = None, cache: bool = True, split=None, ml=None) -> None:
         self.path, self.config, self.model, self.catalog = path, config, model, catalog
-        self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, None
+        self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, ml
+
+    @classmethod
+    def from_model(cls, model: torch.nn.Module, ml, split=None, config: TrainConfig | None = None) -> "TrainedRun":
+        """Wrap a model trained in this session (no run directory) with its dataset ``ml`` and ``split``."""
+        from .data.split import split_movielens
+
+        split = split if split is not None else split_movielens(ml)
+        return cls(None, config, model, Catalog.from_movielens(ml), split=split, ml=ml)
+
+    @property
+    def metrics(self) -> dict:
+        """The run's final test metrics (``metrics.json``; empty without a run directory)."""
+        import json
+
+        p = self.path / "metrics.json" if self.path is not None else None
+        return json.loads(p.read_text()) if p is not None and p.is_file() else {}
 
     def __repr__(self) -> str:
-        return (f"TrainedRun({str(self.path)!r}, model={self.config.model!r}, dataset={self.catalog.name!r}, "
+        model = self.config.model if self.config is not None else type(self.model).__name__
+        return (f"TrainedRun({str(self.path)!r}, model={model!r}, dataset={self.catalog.name!r}, "
                 f"users={self.catalog.num_users}, movies={self.catalog.num_items})")
 
     # ----------------------------------------------------------------- data, loaded when needed

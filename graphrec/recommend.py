@@ -46,7 +46,6 @@ def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> 
     does the same for a loaded run, for one user or all at once.)
     """
     from .api import TrainedRun
-    from .data.catalog import Catalog
 
     if ml is None:
         raise GraphrecError("recommendations need the dataset's movie titles: pass --data-dir")
@@ -54,7 +53,7 @@ def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> 
     if user >= split.num_users or ml.num_items != split.num_items:
         raise GraphrecError(f"the model was trained on {split.num_users} users x {split.num_items} items, "
                             f"{ml.name} has {ml.num_users} x {ml.num_items}")
-    run = TrainedRun(None, None, model, Catalog.from_movielens(ml), split=split)
+    run = TrainedRun.from_model(model, ml, split)
     return run.listing(*run.recommend(user_id, k))
 
 

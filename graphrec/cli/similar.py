@@ -22,12 +22,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, read_movies
+    from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, movie_rows
     from ..embeddings.similarity import match_title, nearest_all
 
     folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=not args.json)
     emb = NodeEmbeddings.load(folder)
-    movies = read_movies(folder)
+    movies = movie_rows(folder)
     if len(movies) != len(emb.movie):
         raise CheckpointError(f"{folder}: movies.tsv has {len(movies)} rows but the embedding {len(emb.movie)}")
     titles = [m["title"] for m in movies]

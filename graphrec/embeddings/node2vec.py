@@ -174,8 +174,9 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
     return emb, out
 
 
-def read_movies(folder: str | Path) -> list[dict[str, str]]:
-    """The rows of an embedding folder's ``movies.tsv`` (title, year, main_genre, genres, ratings), as strings."""
+def movie_rows(folder: str | Path) -> list[dict[str, str]]:
+    """The rows of an embedding folder's ``movies.tsv`` (title, year, main_genre, genres, ratings) as
+    strings, read without pandas (``graphrec similar``)."""
     import csv
 
     path = Path(folder) / MOVIES
@@ -183,6 +184,14 @@ def read_movies(folder: str | Path) -> list[dict[str, str]]:
         raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
+
+
+def read_movies(folder: str | Path):
+    """The ``movies.tsv`` of an embedding folder as a DataFrame (``ratings`` as integers)."""
+    import pandas as pd
+
+    return pd.DataFrame(movie_rows(folder), columns=["title", "year", "main_genre", "genres", "ratings"]).astype(
+        {"ratings": "int64"})
 
 
 #: Settings of the embedding ``graphrec similar`` trains on first use: the defaults on every rating
