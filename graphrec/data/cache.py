@@ -208,8 +208,8 @@ def movielens_from_arrays(a: dict[str, np.ndarray], name: str, root: Path | None
         users["age"] = a["users.age"]
     for col in ("gender", "occupation"):
         if f"users.{col}.bytes" in a:
-            users[col] = pd.Series(_unpack(a, f"users.{col}"), dtype=object)
-    movies = pd.DataFrame({"raw_id": a["movies.raw_id"], "title": pd.Series(_unpack(a, "movies.title"), dtype=object),
+            users[col] = pd.Series(_unpack(a, f"users.{col}")).astype(str)  # the parser's dtype
+    movies = pd.DataFrame({"raw_id": a["movies.raw_id"], "title": pd.Series(_unpack(a, "movies.title")).astype(str),
                            "genres": [g.split("|") if g else [] for g in _unpack(a, "movies.genres")],
                            "year": a["movies.year"]})
     return MovieLens(name, ratings, users, movies, _unpack(a, "genres"), _unpack(a, "occupations"), root)

@@ -58,7 +58,7 @@ class FeatureTable:
             g = a = o = np.zeros(n, np.int64)
         year = ml.movies["year"].to_numpy(dtype=np.float32)
         year = np.where(np.isnan(year), 0.0, (year - 1900.0) / 100.0).astype(np.float32)
-        return cls(torch.as_tensor(g), torch.as_tensor(np.asarray(a, np.int64)), torch.as_tensor(o),
+        return cls(torch.tensor(g), torch.tensor(np.asarray(a, np.int64)), torch.tensor(o),  # copies: pandas may give read-only arrays
                    torch.from_numpy(ml.genre_matrix()), torch.from_numpy(year),
                    genders, ages, occs, list(ml.genres))
 

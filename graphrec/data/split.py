@@ -20,7 +20,6 @@ from torch import Tensor
 from ..errors import DataError
 from ..io import atomic_path, write_json
 from .sampling import NegativeSampler
-from .tables import read_table
 
 NUM_TEST_NEGATIVES = 99
 
@@ -205,6 +204,8 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0, cache: bool = True) ->
 
 
 def _read_ncf(d: Path, seed: int) -> Split:
+    from .tables import read_table  # pandas: only when the files are parsed
+
     trains = sorted(glob.glob(str(d / "*.train.rating")))
     if not trains:
         raise DataError(f"{d}: no *.train.rating file (expected NCF-format split files)")
