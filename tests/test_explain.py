@@ -257,11 +257,10 @@ def test_cli_default_model_is_trained_once_and_reused(planted_dir, capsys):
     args = ["explain", "--data-dir", str(planted_dir), "--user", "3", "--movie", "4", "--json"]
     assert main(args) == 0
     first = capsys.readouterr()
-    assert "first use" in first.out.splitlines()[0]
+    assert "first use" in first.err  # on stderr: stdout stays pure JSON
     assert main(args) == 0
-    second = capsys.readouterr().out
-    assert "first use" not in second and json.loads(second)["logit"] == json.loads(
-        first.out[first.out.index("{"):])["logit"]
+    second = capsys.readouterr()
+    assert "first use" not in second.err and json.loads(second.out)["logit"] == json.loads(first.out)["logit"]
 
 
 def error_of(argv, capsys) -> str:

@@ -112,18 +112,42 @@ def _still_valid(entry: Path, files: list[Path]) -> bool:
 
 
 def _entry(kind: str, folder: Path, files: list[Path]) -> tuple[Path, bool]:
-    """(entry folder, valid). An invalid entry is emptied so that it is rebuilt."""
+    """(entry folder, valid). An invalid entry is removed so that it is rebuilt."""
     digest = hashlib.blake2b(str(folder.resolve()).encode(), digest_size=8).hexdigest()
     entry = cache_root() / f"{kind}-{digest}"
     if entry.is_dir() and _still_valid(entry, files):
         return entry, True
-    if entry.exists():
-        shutil.rmtree(entry, ignore_errors=True)
+    _remove(entry)
     return entry, False
 
 
-def _start_entry(entry: Path, files: list[Path], **meta) -> None:
-    write_json(entry / MANIFEST, {"format": FORMAT, "sources": stamp_sources(files), **meta})
+def _remove(path: Path) -> None:
+    """Delete a folder atomically (renamed away first), tolerating another process doing the same."""
+    trash = path.with_name(f".{path.name}.old-{os.getpid()}")
+    try:
+        os.replace(path, trash)
+    except OSError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _create_entry(entry: Path, files: list[Path], arrays: dict[str, dict[str, np.ndarray]], **meta) -> None:
+    """Write a new entry (manifest plus ``arrays``: file name -> arrays) in a temporary folder and rename it
+    into place; if another process got there first, its (equivalent) entry stays."""
+    import tempfile
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    try:
+        write_json(tmp / MANIFEST, {"format": FORMAT, "sources": stamp_sources(files), **meta})
+        for name, a in arrays.items():
+            save_arrays(tmp / name, a)
+        try:
+            os.rename(tmp, entry)
+        except OSError:  # the entry exists: created concurrently
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- arrays on disk
@@ -238,9 +262,8 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
         except CacheError as e:
             print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)
     ml = parse()
-    shutil.rmtree(entry, ignore_errors=True)
-    _start_entry(entry, _dataset_files(name, root), dataset=name, root=str(root))
-    save_arrays(entry / DATASET, dataset_arrays(ml))
+    _remove(entry)
+    _create_entry(entry, _dataset_files(name, root), {DATASET: dataset_arrays(ml)}, dataset=name, root=str(root))
     ml.cache_entry = entry
     return ml
 
@@ -297,7 +320,7 @@ def split_dir_entry(split_dir: Path) -> Path:
                    (p.suffix in (".rating", ".negative") or p.name == "split.json"))
     entry, valid = _entry("splits", split_dir, files)
     if not valid:
-        _start_entry(entry, files, split_dir=str(split_dir))
+        _create_entry(entry, files, {}, split_dir=str(split_dir))
     return entry
 
 
@@ -308,7 +331,7 @@ def cache_info() -> dict:
     root = cache_root()
     rows = []
     if root.is_dir():
-        for entry in sorted(p for p in root.iterdir() if p.is_dir()):
+        for entry in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
             try:
                 manifest = json.loads((entry / MANIFEST).read_text())
             except (OSError, ValueError):
