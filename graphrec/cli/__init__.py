@@ -32,9 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Libraries whose deprecation notices are about their own internals: a graphrec user cannot act on them.
+DEPENDENCIES = r"(torch_geometric|captum|shap|sklearn|matplotlib|tensorboard|torch\.utils\.tensorboard|numba|pandas)(\.|$)"
+
+
+def quiet_dependency_warnings() -> None:
+    """Hide deprecation notices raised inside dependencies (unless ``-W``/``PYTHONWARNINGS`` asks for them)."""
+    import warnings
+
+    if sys.warnoptions:
+        return
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=DEPENDENCIES)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet_dependency_warnings()
     try:
         return int(args.func(args) or 0)
     except GraphrecError as e:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, load_data, positive_int, print_json, print_table
+from .common import add_data_args, add_progress_args, load_data, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
@@ -29,6 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--background", type=positive_int, default=64, help="training rows in the SHAP/LIME background (default 64)")
     p.add_argument("--seed", type=int, default=0, help="seeds the background and the sampled pairs (default 0)")
     add_data_args(p, split=False)
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
@@ -46,7 +47,8 @@ def load_feature_model(args):
     from ..explain.default import default_feature_run
 
     ml = load_data(args)
-    run = load_run(default_feature_run(ml, split_movielens(ml, cache=cache)), data_dir=args.data_dir, cache=cache)
+    path = default_feature_run(ml, split_movielens(ml, cache=cache), progress=args.progress)
+    run = load_run(path, data_dir=args.data_dir, cache=cache)
     return run.model, run.ml, run.split
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..embeddings.config import METRICS
 from ..errors import CheckpointError
-from .common import add_data_args, positive_int, print_json, print_table
+from .common import add_data_args, add_progress_args, positive_int, print_json, print_table, show_bars
 
 
 def add_parser(sub) -> None:
@@ -16,6 +16,7 @@ def add_parser(sub) -> None:
                    help="an embedding folder from 'graphrec embed node2vec' (default: one trained and cached on first use)")
     p.add_argument("--json", action="store_true", help="print JSON")
     add_data_args(p, split=False)
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
@@ -25,7 +26,7 @@ def run(args) -> int:
     from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, movie_rows
     from ..embeddings.similarity import match_title, nearest_all
 
-    folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=not args.json)
+    folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=show_bars(args.progress))
     emb = NodeEmbeddings.load(folder)
     movies = movie_rows(folder)
     if len(movies) != len(emb.movie):
