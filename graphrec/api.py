@@ -25,8 +25,7 @@ from .data.cache import cached_split_of, split_key
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
 from .training.config import TrainConfig
-from .training.runs import build_data, build_model, load_tensors, read_config, WEIGHTS
-from .errors import CheckpointError
+from .training.runs import build_data, build_model, load_weights, read_config
 
 
 class _DatasetOnDemand:
@@ -195,7 +194,10 @@ class TrainedRun:
 # --------------------------------------------------------------------------- loading
 
 def _data_dir(config: TrainConfig, data_dir: str | None) -> str | None:
-    d = data_dir or config.data.data_dir
+    """``data_dir`` if given, else the run's own folder while it exists (else: located as usual)."""
+    if data_dir:
+        return str(data_dir)
+    d = config.data.data_dir
     return d if d and Path(d).is_dir() else None
 
 
@@ -228,12 +230,9 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     ``cache=False`` re-parses them instead of reading the processed-data cache.
     """
     if path is None:
-        from .recommend import default_run, default_run_dir
-        from .training.runs import METRICS
+        from .recommend import default_run
 
-        path = default_run_dir()
-        if not (path / METRICS).is_file():
-            default_run(data_dir, progress=progress)
+        path = default_run(data_dir, progress=progress)  # trains only on first use
     path = Path(path)
     config = read_config(path)
     ddir = _data_dir(config, data_dir)
@@ -244,14 +243,7 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
                             f"(pass data_dir / --data-dir): {e}") from None
     run = TrainedRun(path, config, None, catalog, ddir, cache)
     split = run.split
-    model = build_model(config, _DatasetOnDemand(lambda: run.ml), split)
-    state = load_tensors(path / WEIGHTS)
-    try:
-        model.load_state_dict(state)
-    except (RuntimeError, TypeError) as e:
-        raise CheckpointError(f"{path / WEIGHTS}: weights do not fit the model in config.json ({str(e)[:200]})") from None
-    model.eval()
-    run.model = model
+    run.model = model = load_weights(build_model(config, _DatasetOnDemand(lambda: run.ml), split), path)
     if (model.num_users, model.num_items) != (catalog.num_users, catalog.num_items):
         raise GraphrecError(f"{path}: the model scores {model.num_users} users x {model.num_items} movies but "
                             f"{catalog.name} has {catalog.num_users} x {catalog.num_items}")

@@ -7,8 +7,8 @@ caches the run directory under ``GRAPHREC_HOME`` (``graphrec recommend`` without
 from __future__ import annotations
 
 import os
-import sys
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 

@@ -104,11 +104,15 @@ def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
     config = read_config(run_dir)
     if split is None:
         ml, split = build_data(config)
-    model = build_model(config, ml, split)
-    state = load_tensors(run_dir / WEIGHTS)
-    try:
-        model.load_state_dict(state)
-    except (RuntimeError, TypeError) as e:
-        raise CheckpointError(f"{run_dir / WEIGHTS}: weights do not fit the model in {CONFIG} ({str(e)[:200]})") from None
-    model.eval()
+    model = load_weights(build_model(config, ml, split), run_dir)
     return Run(run_dir, config, model, ml, split)
+
+
+def load_weights(model: torch.nn.Module, run_dir: str | Path) -> torch.nn.Module:
+    """Load a run's best weights into ``model`` (built from its config) and put it in eval mode."""
+    path = Path(run_dir) / WEIGHTS
+    try:
+        model.load_state_dict(load_tensors(path))
+    except (RuntimeError, TypeError) as e:
+        raise CheckpointError(f"{path}: weights do not fit the model in {CONFIG} ({str(e)[:200]})") from None
+    return model.eval()
