@@ -25,15 +25,18 @@ from .data.cache import cached_split_of, split_key
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
 from .training.config import TrainConfig
-from .training.runs import build_data, build_model, load_weights, read_config
+from .training.runs import load_weights, read_config
 
 
 class _DatasetOnDemand:
-    """Stands in for the run's :class:`~graphrec.data.MovieLens` and loads it on first attribute access,
-    so models that never look at the dataset (GMF, MLP, NeuMF) are built without parsing it."""
+    """Stands in for the run's :class:`~graphrec.data.MovieLens`: its name, sizes and cache entry come
+    from the catalog, anything else loads the dataset on first access. Models that need no more
+    (GMF, MLP, NeuMF; feature models whose codes are cached) are built without parsing it."""
 
-    def __init__(self, load) -> None:
+    def __init__(self, catalog: Catalog, load) -> None:
         self._load, self._ml = load, None
+        self.name, self.num_users, self.num_items = catalog.name, catalog.num_users, catalog.num_items
+        self.cache_entry = catalog.cache_entry
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -47,9 +50,12 @@ class TrainedRun:
     """A trained model with its dataset's catalog; see the module docstring."""
 
     def __init__(self, path: Path | None, config: TrainConfig | None, model: torch.nn.Module | None,
-                 catalog: Catalog, data_dir: str | None = None, cache: bool = True, split=None, ml=None) -> None:
+                 catalog: Catalog, data_dir: str | None = None, cache: bool = True, split=None, ml=None,
+                 device: str | None = "cpu") -> None:
         self.path, self.config, self.model, self.catalog = path, config, model, catalog
         self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, ml
+        self.device = device  # where scoring runs: "auto", "cpu" or "cuda[:N]" (explanations run on the CPU)
+        self.dataset = ml if ml is not None else _DatasetOnDemand(catalog, lambda: self.ml)
 
     @classmethod
     def from_model(cls, model: torch.nn.Module, ml, split=None, config: TrainConfig | None = None) -> "TrainedRun":
@@ -83,6 +89,13 @@ class TrainedRun:
         return self._ml
 
     @property
+    def features(self):
+        """The :class:`~graphrec.data.FeatureTable` of the run's users and movies (feature codes)."""
+        from .data.features import split_features
+
+        return split_features(self.dataset, self.split)
+
+    @property
     def split(self):
         """The split the run was trained and evaluated on."""
         if self._split is None:
@@ -96,11 +109,13 @@ class TrainedRun:
     @torch.no_grad()
     def scores(self, users: np.ndarray, filter_seen: bool = True) -> torch.Tensor:
         """Logits ``[N, num_movies]`` of dense ``users``; movies they rated are ``-inf`` with ``filter_seen``."""
+        from .device import on_device, resolve_device
+
         users = torch.as_tensor(np.asarray(users, np.int64))
         was_training = self.model.training
         self.model.eval()
         try:
-            s = self.model.score_all(users).float()
+            s = on_device(self.model, resolve_device(self.device)).score_all(users).float().cpu()
         finally:
             self.model.train(was_training)
         if filter_seen:
@@ -161,7 +176,7 @@ class TrainedRun:
         """The model's ``[num_movies, d]`` item embedding; :class:`GraphrecError` if it has none."""
         from .explain.recommend import item_vectors
 
-        vec = item_vectors(self.model)
+        vec = item_vectors(self.model.cpu())
         if vec is None:
             raise GraphrecError(f"a {self.config.model} model has no item embedding to compare movies by")
         return vec
@@ -180,15 +195,14 @@ class TrainedRun:
         """Signed per-feature-group contributions to the logit of (``user``, ``movie``) (dataset ids):
         ``method`` is ``ig``, ``shap`` or ``lime``; ``kwargs`` go to the engine (``background``, ``seed``).
         Feature models only (:class:`~graphrec.models.GroupRecommender`)."""
-        from .data.features import FeatureTable
         from .explain import check_group_model, make_explainer
 
         check_group_model(self.model)
         u, i = self.catalog.user_index(user), self.catalog.movie_index(movie)
-        explainer = make_explainer(method, self.model, self.split, **kwargs)
+        explainer = make_explainer(method, self.model.cpu(), self.split, **kwargs)
         attr = explainer.attribute(torch.tensor([u]), torch.tensor([i]))
         return {"user": int(user), "movie": int(movie), "title": self.catalog.titles[i],
-                **attr.to_dict(FeatureTable.from_movielens(self.ml))}
+                **attr.to_dict(self.features)}
 
 
 # --------------------------------------------------------------------------- loading
@@ -202,9 +216,11 @@ def _data_dir(config: TrainConfig, data_dir: str | None) -> str | None:
 
 
 def _dataset_and_split(config: TrainConfig, data_dir: str | None, cache: bool):
+    from .pipeline import prepare
+
     if data_dir:
         config = TrainConfig.from_dict({**config.to_dict(), "data": {**config.to_dict()["data"], "data_dir": data_dir}})
-    return build_data(config, cache=cache)
+    return tuple(prepare(config, saved=True, cache=cache))
 
 
 def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
@@ -222,17 +238,18 @@ def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
 
 
 def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
-             progress: bool = True) -> TrainedRun:
+             progress: bool = True, device: str | None = "cpu") -> TrainedRun:
     """A run directory as a :class:`TrainedRun`; without ``path`` the default NeuMF on ML-100K
     (trained on first use and kept under ``GRAPHREC_HOME``).
 
     ``data_dir`` points at the MovieLens files when they moved since training;
-    ``cache=False`` re-parses them instead of reading the processed-data cache.
+    ``cache=False`` re-parses them instead of reading the processed-data cache;
+    ``device`` is where scoring runs (``"auto"``: CUDA when available).
     """
     if path is None:
         from .recommend import default_run
 
-        path = default_run(data_dir, progress=progress)  # trains only on first use
+        path = default_run(data_dir, progress=progress, device=device)  # trains only on first use
     path = Path(path)
     config = read_config(path)
     ddir = _data_dir(config, data_dir)
@@ -241,9 +258,12 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     except GraphrecError as e:
         raise GraphrecError(f"{path}: the run's MovieLens files are needed for its movie ids and titles "
                             f"(pass data_dir / --data-dir): {e}") from None
-    run = TrainedRun(path, config, None, catalog, ddir, cache)
-    split = run.split
-    run.model = model = load_weights(build_model(config, _DatasetOnDemand(lambda: run.ml), split), path)
+    from .device import resolve_device
+    from .pipeline import Prepared, build_model
+
+    resolve_device(device)  # an unavailable device fails before anything loads
+    run = TrainedRun(path, config, None, catalog, ddir, cache, device=device)
+    run.model = model = load_weights(build_model(config, Prepared(run.dataset, run.split)), path)
     if (model.num_users, model.num_items) != (catalog.num_users, catalog.num_items):
         raise GraphrecError(f"{path}: the model scores {model.num_users} users x {model.num_items} movies but "
                             f"{catalog.name} has {catalog.num_users} x {catalog.num_items}")

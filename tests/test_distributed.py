@@ -25,7 +25,7 @@ def _worker(rank: int, world: int, port: int, cfg: dict, run_dir: str, out: str)
 
     from graphrec.errors import GraphrecError
     from graphrec.training.distributed import DistributedTrainer, fingerprint, init_process_group, on_rank0
-    from graphrec.training.runs import build_data, build_model
+    from graphrec.pipeline import build_model, prepare
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(1)
@@ -37,9 +37,9 @@ def _worker(rank: int, world: int, port: int, cfg: dict, run_dir: str, out: str)
         refused = None
     except GraphrecError as e:
         refused = str(e)
-    ml, split = build_data(config)
-    model = build_model(config, ml, split)
-    trainer = DistributedTrainer(model, split, config, run_dir, progress=False, verify_sync=True)
+    data = prepare(config)
+    model = build_model(config, data)
+    trainer = DistributedTrainer(model, data.split, config, run_dir, progress=False, verify_sync=True)
     result = trainer.fit()
     torch.save({"fingerprint": fingerprint(model), "result": result, "checks": trainer.sync_checks,
                 "history": trainer.history,

@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quiet_dependency_warnings()
     try:
+        if getattr(args, "device", None) is not None:  # refuse a device this machine lacks before loading data
+            from ..device import resolve_device
+
+            resolve_device(args.device)
         return int(args.func(args) or 0)
     except GraphrecError as e:
         print(f"graphrec: error: {e}", file=sys.stderr)

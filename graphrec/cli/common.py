@@ -6,10 +6,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from ..errors import DataError, GraphrecError
 
 if TYPE_CHECKING:
-    from ..data import MovieLens, Split
+    from ..data.movielens import MovieLens
 
 
 def positive_int(text: str) -> int:
@@ -35,7 +34,7 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
 
 def add_progress_args(p: argparse.ArgumentParser) -> None:
     """``--progress``/``--quiet``: ``args.progress`` is True, False or None (decide by the terminal)."""
-    g = p.add_argument_group("output")
+    g = p.add_argument_group("progress")
     g.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="progress bars even when stderr is not a terminal (default: bars on a terminal, "
                         "otherwise one log line per epoch)")
@@ -48,31 +47,38 @@ def show_bars(progress: bool | None) -> bool:
     return sys.stderr.isatty() if progress is None else progress
 
 
+def add_device_arg(p: argparse.ArgumentParser, what: str = "models run") -> None:
+    """``--device auto|cpu|cuda[:N]`` (:func:`graphrec.device.resolve_device`; checked before anything loads)."""
+    p.add_argument("--device", default=None, metavar="auto|cpu|cuda[:N]",
+                   help=f"where {what} (default auto: CUDA when available)")
+
+
+def data_config(args, absolute: bool = False):
+    """The :class:`~graphrec.training.DataConfig` of the data flags (``absolute``: paths resolved, as a run
+    records them)."""
+    from pathlib import Path
+
+    from ..training.config import DataConfig
+
+    def path(p):
+        return str(Path(p).resolve()) if p and absolute else p
+
+    return DataConfig(getattr(args, "dataset", None), path(getattr(args, "data_dir", None)),
+                      path(getattr(args, "split_dir", None)), getattr(args, "split_seed", 0))
+
+
 def load_data(args) -> MovieLens:
-    from ..data import load_movielens
+    from ..pipeline import load_dataset
 
-    return load_movielens(args.dataset, args.data_dir, cache=not args.no_cache)
+    return load_dataset(data_config(args), cache=not args.no_cache)
 
 
-def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Split]:
-    """The dataset (for titles; ``None`` if only split files are given and no data is found) and the split."""
-    from ..data import load_ncf, split_movielens
+def load_split(args, ml: MovieLens | None = None):
+    """The dataset (for titles; ``None`` if only split files are given and no data is found) and the split,
+    through :func:`graphrec.pipeline.build_split`; a :class:`~graphrec.pipeline.Prepared` pair."""
+    from ..pipeline import build_split
 
-    cache = not args.no_cache
-    if getattr(args, "split_dir", None):
-        split = load_ncf(args.split_dir, seed=args.split_seed, cache=cache)
-        if ml is None:
-            try:
-                ml = load_data(args) if (args.data_dir or args.dataset) else None
-            except DataError:
-                ml = None
-        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
-            raise GraphrecError(
-                f"--split-dir has {split.num_users} users x {split.num_items} items but {ml.name} has "
-                f"{ml.num_users} x {ml.num_items}: they do not belong together")
-        return ml, split
-    ml = ml or load_data(args)
-    return ml, split_movielens(ml, seed=args.split_seed, cache=cache)
+    return build_split(data_config(args), ml, cache=not args.no_cache)
 
 
 def print_json(obj) -> None:

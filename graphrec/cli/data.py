@@ -1,7 +1,7 @@
 """``graphrec data``: dataset statistics and split files."""
 from __future__ import annotations
 
-from .common import add_data_args, load_data, print_json
+from .common import add_data_args, data_config, load_data, print_json
 
 
 def add_parser(sub) -> None:
@@ -65,11 +65,21 @@ def run_info(args) -> int:
 
 
 def run_split(args) -> int:
-    from ..data import save_ncf, split_movielens
+    from dataclasses import replace
+
+    from ..data import save_ncf
+    from ..pipeline import build_split
 
     ml = load_data(args)
-    split = split_movielens(ml, validation=not args.no_validation, seed=args.seed)
-    for path in save_ncf(split, args.out):
+    split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation,
+                        cache=not args.no_cache).split
+    from pathlib import Path
+
+    from ..io import atomic_dir
+
+    with atomic_dir(args.out) as tmp:  # all the split's files appear together, or none does
+        written = [Path(args.out) / p.relative_to(tmp) for p in save_ncf(split, tmp)]
+    for path in written:
         print(path)
     s = split.summary()
     print(f"{s['train']} train, {s['valid']} validation, {s['test']} test interactions; "

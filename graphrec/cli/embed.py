@@ -5,7 +5,7 @@ import argparse
 
 from ..embeddings.config import GRAPHS, TRAINERS, EmbeddingConfig
 from ..errors import GraphrecError
-from .common import add_data_args, add_progress_args, load_split, positive_int, show_bars
+from .common import add_data_args, add_device_arg, add_progress_args, load_split, positive_int, show_bars
 
 _D = EmbeddingConfig()
 
@@ -49,7 +49,8 @@ def config_from_args(args) -> EmbeddingConfig:
                         dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
-                        row_negatives=args.row_negatives, seed=args.seed)
+                        row_negatives=args.row_negatives, seed=args.seed,
+                        **({"device": args.device} if getattr(args, "device", None) else {}))
     c.check()
     return c
 
@@ -61,6 +62,7 @@ def add_parser(sub) -> None:
     add_node2vec_args(n)
     n.add_argument("--out", default="runs/node2vec", help="output folder (default runs/node2vec)")
     add_progress_args(n)
+    add_device_arg(n, "the skip-gram trains")
     add_data_args(n)
     n.set_defaults(func=run_node2vec)
 

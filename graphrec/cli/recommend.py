@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, add_progress_args, positive_int, print_json, print_table
+from .common import add_data_args, add_device_arg, add_progress_args, positive_int, print_json, print_table
 
 #: File formats ``--out`` writes, by suffix.
 OUT_FORMATS = (".csv", ".jsonl")
@@ -37,6 +37,7 @@ def add_parser(sub) -> None:
                         "(one --user; without --run this uses the default feature model, as NeuMF has no feature groups)")
     p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_device_arg(p, "the model scores (and the default model trains); explanations run on the CPU")
     add_progress_args(p)
     add_data_args(p, split=False)
     p.set_defaults(func=run)
@@ -44,7 +45,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..api import load_run
-    from ..training.trainer import num_threads
+    from ..device import num_threads
 
     if args.out and Path(args.out).suffix not in OUT_FORMATS:
         raise GraphrecError(f"--out {args.out}: choose a .csv or .jsonl file")
@@ -61,7 +62,7 @@ def run(args) -> int:
             from ..data.catalog import load_catalog
 
             load_catalog("ml-100k", args.data_dir, cache=not args.no_cache).user_index(args.user)  # before training
-    r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress)
+    r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device)
     with num_threads(1):
         if args.user is not None:
             users = [args.user]
@@ -124,28 +125,30 @@ def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
 
 
 def _default_feature_run(args) -> Path:
-    from ..data import load_movielens, split_movielens
-    from ..explain.default import default_feature_run
+    from ..data import load_movielens
+    from ..explain.default import default_config, default_feature_run
+    from ..pipeline import prepare
 
     ml = load_movielens("ml-100k", args.data_dir, cache=not args.no_cache)
     ml.user_index(args.user)  # refuse an unknown user before training anything
-    return default_feature_run(ml, split_movielens(ml, cache=not args.no_cache), progress=args.progress)
+    return default_feature_run(ml, prepare(default_config(ml), ml, cache=not args.no_cache), progress=args.progress,
+                               device=args.device)
 
 
 def add_explanations(recs: list[dict], r, args) -> None:
     """Add ``why`` (top groups, feature models only) and ``because_you_liked`` to each recommendation."""
-    from ..data import FeatureTable
     from ..explain import make_explainer
     from ..explain.recommend import explain_recommendations
+    from ..models import capabilities
 
     if not recs:
         return
-    model, split, c = r.model, r.split, r.catalog
-    features = all(hasattr(model, a) for a in ("groups", "group_inputs", "forward_groups", "group_layers"))
+    model, split, c = r.model.cpu(), r.split, r.catalog  # explanations run on the CPU
+    features = capabilities(model).explainable
     explainer = make_explainer(args.method, model, split) if features else None
     items = [c.movie_index(x["movie_id"]) for x in recs]
     for x, e in zip(recs, explain_recommendations(model, split, c.user_index(args.user), items, explainer,
-                                                  FeatureTable.from_movielens(r.ml) if features else None)):
+                                                  r.features if features else None)):
         if "top_groups" in e:
             x["why"] = e["top_groups"]
         if "because_you_liked" in e:

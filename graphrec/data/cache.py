@@ -32,6 +32,7 @@ from ..errors import DataError
 from ..io import atomic_path, write_json
 
 if TYPE_CHECKING:
+    from .features import FeatureTable
     from .movielens import MovieLens
     from .split import Split
 
@@ -266,6 +267,33 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
     _create_entry(entry, _dataset_files(name, root), {DATASET: dataset_arrays(ml)}, dataset=name, root=str(root))
     ml.cache_entry = entry
     return ml
+
+
+# --------------------------------------------------------------------------- feature codes
+
+_FEATURE_TENSORS = ("user_gender", "user_age", "user_occupation", "item_genres", "item_year")
+_FEATURE_NAMES = ("gender_names", "age_names", "occupation_names", "genre_names")
+
+
+def cached_features(entry: Path | None, build: Callable[[], FeatureTable]) -> FeatureTable:
+    """A dataset's :class:`~graphrec.data.FeatureTable`, kept as ``features.npz`` in its cache ``entry``
+    (built by ``build()`` on first use; always, without an entry)."""
+    import torch
+
+    from .features import FeatureTable
+
+    if entry is None:
+        return build()
+
+    def arrays() -> dict[str, np.ndarray]:
+        table = build()
+        out = {k: getattr(table, k).numpy() for k in _FEATURE_TENSORS}
+        for k in _FEATURE_NAMES:
+            _put(out, k, getattr(table, k))
+        return out
+
+    a = _cached(entry / "features.npz", arrays)
+    return FeatureTable(*(torch.from_numpy(a[k]) for k in _FEATURE_TENSORS), *(_unpack(a, k) for k in _FEATURE_NAMES))
 
 
 # --------------------------------------------------------------------------- splits

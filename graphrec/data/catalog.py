@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,8 @@ class Catalog:
     genres: list[list[str]]
     rated_ptr: np.ndarray  # [U + 1]: user u rated rated_items[rated_ptr[u]:rated_ptr[u + 1]]
     rated_items: np.ndarray
+    #: The dataset's processed-data cache entry (:mod:`graphrec.data.cache`), if it has one.
+    cache_entry: Path | None = None
 
     @property
     def num_users(self) -> int:
@@ -73,7 +76,7 @@ class Catalog:
                 "year": None if year != year else int(year), "genres": list(self.genres[item])}
 
     @classmethod
-    def from_arrays(cls, name: str, a: dict) -> "Catalog":
+    def from_arrays(cls, name: str, a: dict, cache_entry: Path | None = None) -> "Catalog":
         from .cache import _unpack
 
         users, items = a["ratings.user"], a["ratings.item"]
@@ -82,13 +85,13 @@ class Catalog:
         ptr = np.zeros(n + 1, np.int64)
         np.cumsum(np.bincount(users, minlength=n), out=ptr[1:])
         return cls(name, a["users.raw_id"], a["movies.raw_id"], _unpack(a, "movies.title"), a["movies.year"],
-                   [g.split("|") if g else [] for g in _unpack(a, "movies.genres")], ptr, items[order])
+                   [g.split("|") if g else [] for g in _unpack(a, "movies.genres")], ptr, items[order], cache_entry)
 
     @classmethod
     def from_movielens(cls, ml: MovieLens) -> "Catalog":
         from .cache import dataset_arrays
 
-        return cls.from_arrays(ml.name, dataset_arrays(ml))
+        return cls.from_arrays(ml.name, dataset_arrays(ml), getattr(ml, "cache_entry", None))
 
 
 def load_catalog(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
@@ -102,7 +105,7 @@ def load_catalog(dataset: str | None = None, data_dir: str | os.PathLike | None 
         entry, valid = dataset_entry(name, root)
         if valid:
             try:
-                return Catalog.from_arrays(name, load_arrays(entry / "dataset.npz", _KEYS))
+                return Catalog.from_arrays(name, load_arrays(entry / "dataset.npz", _KEYS), entry)
             except CacheError:
                 pass  # rebuilt below
     return Catalog.from_movielens(load_movielens(dataset, data_dir, cache=cache))

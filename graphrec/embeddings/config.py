@@ -33,6 +33,7 @@ class EmbeddingConfig:
     subsample: float = 0.0
     row_negatives: int | None = None
     seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda[:N]: where the skip-gram trains (graphrec.device)
 
     def check(self) -> None:
         from .walks import check_walk_args

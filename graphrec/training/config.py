@@ -28,6 +28,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     pretrain: list = field(default_factory=list)  # run dirs whose models initialise this one (NeuMF: GMF, MLP)
     threads: int = 1  # torch intra-op threads while training (0: torch's default); small models run fastest on 1
+    device: str = "auto"  # auto (CUDA when available) | cpu | cuda[:N]; see graphrec.device
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):

@@ -44,7 +44,7 @@ def test_warm_load_equals_a_fresh_parse_and_skips_parsing(data, monkeypatch):
     fresh = load_movielens("ml-100k", data, cache=False)
     assert not cache_root().exists()  # --no-cache writes nothing
     first = load_movielens("ml-100k", data)
-    split = split_movielens(first, seed=3)
+    split_movielens(first, seed=3)  # kept in the cache
     _no_parsing(monkeypatch)
     warm = load_movielens("ml-100k", data)
     _same_data(warm, fresh)
