@@ -161,7 +161,7 @@ class TrainedRun:
 
     def describe(self, movie_ids) -> list[dict]:
         """``movie_id``, ``title``, ``year`` and ``genres`` of each dataset movie id."""
-        return [self.catalog.movie(self.catalog.movie_index(int(m))) for m in np.asarray(movie_ids).reshape(-1)]
+        return [self.catalog.movie(i) for i in self.catalog.movie_indices(movie_ids).tolist()]
 
     def listing(self, movie_ids, scores) -> list[dict]:
         """One row of a recommendation list (``rank``, :meth:`describe`'s fields, ``score``) per movie,

@@ -58,11 +58,19 @@ class Catalog:
 
     def user_indices(self, raw_ids) -> np.ndarray:
         """Dense indices of several user ids; the first unknown one raises :class:`DataError`."""
+        return self._indices(self.user_ids, raw_ids, self.user_index)
+
+    def movie_indices(self, raw_ids) -> np.ndarray:
+        """Dense indices of several movie ids; the first unknown one raises :class:`DataError`."""
+        return self._indices(self.movie_ids, raw_ids, self.movie_index)
+
+    @staticmethod
+    def _indices(known: np.ndarray, raw_ids, one) -> np.ndarray:
         raw = np.asarray(raw_ids, dtype=np.int64).reshape(-1)
-        pos = np.searchsorted(self.user_ids, raw).clip(0, max(self.num_users - 1, 0))
-        bad = self.user_ids[pos] != raw
+        pos = np.searchsorted(known, raw).clip(0, max(len(known) - 1, 0))
+        bad = known[pos] != raw
         if bad.any():
-            self.user_index(int(raw[np.flatnonzero(bad)[0]]))
+            one(int(raw[np.flatnonzero(bad)[0]]))  # raises, naming the valid range
         return pos
 
     def rated(self, user: int) -> np.ndarray:
