@@ -247,9 +247,9 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     ``device`` is where scoring runs (``"auto"``: CUDA when available).
     """
     if path is None:
-        from .recommend import default_run
+        from .cache import default_neumf
 
-        path = default_run(data_dir, progress=progress, device=device)  # trains only on first use
+        path = default_neumf(data_dir, progress=progress, device=device)  # trains only on first use
     path = Path(path)
     config = read_config(path)
     ddir = _data_dir(config, data_dir)

@@ -55,10 +55,10 @@ def run(args) -> int:
     if args.explain and not path:
         path = _default_feature_run(args)
     elif not path:
-        from ..recommend import default_run_dir
+        from ..cache import default_neumf_dir
         from ..training.runs import METRICS
 
-        if not (default_run_dir() / METRICS).is_file() and args.user is not None:
+        if not (default_neumf_dir() / METRICS).is_file() and args.user is not None:
             from ..data.catalog import load_catalog
 
             load_catalog("ml-100k", args.data_dir, cache=not args.no_cache).user_index(args.user)  # before training
@@ -125,14 +125,15 @@ def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
 
 
 def _default_feature_run(args) -> Path:
+    from ..cache import default_feature_model
     from ..data import load_movielens
-    from ..explain.default import default_config, default_feature_run
+    from ..explain.default import default_config
     from ..pipeline import prepare
 
     ml = load_movielens("ml-100k", args.data_dir, cache=not args.no_cache)
     ml.user_index(args.user)  # refuse an unknown user before training anything
-    return default_feature_run(ml, prepare(default_config(ml), ml, cache=not args.no_cache), progress=args.progress,
-                               device=args.device)
+    return default_feature_model(ml, prepare(default_config(ml), ml, cache=not args.no_cache), progress=args.progress,
+                                 device=args.device)
 
 
 def add_explanations(recs: list[dict], r, args) -> None:

@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, movie_rows
+    from ..cache import default_embeddings
+    from ..embeddings.node2vec import NodeEmbeddings, movie_rows
     from ..embeddings.similarity import match_title, nearest_all
 
     folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=show_bars(args.progress))

@@ -53,9 +53,9 @@ class CacheError(DataError):
 
 
 def cache_root() -> Path:
-    from .movielens import graphrec_home
+    from ..cache import cache_dir
 
-    return graphrec_home() / "processed"
+    return cache_dir("processed")
 
 
 # --------------------------------------------------------------------------- source stamps

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..cache import cache_dir
 from ..errors import DataError
 
 if TYPE_CHECKING:  # pandas, and tqdm through the downloader, load only when a file is parsed or fetched
@@ -112,15 +113,6 @@ def _lookup(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
 
 # --------------------------------------------------------------------------- locating data
 
-def graphrec_home() -> Path:
-    """``$GRAPHREC_HOME``, else the platform's user cache folder (``~/.cache/graphrec`` on Linux)."""
-    if os.environ.get("GRAPHREC_HOME"):
-        return Path(os.environ["GRAPHREC_HOME"])
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("graphrec", appauthor=False))
-
-
 def detect_dataset(folder: Path) -> str | None:
     if (folder / "u.data").is_file():
         return "ml-100k"
@@ -145,7 +137,7 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
         candidates.append(Path(data_dir))
     elif os.environ.get("GRAPHREC_DATA"):
         candidates.append(Path(os.environ["GRAPHREC_DATA"]))
-    candidates.append(graphrec_home() / "datasets")
+    candidates.append(cache_dir("datasets"))
     for folder in candidates:
         for sub in (folder, folder / name):
             looked.append(str(sub))
@@ -175,7 +167,7 @@ def fetch(name: str) -> Path:
     """Download ``name`` from GroupLens into the cache (checksum-verified) and extract it."""
     from .download import BASE_URL, download, safe_extract
 
-    cache = graphrec_home() / "datasets"
+    cache = cache_dir("datasets")
     archive = download(f"{BASE_URL}/{name}.zip", cache / f"{name}.zip")
     extracted = safe_extract(archive, cache / f".{name}.extract")
     inner = extracted / name if (extracted / name).is_dir() else extracted

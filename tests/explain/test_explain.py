@@ -252,7 +252,7 @@ def test_cli_default_model_is_trained_once_and_reused(planted_dir, capsys):
     args = ["explain", "--data-dir", str(planted_dir), "--user", "3", "--movie", "4", "--json"]
     assert main(args) == 0
     first = capsys.readouterr()
-    assert "first use" in first.err  # on stderr: stdout stays pure JSON
+    assert "first use" in first.err  # the notice goes to stderr: stdout stays pure JSON
     assert main(args) == 0
     second = capsys.readouterr()
     assert "first use" not in second.err and json.loads(second.out)["logit"] == json.loads(first.out)["logit"]
