@@ -119,3 +119,24 @@ def test_cli_cache_info_and_clear(data, capsys):
     assert "removed" in capsys.readouterr().out and not cache_root().exists()
     assert main(["cache", "info", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["entries"] == []
+
+
+def test_processes_filling_the_cache_at_once_all_succeed(data):
+    """torchrun ranks (or scripts in parallel) may find the cache cold together: each entry is renamed
+    into place whole, so none of them sees a half-written one or trips over another's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from graphrec.data import load_movielens, split_movielens; "
+            "ml = load_movielens('ml-100k', sys.argv[1]); s = split_movielens(ml, seed=5); "
+            "print(len(ml.ratings), int(s.test_item.sum()))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [e for _, e in outs]
+    fresh = split_movielens(load_movielens("ml-100k", data, cache=False), seed=5, cache=False)
+    assert {o for o, _ in outs} == {f"{len(fresh.train_user) + len(fresh.test_user) + len(fresh.valid_user)} "
+                                    f"{int(fresh.test_item.sum())}\n"}
+    assert [p.name for p in cache_root().iterdir()] == [next(cache_root().iterdir()).name]  # one entry, no debris
