@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.cache import cached_split_of, split_key
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
-from .training.config import TrainConfig
+from .training.config import DataConfig, TrainConfig
 from .training.runs import load_weights, read_config
 
 
@@ -60,9 +59,9 @@ class TrainedRun:
     @classmethod
     def from_model(cls, model: torch.nn.Module, ml, split=None, config: TrainConfig | None = None) -> "TrainedRun":
         """Wrap a model trained in this session (no run directory) with its dataset ``ml`` and ``split``."""
-        from .data.split import split_movielens
+        from .pipeline import prepare
 
-        split = split if split is not None else split_movielens(ml)
+        split = split if split is not None else prepare(config or TrainConfig(data=_data_of(ml)), ml).split
         return cls(None, config, model, Catalog.from_movielens(ml), split=split, ml=ml)
 
     @property
@@ -70,7 +69,9 @@ class TrainedRun:
         """The run's final test metrics (``metrics.json``; empty without a run directory)."""
         import json
 
-        p = self.path / "metrics.json" if self.path is not None else None
+        from .training.runs import METRICS
+
+        p = self.path / METRICS if self.path is not None else None
         return json.loads(p.read_text()) if p is not None and p.is_file() else {}
 
     def __repr__(self) -> str:
@@ -225,16 +226,16 @@ def _dataset_and_split(config: TrainConfig, data_dir: str | None, cache: bool):
 
 def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
     """The run's split straight from the cache (no parsing), or ``None`` when it is not there yet."""
-    from .data.movielens import locate
-    from .data.split import load_ncf
+    from .pipeline import cached_split
 
-    d = config.data
-    if d.split_dir:
-        return load_ncf(d.split_dir, seed=d.split_seed, cache=cache)
     if not cache:
         return None
-    name, root = locate(d.dataset, _data_dir(config, data_dir))
-    return cached_split_of(name, root, split_key(d.split_seed))
+    d = config.data
+    return cached_split(DataConfig(d.dataset, _data_dir(config, data_dir), d.split_dir, d.split_seed))
+
+
+def _data_of(ml) -> DataConfig:
+    return DataConfig(dataset=ml.name, data_dir=str(ml.root) if ml.root else None)
 
 
 def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data.movielens import MovieLens, load_movielens
+from .data.movielens import MovieLens, load_movielens, locate
 from .data.split import Split
 from .errors import CheckpointError, DataError, GraphrecError
 from .training.config import DataConfig, TrainConfig
@@ -78,6 +78,19 @@ def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool 
         ml = ml if ml is not None else load_dataset(data, saved, cache)
         split = split_movielens(ml, validation=validation, seed=data.split_seed, cache=cache)
     return Prepared(ml, split.with_dataset(ml))
+
+
+def cached_split(data: DataConfig) -> Split | None:
+    """The split :func:`build_split` would make, read straight from the processed-data cache without
+    parsing anything (:mod:`graphrec.data.cache`), or ``None`` when the cache does not hold it yet.
+    Loading a run uses it: a NeuMF needs the split's sizes, not the dataset."""
+    from .data.cache import cached_split_of, split_key
+    from .data.split import load_ncf
+
+    if data.split_dir:
+        return load_ncf(data.split_dir, seed=data.split_seed)  # cached by content, parsed on first use
+    name, root = locate(data.dataset, data.data_dir)
+    return cached_split_of(name, root, split_key(data.split_seed))
 
 
 def prepare(data: DataConfig | TrainConfig, ml: MovieLens | None = None, saved: bool = False,
