@@ -37,6 +37,11 @@ def load_scorer(args):
         raise GraphrecError(f"{args.run}: no such run directory (nor a fitted model: {', '.join(FITTED)})")
 
     data = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else None
+    if data is None and args.no_cache:
+        from ..pipeline import prepare
+        from ..training.runs import read_config
+
+        data = prepare(read_config(args.run), saved=True, cache=False)
     run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
     from ..device import on_device, resolve_device
 

@@ -155,7 +155,12 @@ def run(args) -> int:
         if dist.get_rank() != 0:
             return 0
     else:
-        _, metrics = train(config, run_dir, resume=args.resume, progress=args.progress)
+        data = (None, None)
+        if args.no_cache:
+            from ..pipeline import prepare
+
+            data = tuple(prepare(config, cache=False))
+        _, metrics = train(config, run_dir, *data, resume=args.resume, progress=args.progress)
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)

@@ -109,7 +109,11 @@ def test_split_dir_cache_follows_the_files(synth, tmp_path, monkeypatch):
     _same_split(load_ncf(tmp_path / "s"), other)
 
 
-def test_cli_cache_info_and_clear(data, capsys):
+def test_cli_cache_info_and_clear(data, tmp_path, capsys):
+    assert main(["data", "info", "--data-dir", str(data), "--json", "--no-cache"]) == 0
+    assert main(["train", "gmf", "--factors", "2", "--epochs", "1", "--data-dir", str(data), "--out", str(tmp_path),
+                 "--quiet", "--no-cache"]) == 0
+    assert not cache_root().exists()  # --no-cache neither reads nor writes it
     assert main(["data", "info", "--data-dir", str(data), "--json"]) == 0
     capsys.readouterr()
     assert main(["cache", "info", "--json"]) == 0
