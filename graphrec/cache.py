@@ -86,11 +86,10 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
     (:data:`graphrec.embeddings.node2vec.DEFAULT_SIMILAR`, on every rating), trained on first use."""
     from dataclasses import asdict
 
+    from .data.movielens import locate
     from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig, export_embeddings
     from .pipeline import load_dataset, prepare
     from .training.config import DataConfig
-
-    from .data.movielens import locate
 
     config = DataConfig(dataset, data_dir)
     name = locate(dataset, data_dir)[0]  # the dataset is loaded only to train

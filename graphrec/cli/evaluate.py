@@ -50,7 +50,7 @@ def load_scorer(args):
 
 def run(args) -> int:
     from ..evaluation import evaluate, with_intervals
-    from ..training.trainer import num_threads
+    from ..device import num_threads
 
     scorer, split = load_scorer(args)
     with num_threads(1):  # small per-op work: one thread is fastest, and robust on a busy machine

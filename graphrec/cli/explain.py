@@ -61,7 +61,7 @@ def load_feature_model(args):
 
 
 def run(args) -> int:
-    from ..training.trainer import num_threads
+    from ..device import num_threads
 
     with num_threads(1):  # small models: one intra-op thread is fastest
         return explain(args)
