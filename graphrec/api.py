@@ -24,7 +24,7 @@ import torch
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
 from .training.config import DataConfig, TrainConfig
-from .training.runs import load_weights, read_config
+from .training.runs import check_finished, load_weights, read_config
 
 
 class _DatasetOnDemand:
@@ -119,6 +119,9 @@ class TrainedRun:
             s = on_device(self.model, resolve_device(self.device)).score_all(users).float().cpu()
         finally:
             self.model.train(was_training)
+        if not torch.isfinite(s).all():
+            raise GraphrecError("the model's scores are not finite (NaN or infinite): its training diverged; "
+                                "train it again, e.g. with a smaller --lr")
         if filter_seen:
             c = self.catalog
             u = users.numpy()
@@ -228,9 +231,9 @@ def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
     """The run's split straight from the cache (no parsing), or ``None`` when it is not there yet."""
     from .pipeline import cached_split
 
-    if not cache:
-        return None
     d = config.data
+    if not cache or d.on_bad_rows != "error":  # only a strict parse is cached
+        return None
     return cached_split(DataConfig(d.dataset, _data_dir(config, data_dir), d.split_dir, d.split_seed))
 
 
@@ -239,13 +242,14 @@ def _data_of(ml) -> DataConfig:
 
 
 def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
-             progress: bool = True, device: str | None = "cpu") -> TrainedRun:
+             progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None) -> TrainedRun:
     """A run directory as a :class:`TrainedRun`; without ``path`` the default NeuMF on ML-100K
     (trained on first use and kept under ``GRAPHREC_HOME``).
 
     ``data_dir`` points at the MovieLens files when they moved since training;
     ``cache=False`` re-parses them instead of reading the processed-data cache;
-    ``device`` is where scoring runs (``"auto"``: CUDA when available).
+    ``device`` is where scoring runs (``"auto"``: CUDA when available); ``on_bad_rows``
+    (default: as the run was trained) says what to do with malformed rows in the data files.
     """
     if path is None:
         from .cache import default_neumf
@@ -253,9 +257,13 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
         path = default_neumf(data_dir, progress=progress, device=device)  # trains only on first use
     path = Path(path)
     config = read_config(path)
+    check_finished(path, config)
+    if on_bad_rows and on_bad_rows != config.data.on_bad_rows:
+        config = TrainConfig.from_dict({**config.to_dict(), "data": {**config.to_dict()["data"],
+                                                                     "on_bad_rows": on_bad_rows}})
     ddir = _data_dir(config, data_dir)
     try:
-        catalog = load_catalog(config.data.dataset, ddir, cache=cache)
+        catalog = load_catalog(config.data.dataset, ddir, cache=cache, on_bad_rows=config.data.on_bad_rows)
     except GraphrecError as e:
         raise GraphrecError(f"{path}: the run's MovieLens files are needed for its movie ids and titles "
                             f"(pass data_dir / --data-dir): {e}") from None

@@ -19,11 +19,17 @@ from typing import Callable
 
 def graphrec_home() -> Path:
     """``$GRAPHREC_HOME``, else the platform's user cache folder (``~/.cache/graphrec`` on Linux)."""
-    if os.environ.get("GRAPHREC_HOME"):
-        return Path(os.environ["GRAPHREC_HOME"])
-    import platformdirs
+    from .errors import DataError
 
-    return Path(platformdirs.user_cache_dir("graphrec", appauthor=False))
+    if os.environ.get("GRAPHREC_HOME"):
+        home = Path(os.environ["GRAPHREC_HOME"])
+    else:
+        import platformdirs
+
+        home = Path(platformdirs.user_cache_dir("graphrec", appauthor=False))
+    if home.exists() and not home.is_dir():
+        raise DataError(f"GRAPHREC_HOME={home} is a file, not a folder: point it at a folder")
+    return home
 
 
 def cache_dir(kind: str, name: str = "") -> Path:
@@ -35,9 +41,10 @@ def cache_dir(kind: str, name: str = "") -> Path:
 
 def cached(target: Path, build: Callable[[Path], object], done: str, message: str | None = None) -> Path:
     """``target``, built now by ``build(folder)`` unless a finished one (holding ``done``) is there already."""
-    from .io import atomic_dir
+    from .io import atomic_dir, clean_stale_temps
 
     if (target / done).is_file():
+        clean_stale_temps(target.parent, target.name)  # what an interrupted first use left behind
         return target
     if message:
         print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)

@@ -42,7 +42,7 @@ def load_dataset(data: DataConfig, saved: bool = False, cache: bool = True) -> M
     """The MovieLens release ``data`` names. ``saved``: the config comes from a run directory, so a
     data folder that no longer exists falls back to ``$GRAPHREC_DATA``/the cache instead of failing.
     ``cache``: read (and keep) the parse in the processed-data cache (:mod:`graphrec.data.cache`)."""
-    return load_movielens(data.dataset, dataset_dir(data, saved), cache=cache)
+    return load_movielens(data.dataset, dataset_dir(data, saved), on_bad_rows=data.on_bad_rows, cache=cache)
 
 
 def dataset_dir(data: DataConfig, saved: bool = False) -> str | None:
@@ -207,7 +207,7 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
     ``setup(run_dir)`` replaces the default creation of the run directory (rank 0 only, in DDP).
     """
     from .io import write_json
-    from .training.runs import CONFIG
+    from .training.runs import CONFIG, clear_unstarted
     from .training.trainer import Trainer
 
     data = adopt(data, config)
@@ -215,6 +215,8 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
     trainer = (trainer_cls or Trainer)(model, data.split, config, run_dir, progress=progress, **trainer_kwargs)
     if run_dir is not None:
         if setup is None:
+            if not resume:
+                clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
         else:

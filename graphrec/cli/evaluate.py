@@ -43,6 +43,11 @@ def load_scorer(args):
 
         data = prepare(read_config(args.run), saved=True, cache=False)
     run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
+    if not run.finished:
+        import sys
+
+        print(f"graphrec: note: {args.run} is an unfinished run (no metrics.json): evaluating its best weights "
+              "so far; resume it with graphrec train ... --resume", file=sys.stderr)
     from ..device import on_device, resolve_device
 
     return on_device(run.model, resolve_device(args.device)), run.split()

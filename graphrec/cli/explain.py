@@ -53,6 +53,8 @@ def load_feature_model(args):
             from ..pipeline import prepare
 
             ml = load_data(args)
+            if args.user is not None and args.movie is not None:  # refuse unknown ids before training anything
+                ml.user_index(args.user), ml.movie_index(args.movie)
             default_feature_model(ml, prepare(default_config(ml), ml, cache=cache), progress=args.progress,
                                   device=args.device)
     run = load_run(path, data_dir=args.data_dir, cache=cache)

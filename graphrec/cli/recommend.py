@@ -55,14 +55,21 @@ def run(args) -> int:
     if args.explain and not path:
         path = _default_feature_run(args)
     elif not path:
-        from ..cache import default_neumf_dir
+        from ..cache import default_neumf, default_neumf_dir
         from ..training.runs import METRICS
 
-        if not (default_neumf_dir() / METRICS).is_file() and args.user is not None:
-            from ..data.catalog import load_catalog
+        if not (default_neumf_dir() / METRICS).is_file():  # first use: check the user, then train
+            from ..data import load_movielens
+            from ..pipeline import prepare
+            from ..recommend import DEFAULT_CONFIG
 
-            load_catalog("ml-100k", args.data_dir, cache=not args.no_cache).user_index(args.user)  # before training
-    r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device)
+            ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
+            for user in [args.user] if args.user is not None else (args.users or []):
+                ml.user_index(user)
+            default_neumf(args.data_dir, progress=args.progress, data=prepare(DEFAULT_CONFIG, ml, cache=not args.no_cache),
+                          device=args.device)
+    r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device,
+                 on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.user is not None:
             users = [args.user]
@@ -130,7 +137,7 @@ def _default_feature_run(args) -> Path:
     from ..explain.default import default_config
     from ..pipeline import prepare
 
-    ml = load_movielens("ml-100k", args.data_dir, cache=not args.no_cache)
+    ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
     ml.user_index(args.user)  # refuse an unknown user before training anything
     return default_feature_model(ml, prepare(default_config(ml), ml, cache=not args.no_cache), progress=args.progress,
                                  device=args.device)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..embeddings.config import METRICS
-from ..errors import CheckpointError
+from ..errors import CheckpointError, GraphrecError
 from .common import add_data_args, add_progress_args, positive_int, print_json, print_table, show_bars
 
 
@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("--embeddings", default=None,
                    help="an embedding folder from 'graphrec embed node2vec' (default: one trained and cached on first use)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    add_data_args(p, split=False)
+    add_data_args(p, split=False, bad_rows=False)
     add_progress_args(p)
     p.set_defaults(func=run)
 
@@ -27,6 +27,8 @@ def run(args) -> int:
     from ..embeddings.node2vec import NodeEmbeddings, movie_rows
     from ..embeddings.similarity import match_title, nearest_all
 
+    if not all(t.strip() for t in args.title):  # refuse before training the default embedding (a while)
+        raise GraphrecError("empty title: name a movie, e.g. \"Star Wars\"")
     folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=show_bars(args.progress))
     emb = NodeEmbeddings.load(folder)
     movies = movie_rows(folder)

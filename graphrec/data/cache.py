@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .split import Split
 
 #: Bump when the stored layout changes: older entries are then rebuilt.
-FORMAT = 1
+FORMAT = 2
 MANIFEST, DATASET = "manifest.json", "dataset.npz"
 
 #: Files each release is parsed from (absent optional files are recorded as absent).
@@ -218,6 +218,7 @@ def dataset_arrays(ml: MovieLens) -> dict[str, np.ndarray]:
     _put(out, "movies.genres", ["|".join(gs) for gs in m["genres"]])
     _put(out, "genres", ml.genres)
     _put(out, "occupations", ml.occupations)
+    out["counts"] = np.array([ml.skipped_rows, ml.duplicates_dropped], np.int64)
     return out
 
 
@@ -237,7 +238,9 @@ def movielens_from_arrays(a: dict[str, np.ndarray], name: str, root: Path | None
     movies = pd.DataFrame({"raw_id": a["movies.raw_id"], "title": pd.Series(_unpack(a, "movies.title")).astype(str),
                            "genres": [g.split("|") if g else [] for g in _unpack(a, "movies.genres")],
                            "year": a["movies.year"]})
-    return MovieLens(name, ratings, users, movies, _unpack(a, "genres"), _unpack(a, "occupations"), root)
+    skipped, dropped = (int(x) for x in a["counts"])
+    return MovieLens(name, ratings, users, movies, _unpack(a, "genres"), _unpack(a, "occupations"), root,
+                     skipped_rows=skipped, duplicates_dropped=dropped)
 
 
 def _dataset_files(name: str, root: Path) -> list[Path]:
@@ -259,6 +262,12 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
         try:
             ml = movielens_from_arrays(load_arrays(entry / DATASET), name, root)
             ml.cache_entry = entry
+            if ml.duplicates_dropped:  # said again on every load, as a fresh parse would
+                from .movielens import log
+
+                log.warning("%s: dropped %d repeated (user, movie) rating%s, keeping the latest of each",
+                            _dataset_files(name, root)[0], ml.duplicates_dropped,
+                            "s" if ml.duplicates_dropped > 1 else "")
             return ml
         except CacheError as e:
             print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)

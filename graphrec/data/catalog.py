@@ -103,12 +103,12 @@ class Catalog:
 
 
 def load_catalog(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
-                 cache: bool = True) -> Catalog:
+                 cache: bool = True, on_bad_rows: str = "error") -> Catalog:
     """The catalog of a dataset (located as by :func:`~graphrec.data.load_movielens`), from the cache when warm."""
     from .cache import CacheError, dataset_entry, load_arrays
     from .movielens import load_movielens, locate
 
-    if cache:
+    if cache and on_bad_rows == "error":  # only a strict parse is cached
         name, root = locate(dataset, data_dir)
         entry, valid = dataset_entry(name, root)
         if valid:
@@ -116,4 +116,4 @@ def load_catalog(dataset: str | None = None, data_dir: str | os.PathLike | None 
                 return Catalog.from_arrays(name, load_arrays(entry / "dataset.npz", _KEYS), entry)
             except CacheError:
                 pass  # rebuilt below
-    return Catalog.from_movielens(load_movielens(dataset, data_dir, cache=cache))
+    return Catalog.from_movielens(load_movielens(dataset, data_dir, on_bad_rows=on_bad_rows, cache=cache))

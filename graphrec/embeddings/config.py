@@ -1,6 +1,7 @@
 """node2vec's settings, importable without torch (the ``graphrec embed`` parser reads their defaults)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from ..errors import GraphrecError
@@ -48,6 +49,9 @@ class EmbeddingConfig:
         for name in ("dim", "epochs"):
             if getattr(self, name) < 1:
                 raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        for name, low, v in (("p", 0, self.p), ("q", 0, self.q), ("lr", 0, self.lr), ("subsample", None, self.subsample)):
+            if v is not None and not (math.isfinite(v) and (v > low if low is not None else v >= 0)):
+                raise GraphrecError(f"--{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {v}")
         if self.trainer == "pyg" and self.walk_length < self.window + 2:
             raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
                                 f"got {self.walk_length}")
