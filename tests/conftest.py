@@ -87,9 +87,10 @@ def _session_home(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
-    """Never touch the user's cache: every test gets its own GRAPHREC_HOME."""
-    monkeypatch.setenv("GRAPHREC_HOME", str(tmp_path / "graphrec-home"))
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the user's cache: every test gets its own GRAPHREC_HOME (beside ``tmp_path``, not in it:
+    commands fill the processed-data cache, and tests list what they wrote in ``tmp_path``)."""
+    monkeypatch.setenv("GRAPHREC_HOME", str(tmp_path_factory.mktemp("graphrec-home")))
 
 
 @pytest.fixture(scope="session")
