@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "torch_geometric", "sklearn", "shap", "captum", "pandas", "scipy", "matplotlib")
+HEAVY = ("torch", "numpy", "torch_geometric", "sklearn", "shap", "captum", "pandas", "scipy", "matplotlib")
 
 #: Each argv exits through argparse (help or a usage error) before any command runs.
 PARSE_ONLY = [
@@ -60,7 +60,7 @@ def test_warm_recommend_imports_only_torch(neumf_run, synth_dir, tmp_path):
     argv = [["recommend", "--user", "1", "-k", "3", "--run", str(neumf_run), "--json"],
             ["recommend", "--users", "1,2", "--run", str(neumf_run), "--out", str(tmp_path / "r.csv")]]
     seen = _probe(argv, env={"GRAPHREC_HOME": os.environ["GRAPHREC_HOME"]})
-    assert seen == {" ".join(argv[0]): ["torch"], " ".join(argv[1]): ["torch"]}
+    assert seen == {" ".join(argv[0]): ["torch", "numpy"], " ".join(argv[1]): ["torch", "numpy"]}
     assert (tmp_path / "r.csv").read_text().count("\n") == 1 + 2 * 10
 
 
