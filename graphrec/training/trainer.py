@@ -86,6 +86,8 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
 
 
 def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
+    if hasattr(model, "batch_loss"):  # models that own their step (e.g. a graph without the batch's edges)
+        return model.batch_loss(batch, config)
     if model.loss == "bpr":
         u, p, n = batch
         pos, neg = model.pair_logits(u, p, n)
@@ -100,6 +102,8 @@ def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
 def epoch_batches(model, split, config: TrainConfig, epoch: int):
     """The epoch's shuffled training tensors, from a generator seeded by (seed, epoch)."""
     gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    if hasattr(model, "epoch_batches"):  # models that sample their own epoch (see batch_loss)
+        return model.epoch_batches(split, config, gen)
     if model.loss == "bpr":
         return pairwise_epoch(split.train_user, split.train_item, split.train_sampler, 1, gen)
     return pointwise_epoch(split.train_user, split.train_item, split.train_sampler, config.num_ng, gen)
