@@ -21,10 +21,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
+
     import torch
 
     from ..cache import default_embeddings
     from ..embeddings.node2vec import NodeEmbeddings, movie_rows
+    from ..embeddings.quality import collapse_warning
     from ..embeddings.similarity import match_title, nearest_all
 
     if not all(t.strip() for t in args.title):  # refuse before training the default embedding (a while)
@@ -34,6 +37,9 @@ def run(args) -> int:
     movies = movie_rows(folder)
     if len(movies) != len(emb.movie):
         raise CheckpointError(f"{folder}: movies.tsv has {len(movies)} rows but the embedding {len(emb.movie)}")
+    warning = collapse_warning(emb.movie)
+    if warning:
+        print(f"graphrec: warning: {warning}", file=sys.stderr)
     titles = [m["title"] for m in movies]
     queries = [match_title(titles, t) for t in args.title]  # every title resolves before any output
     idx, val = nearest_all(emb.movie, torch.tensor(queries), args.k, args.metric)

@@ -1,15 +1,14 @@
-"""Graph embeddings: node2vec walks, a from-scratch skip-gram, similar movies (exported lazily)."""
+"""Graph embeddings: node2vec walks, a from-scratch skip-gram, similar movies and their quality (exported lazily)."""
 from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "TRAINERS": "config", "EmbeddingConfig": "config", "GRAPHS": "config",
+    **dict.fromkeys(("TOKENS", "TRAINERS", "EmbeddingConfig", "GRAPHS", "WEIGHTINGS"), "config"),
     "NodeEmbeddings": "node2vec", "fit_embeddings": "node2vec",
-    "EmbeddingScorer": "similarity", "genre_coherence": "similarity", "match_title": "similarity",
-    "nearest": "similarity", "nearest_all": "similarity",
-    "WalkGraph": "walks", "bipartite_graph": "walks", "build_graph": "walks", "comovie_graph": "walks",
-    "random_walks": "walks",
-    "SkipGram": "word2vec", "UnigramNegatives": "word2vec", "context_windows": "word2vec",
-    "train_skipgram": "word2vec",
+    **dict.fromkeys(("SEQUELS", "collapse_warning", "item_cosine", "item_to_item", "mean_pairwise_cosine",
+                     "neighbour_quality", "popularity", "popularity_bias", "sequel_check"), "quality"),
+    **dict.fromkeys(("EmbeddingScorer", "genre_coherence", "match_title", "nearest", "nearest_all"), "similarity"),
+    **dict.fromkeys(("WalkGraph", "bipartite_graph", "build_graph", "comovie_graph", "random_walks"), "walks"),
+    **dict.fromkeys(("SkipGram", "UnigramNegatives", "compact_walks", "train_skipgram", "walk_step"), "word2vec"),
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ..errors import CheckpointError
 from ..io import write_json
-from .config import TRAINERS, EmbeddingConfig  # noqa: F401 - TRAINERS re-exported
+from .config import TOKENS, TRAINERS, EmbeddingConfig  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # walks and word2vec import torch-cluster and scipy: loading embeddings needs neither
     from ..data import Split
@@ -79,34 +79,67 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     ``walks`` (word2vec trainer) reuses precomputed walks; ``log(tag, value, step)``
     receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``).
     """
-    from .walks import build_graph, random_walks
+    from .walks import build_graph
     from .word2vec import train_skipgram
 
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
-    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight)
+    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight, config.neighbours)
     info = {"graph_nodes": graph.num_nodes, "graph_edges": int(graph.edge_index.shape[1]),
             "graph_seconds": time.perf_counter() - t0}
     if config.trainer == "word2vec":
         t0 = time.perf_counter()
         if walks is None:
-            walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
+            walks = movie_walks(graph, config)
         info["walk_seconds"] = time.perf_counter() - t0
         info["walks"] = list(walks.shape)
         model, history = train_skipgram(
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
-            batch_size=config.batch_size or 512, subsample=config.subsample, seed=config.seed,
-            row_negatives=config.row_negatives,
-            progress=progress, log=log, device=config.device)
+            batch_size=config.batch_size or 32, subsample=config.subsample, ns_exponent=config.ns_exponent,
+            shared_negatives=config.shared_negatives, seed=config.seed, threads=config.workers, progress=progress,
+            log=log, device=config.device)
         vectors = model.target.weight.detach().clone()
     else:
         vectors, history = _train_pyg(graph, config, progress, log)
     info["history"] = history
     info["epoch_seconds"] = [h["seconds"] for h in history]
     movie = vectors[graph.user_offset:graph.user_offset + graph.num_items]
-    user = vectors[:graph.num_users] if graph.user_offset else None
+    user = vectors[:graph.num_users] if graph.user_offset and config.tokens == "all" else None
+    if config.center:
+        movie = center_movies(movie, graph.degree()[graph.movie_nodes] > 0)
     return NodeEmbeddings(movie, user, config, info)
+
+
+def center_movies(movie: Tensor, walked: Tensor) -> Tensor:
+    """Movie vectors minus the mean of the ``walked`` ones (movies without edges stay at the origin).
+
+    Skip-gram vectors share a common direction (every target is pulled towards
+    the same frequent contexts), so cosines between them are all positive and
+    the most frequent movies are near everything. Removing the mean removes
+    that direction; a user's dot-product ranking of movies is unchanged (every
+    score moves by the same ``user . mean``).
+    """
+    out = movie - movie[walked].mean(0)
+    out[~walked] = 0.0
+    return out
+
+
+def movie_walks(graph: WalkGraph, config: EmbeddingConfig) -> Tensor:
+    """The walks the word2vec trainer sees: node2vec walks, kept to their movie tokens with ``tokens="movies"``."""
+    from .walks import random_walks
+    from .word2vec import compact_walks
+
+    walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
+    if config.tokens == "movies" and graph.user_offset:
+        walks = compact_walks(walks, walks >= graph.user_offset)
+    return walks
+
+
+#: PyG trainer: start nodes per step and SparseAdam rate. Node2Vec starts from N(0, 1) vectors, which
+#: Adam moves by about ``lr`` per step: PyG's example settings (128 nodes, lr 0.01) make 14-21 steps
+#: per epoch on ML-100K and leave the vectors random (item-to-item HR@10 0.005); these make ~105.
+PYG_BATCH, PYG_LR = 16, 0.05
 
 
 def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
@@ -121,8 +154,8 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
     model = Node2Vec(graph.edge_index, embedding_dim=config.dim, walk_length=config.walk_length - 1,
                      context_size=config.window + 1, walks_per_node=config.walks_per_node, p=config.p, q=config.q,
                      num_negative_samples=config.negatives, num_nodes=graph.num_nodes, sparse=True).to(device)
-    loader = model.loader(batch_size=config.batch_size or 128, shuffle=True, num_workers=0)
-    opt = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr or 0.01)
+    loader = model.loader(batch_size=config.batch_size or PYG_BATCH, shuffle=True, num_workers=0)
+    opt = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr or PYG_LR)
     history, step = [], 0
     for epoch in range(config.epochs):
         t0, total, n = time.perf_counter(), 0.0, 0
@@ -144,21 +177,23 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
 
 # --------------------------------------------------------------------------- embedding folders
 
-MOVIES, PCA_PNG, TENSORBOARD = "movies.tsv", "pca.png", "tensorboard"
+MOVIES, TENSORBOARD = "movies.tsv", "tensorboard"
 
 
 def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path, progress: bool = True,
-                      walks: Tensor | None = None) -> tuple[NodeEmbeddings, Path]:
+                      walks: Tensor | None = None, method: str = "pca") -> tuple[NodeEmbeddings, Path]:
     """Train and write an embedding folder; everything appears at once or not at all.
 
     ``out`` gets ``embeddings.pt`` (``{"movie", "user"}`` tensors), ``embeddings.json``
-    (config, timings, losses), ``movies.tsv`` (title, year, main genre, genres,
-    ratings), ``pca.png`` and ``tensorboard/`` (loss scalars and the projector).
+    (config, timings, losses, :func:`~graphrec.embeddings.quality.neighbour_quality`
+    under ``"quality"``), ``movies.tsv`` (title, year, main genre, genres,
+    ratings), ``<method>.png`` (the PCA or t-SNE map) and ``tensorboard/`` (loss
+    scalars and the projector).
     """
     from torch.utils.tensorboard import SummaryWriter
 
     from ..io import atomic_dir
-    from ..viz.embeddings import add_projector, movie_table, pca_plot, write_movies_tsv
+    from ..viz.embeddings import add_projector, map_plot, movie_table, write_movies_tsv
 
     config.check()
     out = Path(out)
@@ -170,11 +205,23 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
             add_projector(writer, emb.movie, table)
         finally:
             writer.close()
+        emb.info["quality"] = summary_quality(emb, ml, split)
         emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items)
         write_movies_tsv(table, stage / MOVIES)
-        pca_plot(emb.movie, table, stage / PCA_PNG,
+        map_plot(emb.movie, table, stage / f"{method}.png", method,
                  title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, p={config.p:g}, q={config.q:g})")
     return emb, out
+
+
+def summary_quality(emb: NodeEmbeddings, ml, split: Split) -> dict:
+    """Neighbour quality for ``embeddings.json``; the held-out figures only when those ratings were not walked on."""
+    from .quality import neighbour_quality
+
+    on = () if emb.config.all_edges else ("valid", "test")
+    q = neighbour_quality(emb.movie, split, list(ml.movies["title"]), ml.genre_matrix(), on=on)
+    if emb.config.all_edges:
+        q["note"] = "trained on every rating: no held-out item-to-item figures"
+    return q
 
 
 def movie_rows(folder: str | Path) -> list[dict[str, str]]:
@@ -197,6 +244,5 @@ def read_movies(folder: str | Path):
         {"ratings": "int64"})
 
 
-#: Settings of the embedding ``graphrec similar`` trains on first use: the defaults on every rating
-#: (shorter walks or windows measured collapsed, all-alike neighbours).
+#: Settings of the embedding ``graphrec similar`` trains on first use: the defaults, on every rating.
 DEFAULT_SIMILAR = EmbeddingConfig(all_edges=True)
