@@ -272,8 +272,11 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
         except CacheError as e:
             print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)
     ml = parse()
-    _remove(entry)
-    _create_entry(entry, _dataset_files(name, root), {DATASET: dataset_arrays(ml)}, dataset=name, root=str(root))
+    entry, valid = dataset_entry(name, root)  # another process may have stored it meanwhile: keep theirs
+    if not valid:
+        _remove(entry)
+        _create_entry(entry, _dataset_files(name, root), {DATASET: dataset_arrays(ml)}, dataset=name,
+                      root=str(root))
     ml.cache_entry = entry
     return ml
 
