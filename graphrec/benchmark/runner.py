@@ -12,8 +12,8 @@ from tqdm.auto import tqdm
 
 from ..evaluation import evaluate
 from ..models import MODELS, capabilities
-from ..training import DataConfig, TrainConfig
-from .catalogue import CATALOGUE, QUICK_HPARAMS, Entry
+from ..training.config import TrainConfig
+from .catalogue import CATALOGUE, QUICK_HPARAMS, Entry, Settings
 from .report import Report, _tag
 
 @dataclass
@@ -29,18 +29,6 @@ class RunResult:
     history: list[dict] = field(default_factory=list)
     run_dir: Path | None = None
     towers: list[float] | None = None  # average (GMF, MLP) fusion weights on the test pairs
-
-
-@dataclass
-class Settings:
-    seeds: int = 3
-    epochs: int = 10
-    batch_size: int = 4096
-    num_ng: int = 4
-    patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
-    quick: bool = False
-    data: DataConfig = field(default_factory=DataConfig)
-    device: str = TrainConfig.device
 
 
 class Benchmark(Report):
