@@ -65,14 +65,33 @@ def default_neumf(data_dir: str | None = None, progress: bool = True, data=None,
     return _trained(config, default_neumf_dir(), data, progress, "the default NeuMF on ML-100K")
 
 
+def fingerprint(settings: dict, ignore: tuple[str, ...] = ("device", "data_dir")) -> str:
+    """Eight hex digits naming ``settings`` (keys in ``ignore`` left out, at any depth): a default's
+    folder carries them, so a release that changes a default trains the new one instead of reusing
+    the old folder."""
+    import hashlib
+    import json
+
+    def strip(v):
+        return {k: strip(x) for k, x in v.items() if k not in ignore} if isinstance(v, dict) else v
+
+    text = json.dumps(strip(settings), sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
+
+
 def default_neumf_dir() -> Path:
     """Where :func:`default_neumf` keeps its run (trained or not yet)."""
-    return cache_dir("models", "neumf-ml-100k")
+    from .recommend import DEFAULT_CONFIG
+
+    return cache_dir("models", f"neumf-ml-100k-{fingerprint(DEFAULT_CONFIG.to_dict())}")
 
 
 def default_feature_dir(dataset: str) -> Path:
     """Where :func:`default_feature_model` keeps the run for ``dataset`` (trained or not yet)."""
-    return cache_dir("models", f"feature-mlp-{dataset}")
+    from .explain.default import DEFAULT_HPARAMS, DEFAULT_TRAINING
+
+    tag = fingerprint({"hparams": DEFAULT_HPARAMS, "training": DEFAULT_TRAINING})
+    return cache_dir("models", f"feature-mlp-{dataset}-{tag}")
 
 
 def default_feature_model(ml, data=None, progress: bool = True, device: str | None = None) -> Path:
@@ -105,7 +124,7 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
         ml = load_dataset(config)
         export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), tmp, progress)
 
-    return cached(cache_dir("embeddings", f"{name}-default"), build, META,
+    return cached(cache_dir("embeddings", f"{name}-default-{fingerprint(asdict(DEFAULT_SIMILAR))}"), build, META,
                   f"training the default {name} embedding once")
 
 

@@ -285,7 +285,7 @@ def test_cli_errors_are_one_line_exit_2(argv, message, synth_run, wide_dir, tmp_
 @pytest.mark.slow
 def test_recommend_default_model_trained_once_on_ml100k(ml100k_dir, monkeypatch, capsys):
     import graphrec.recommend as rec
-    from graphrec.cache import cache_dir
+    from graphrec.cache import default_neumf_dir
 
     monkeypatch.setattr(rec, "DEFAULT_CONFIG", TrainConfig(
         model="neumf", hparams={"factors": 8, "layers": [16, 8]}, epochs=1, batch_size=4096, lr=0.005,
@@ -293,11 +293,11 @@ def test_recommend_default_model_trained_once_on_ml100k(ml100k_dir, monkeypatch,
     monkeypatch.setenv("GRAPHREC_DATA", str(ml100k_dir))
     assert main(["recommend", "--user", "1", "--json", "--quiet"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert len(first["recommendations"]) == 10 and first["run"] == str(cache_dir("models", "neumf-ml-100k"))
-    stamp = (cache_dir("models", "neumf-ml-100k") / "model.pt").stat().st_mtime_ns
+    assert len(first["recommendations"]) == 10 and first["run"] == str(default_neumf_dir())
+    stamp = (default_neumf_dir() / "model.pt").stat().st_mtime_ns
     assert main(["recommend", "--user", "1", "-k", "3", "--quiet"]) == 0  # reused, not retrained
     out = capsys.readouterr().out
-    assert (cache_dir("models", "neumf-ml-100k") / "model.pt").stat().st_mtime_ns == stamp
+    assert (default_neumf_dir() / "model.pt").stat().st_mtime_ns == stamp
     assert first["recommendations"][0]["title"] in out
     assert main(["recommend", "--user", "944", "--quiet"]) == 2
     assert "valid user ids lie in 1..943" in capsys.readouterr().err
