@@ -398,7 +398,8 @@ class Benchmark:
                 curve: dict[int, list[float]] = {}
                 for r in runs:
                     for row in r.history:
-                        curve.setdefault(row["epoch"], []).append(row[f"test_{m}"])
+                        if f"test_{m}" in row:
+                            curve.setdefault(row["epoch"], []).append(row[f"test_{m}"])
                 ep = sorted(curve)
                 ax.plot(ep, [np.mean(curve[x]) for x in ep], marker=".", label=name)
             ax.set_xlabel("epoch")

@@ -42,6 +42,15 @@ def load_tensors(path: str | Path):
 
 def build_data(config: TrainConfig):
     """(MovieLens or None, Split) exactly as the run was trained on."""
+    ml, split = _build_data(config)
+    if config.data.validation_in_train:
+        from .refit import with_validation_in_train
+
+        split = with_validation_in_train(split)
+    return ml, split
+
+
+def _build_data(config: TrainConfig):
     from ..data import load_movielens, load_ncf, split_movielens
 
     d = config.data

@@ -1,0 +1,181 @@
+"""graphrec's models on the reference split the other libraries were run on, with their protocol:
+settings and epoch count chosen on the validation item only, then a refit on train + validation
+for that many epochs, and the test item evaluated once.
+
+    python scripts/bench_peers.py --split-dir SPLIT --models itemknn,ease,neumf --seeds 0,1,2 --out results/peers
+    python scripts/bench_peers.py --out results/peers --report          # the table from the saved runs
+
+Each model writes ``OUT/<name>.npz`` (per-user test values of the selected run and of the refit, for
+every seed) and ``OUT/<name>.json`` (settings, chosen epochs, seconds), so models can run in separate
+processes; ``--report`` reads them all and prints one table with paired 95 % intervals against the
+reference model (``--reference``, default ItemKNN) on the same users. Means are over seeds; the
+intervals are a two-level bootstrap over users and seeds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphrec.data import load_ncf
+from graphrec.evaluation import evaluate
+from graphrec.metrics import bootstrap_seeds_users
+from graphrec.models import BASELINES
+from graphrec.training import TrainConfig
+from graphrec.training.refit import select_then_refit, with_validation_in_train
+
+K = 10
+#: Fitted models: the grid searched on the validation item (full-ranking NDCG@10).
+FITTED = {
+    "mostpop": ("mostpop", [{}]),
+    "itemknn": ("itemknn", [{"k": k} for k in (20, 50, 100, 200, 400)]),
+    "ease": ("ease", [{"l2": v} for v in (50.0, 100.0, 200.0, 300.0, 500.0, 800.0, 1200.0)]),
+}
+#: Learned models: one setting each (the libraries' recipes; tuned ones come from ``graphrec tune``).
+LEARNED = {
+    # RecBole's NeuMF: MF 64 + MLP 64 -> [128, 64], dropout 0.1, Adam 1e-3, batch 1024, 4 negatives
+    "neumf": dict(model="neumf", hparams={"factors": 64, "layers": [128, 64], "dropout": 0.1}, lr=1e-3,
+                  batch_size=1024, num_ng=4, epochs=60, eval_every=1, patience=5),
+    # RecBole / PyG LightGCN: dim 64, 3 layers, BPR with 1 negative, Adam 5e-3, L2 1e-4 on the batch, batch 2048
+    "lightgcn": dict(model="lightgcn", hparams={"factors": 64, "num_layers": 3}, lr=5e-3, l2=1e-4,
+                     batch_size=2048, num_ng=1, epochs=300, eval_every=5, patience=5),
+    # the peers' plain MF: dim 64 + biases, BPR with 4 negatives, Adam 5e-3, L2 1e-2 on the batch, batch 1024
+    "mf-bpr": dict(model="gmf", hparams={"factors": 64, "bias": True}, loss="bpr", l2=1e-2, l2_scope="batch",
+                   lr=5e-3, batch_size=1024, num_ng=4, epochs=100, eval_every=2, patience=5),
+}
+COLUMNS = ("HR@10", "NDCG@10", "MRR@10", "full_HR@10", "full_NDCG@10", "full_MRR@10", "full_popularity@10")
+
+
+def run_fitted(name: str, split, seeds: list[int], refit: bool) -> dict:
+    model, grid = FITTED[name]
+    t = time.perf_counter()
+    scored = []
+    for point in grid:  # validation only
+        v = evaluate(BASELINES[model](**point).fit(split), split, K, "valid", sampled=False)[f"full_NDCG@{K}"]
+        scored.append((v, point))
+    best_v, point = max(scored, key=lambda x: x[0])
+    selected = evaluate(BASELINES[model](**point).fit(split), split, K, "test", per_user=True)
+    final = evaluate(BASELINES[model](**point).fit(with_validation_in_train(split)), split, K, "test",
+                     per_user=True) if refit else selected
+    n = len(seeds)  # deterministic: the same values for every seed
+    return {"setting": point, "valid": best_v, "grid": [[v, p] for v, p in scored],
+            "selected": [selected] * n, "final": [final] * n, "best_epoch": None,
+            "seconds": time.perf_counter() - t, "coverage": final[f"full_coverage@{K}"]}
+
+
+def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict) -> dict:
+    override = dict(override)
+    hp = {**LEARNED[name]["hparams"], **override.pop("hparams", {})}  # "hparams" in --set add to the model's
+    spec = {k: v for k, v in {**LEARNED[name], **override}.items() if k != "hparams"}
+    out: dict = {"setting": {**spec, "hparams": hp}, "selected": [], "final": [], "best_epoch": [], "seconds": 0.0,
+                 "valid": []}
+    for seed in seeds:
+        cfg = TrainConfig(**spec, hparams=hp, seed=seed, full_eval_every=0, refit=refit)
+        t = time.perf_counter()
+        o = select_then_refit(cfg, None, split, progress=False)
+        out["seconds"] += time.perf_counter() - t
+        out["selected"].append(o.selected.test_result)
+        out["final"].append(o.final.test_result)
+        out["best_epoch"].append(o.selected.best_epoch)
+        out["valid"].append(o.selected.best_score)
+        print(f"  {name} seed {seed}: best epoch {o.selected.best_epoch} "
+              f"(valid {cfg.select_key} {o.selected.best_score:.4f}), selected test HR@10 "
+              f"{o.selected.test_result['HR@10']:.4f} full {o.selected.test_result['full_HR@10']:.4f}; refit "
+              f"{o.final.test_result['HR@10']:.4f} full {o.final.test_result['full_HR@10']:.4f}; "
+              f"{time.perf_counter() - t:.0f} s", flush=True)
+    out["seconds"] /= len(seeds)
+    out["coverage"] = float(np.mean([r[f"full_coverage@{K}"] for r in out["final"]]))
+    return out
+
+
+def save(out_dir: Path, name: str, res: dict) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for which in ("selected", "final"):
+        for m in res[which][0]["per_user"]:
+            arrays[f"{which}/{m}"] = np.stack([r["per_user"][m] for r in res[which]])
+    arrays["users"] = res["final"][0]["users"]
+    np.savez_compressed(out_dir / f"{name}.npz", **arrays)
+    meta = {k: v for k, v in res.items() if k not in ("selected", "final")}
+    meta["selected_coverage"] = float(np.mean([r[f"full_coverage@{K}"] for r in res["selected"]]))
+    (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=1, default=float) + "\n")
+
+
+def report(out_dir: Path, reference: str, names: list[str] | None = None) -> str:
+    runs = {}
+    for p in sorted(out_dir.glob("*.npz")):
+        if names and p.stem not in names:
+            continue
+        with np.load(p) as z:
+            runs[p.stem] = ({k: z[k] for k in z.files}, json.loads(p.with_suffix(".json").read_text()))
+    if reference not in runs:
+        raise SystemExit(f"no saved run of the reference model {reference!r} in {out_dir}")
+    ref = runs[reference][0]
+    lines = [f"Test item, mean over seeds; refit on train + validation unless noted. Δ = paired difference to "
+             f"{reference} [95 % CI over users and seeds]; **bold** where the interval excludes 0.", "",
+             "| model | seeds | sampled HR@10 | sampled NDCG@10 | sampled MRR@10 | full HR@10 | full NDCG@10 | "
+             "full MRR@10 | coverage@10 | popularity@10 | Δ sampled HR@10 | Δ full HR@10 | selected run (no refit): "
+             "sampled HR / NDCG, full HR / NDCG | epochs | train s |", "|" + "---|" * 16]
+    for name, (z, meta) in runs.items():
+        cells = [name, str(len(z["final/HR@10"]))]
+        cells += [f"{z[f'final/{m}'].mean():.4f}" if m != "full_popularity@10" else f"{z[f'final/{m}'].mean():.0f}"
+                  for m in COLUMNS[:6]]
+        cells += [f"{meta['coverage']:.3f}", f"{z['final/full_popularity@10'].mean():.0f}"]
+        for m in ("HR@10", "full_HR@10"):
+            if name == reference:
+                cells.append("-")
+                continue
+            d, lo, hi = bootstrap_seeds_users(z[f"final/{m}"] - ref[f"final/{m}"][:1])
+            txt = f"{d:+.4f} [{lo:+.3f}, {hi:+.3f}]"
+            cells.append(f"**{txt}**" if lo > 0 or hi < 0 else txt)
+        cells.append(" / ".join(f"{z[f'selected/{m}'].mean():.3f}" for m in ("HR@10", "NDCG@10", "full_HR@10",
+                                                                               "full_NDCG@10")))
+        be = meta.get("best_epoch")
+        cells.append(",".join(map(str, be)) if be else "-")
+        cells.append(f"{meta['seconds']:.0f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    settings = [f"* {n}: {json.dumps(meta['setting'])}" for n, (_, meta) in runs.items()]
+    return "\n".join(lines + ["", "Settings:", *settings]) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--split-dir", help="NCF-format split files (the reference split)")
+    p.add_argument("--models", default="itemknn,ease", help=f"comma-separated: {', '.join([*FITTED, *LEARNED])}")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--out", default="results/peers", help="folder of the saved runs")
+    p.add_argument("--name", help="save under this name (default: the model)")
+    p.add_argument("--set", default="{}", help="JSON overrides of a learned model's setting, e.g. '{\"lr\": 2e-3}'")
+    p.add_argument("--no-refit", action="store_true", help="evaluate the selected run (no retraining)")
+    p.add_argument("--report", action="store_true", help="print the table of the saved runs and exit")
+    p.add_argument("--reference", default="itemknn")
+    args = p.parse_args()
+    out = Path(args.out)
+    if args.report:
+        print(report(out, args.reference))
+        return
+    if not args.split_dir:
+        sys.exit("--split-dir is required (or --report)")
+    torch.set_num_threads(1)
+    split = load_ncf(args.split_dir)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    override = json.loads(args.set)
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        if name in FITTED:
+            res = run_fitted(name, split, seeds, not args.no_refit)
+        elif name in LEARNED:
+            res = run_learned(name, split, seeds, not args.no_refit, override)
+        else:
+            sys.exit(f"unknown model {name!r}")
+        save(out, args.name or name, res)
+        print(f"{args.name or name}: setting {res['setting']}, {res['seconds']:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
