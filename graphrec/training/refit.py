@@ -27,8 +27,8 @@ SELECTION = "selection"
 def with_validation_in_train(split: Split) -> Split:
     """``split`` with each user's validation item added to the training pairs (no validation left).
 
-    Held-out items keep no rating or time, so the added pairs get rating 0 and the user's
-    latest training time (only the ids matter to the models)."""
+    Held-out items keep no rating or time, so the added pairs get rating 0 and one second after
+    the user's latest training time (they came last; only their order matters to the models)."""
     if not split.has_validation:
         return split
     last = torch.zeros(split.num_users, dtype=split.train_time.dtype)
@@ -37,7 +37,7 @@ def with_validation_in_train(split: Split) -> Split:
     return replace(split, train_user=torch.cat([split.train_user, split.valid_user]),
                    train_item=torch.cat([split.train_item, split.valid_item]),
                    train_rating=torch.cat([split.train_rating, torch.zeros(len(split.valid_user))]),
-                   train_time=torch.cat([split.train_time, last[split.valid_user.long()]]),
+                   train_time=torch.cat([split.train_time, last[split.valid_user.long()] + 1]),
                    valid_user=empty, valid_item=split.valid_item[:0], valid_negatives=split.valid_negatives[:0])
 
 

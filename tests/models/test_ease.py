@@ -46,3 +46,18 @@ def test_scores_are_the_users_rows_times_b():
 def test_penalty_must_be_positive():
     with pytest.raises(ValueError, match="l2"):
         EASE(l2=0.0)
+
+
+def test_recency_weights_the_latest_interactions_most():
+    """Brute force: each user's pairs by (time, item); the latest weighs 1, then exp(-1/tau), ..."""
+    split = small_split(num_users=6, num_items=9, seed=3)
+    g = torch.Generator().manual_seed(0)
+    split.train_time = torch.randint(0, 4, split.train_user.shape, generator=g)  # ties broken by item
+    model = EASE(l2=2.0, recency=2.0, floor=0.25).fit(split)
+    for u in range(split.num_users):
+        mine = [(int(t), int(i)) for uu, i, t in zip(split.train_user, split.train_item, split.train_time) if uu == u]
+        for later, (_, i) in enumerate(sorted(mine, reverse=True)):
+            assert float(model.user_items[u, i]) == pytest.approx(0.25 + 0.75 * np.exp(-later / 2.0), rel=1e-6)
+    assert int((model.user_items > 0).sum()) == len(split.train_user)
+    plain = EASE(l2=2.0).fit(split)
+    torch.testing.assert_close(model.weight, plain.weight)  # only the query changes
