@@ -37,6 +37,17 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
+def pyplot():
+    """``matplotlib.pyplot`` on the headless Agg backend: the one place graphrec chooses a backend
+    (figures are only ever written to files)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def save_figure(fig, path: str | os.PathLike, **kwargs) -> None:
     """Save a matplotlib figure atomically and close it."""
     import matplotlib.pyplot as plt

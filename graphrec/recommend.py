@@ -77,23 +77,24 @@ def default_run_dir() -> Path:
     return graphrec_home() / "models" / "neumf-ml-100k"
 
 
-def default_run(data_dir: str | None = None, progress: bool = True, ml=None) -> Path:
-    """The embedded default's run directory, training it on first use."""
-    config = TrainConfig.from_dict({**DEFAULT_CONFIG.to_dict(),
+def default_run(data_dir: str | None = None, progress: bool = True, data=None, device: str | None = None) -> Path:
+    """The embedded default's run directory, training it on first use (on ``data``, a
+    :class:`graphrec.pipeline.Prepared`, when given; on ``device``, default auto)."""
+    config = TrainConfig.from_dict({**DEFAULT_CONFIG.to_dict(), **({"device": device} if device else {}),
                                     "data": {**DEFAULT_CONFIG.to_dict()["data"], "data_dir": data_dir}})
-    return train_once(config, default_run_dir(), ml=ml, progress=progress,
+    return train_once(config, default_run_dir(), data, progress=progress,
                       message="the default NeuMF on ML-100K")
 
 
-def train_once(config: TrainConfig, target: Path, ml=None, split=None, progress: bool = True,
+def train_once(config: TrainConfig, target: Path, data=None, progress: bool = True,
                message: str | None = None) -> Path:
     """``target``, a run of ``config`` trained there now unless a finished one is there already.
 
     Training happens in a temporary folder renamed into place when done, so an
     interrupted first use leaves nothing behind and later calls reuse the result.
     """
+    from .pipeline import adopt, train
     from .training.runs import METRICS
-    from .training.trainer import train
 
     if (target / METRICS).is_file():
         return target
@@ -102,11 +103,7 @@ def train_once(config: TrainConfig, target: Path, ml=None, split=None, progress:
     try:
         if progress:
             print(f"graphrec: training {message or config.model} (first use; cached in {target})", flush=True)
-        if split is None and ml is not None:
-            from .data.split import split_movielens
-
-            split = split_movielens(ml, seed=config.data.split_seed)
-        train(config, tmp, ml=ml, split=split, progress=progress)
+        train(config, tmp, adopt(data, config), progress=progress)
         if not (target / METRICS).is_file():
             if target.exists():  # an older incomplete folder
                 shutil.rmtree(target)

@@ -75,9 +75,9 @@ def tune(model: str, ml, split, trials: int, seed: int = 0, base=None, space: Ca
     import optuna
 
     from .evaluation import evaluate
-    from .models import BASELINES
+    from .models import MODELS
     from .training import TrainConfig
-    from .training.trainer import train_once
+    from .pipeline import train
 
     if not split.has_validation:
         raise ValueError("tuning needs a validation item per user")
@@ -89,7 +89,7 @@ def tune(model: str, ml, split, trials: int, seed: int = 0, base=None, space: Ca
     def objective(trial) -> float:
         point = space(trial)
         if "params" in point:  # fitted: one evaluation, no epochs
-            scorer = BASELINES[model](**point["params"]).fit(split)
+            scorer = MODELS[model](**point["params"]).fit(split)
             return evaluate(scorer, split, base.k, "valid", sampled=False)[f"full_NDCG@{base.k}"]
         cfg = _config(base, model, point, seed=seed)
 
@@ -98,7 +98,7 @@ def tune(model: str, ml, split, trials: int, seed: int = 0, base=None, space: Ca
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        trainer = train_once(cfg, None, ml, split, progress=False, on_evaluation=report)
+        *_, trainer = train(cfg, None, (ml, split), progress=False, on_evaluation=report)
         trial.set_user_attr("best_epoch", trainer.best_epoch)
         return trainer.best_score
 
@@ -133,18 +133,21 @@ def config_from_tuned(tuned: dict, base, **overrides):
     return replace(cfg, hparams={**cfg.hparams, **hp}, **overrides)
 
 
-def shipped_path(model: str, dataset: str | None) -> Path:
-    return CONFIG_DIR / (dataset or "ml-100k") / f"{model}.json"
+def shipped_path(name: str, dataset: str | None) -> Path:
+    return CONFIG_DIR / (dataset or "ml-100k") / f"{name}.json"
 
 
-def load_tuned(model: str, dataset: str | None = None, path: str | Path | None = None) -> dict | None:
-    """The tuned config at ``path``, else the shipped one for (``dataset``, ``model``); ``None`` if none."""
-    p = Path(path) if path else shipped_path(model, dataset)
+def load_tuned(name: str, dataset: str | None = None, path: str | Path | None = None,
+               model: str | None = None) -> dict | None:
+    """The tuned config at ``path``, else the shipped one named ``name`` (a model, or a benchmark
+    entry such as ``ease-recency``) for ``dataset``; ``None`` if there is none. Its model must be
+    ``model`` (default: ``name``)."""
+    p = Path(path) if path else shipped_path(name, dataset)
     if not p.is_file():
         return None
     tuned = json.loads(p.read_text())
-    if tuned.get("model") != model:
-        raise ValueError(f"{p} is a config for {tuned.get('model')!r}, not {model!r}")
+    if tuned.get("model") != (model or name):
+        raise ValueError(f"{p} is a config for {tuned.get('model')!r}, not {(model or name)!r}")
     return tuned
 
 

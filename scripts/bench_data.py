@@ -9,7 +9,9 @@ import time
 
 import torch
 
-from graphrec.data import load_movielens, split_movielens, to_hetero
+from graphrec.data import load_movielens, to_hetero
+from graphrec.pipeline import build_split
+from graphrec.training import DataConfig
 from graphrec.data.sampling import pointwise_epoch
 
 
@@ -32,7 +34,7 @@ def main() -> None:
     torch.set_num_threads(torch.get_num_threads())
     t_load, ml = best_of(lambda: load_movielens(args.dataset, args.data_dir, download_ok=False), args.repeat)
     t_graph, data = best_of(lambda: to_hetero(ml), args.repeat)
-    t_split, split = best_of(lambda: split_movielens(ml), args.repeat)
+    t_split, split = best_of(lambda: build_split(DataConfig(args.dataset, args.data_dir), ml).split, args.repeat)
     gen = torch.Generator().manual_seed(0)
     sampler = split.train_sampler
     t_neg, (u, _, _) = best_of(lambda: pointwise_epoch(split.train_user, split.train_item, sampler, args.num_ng, gen),

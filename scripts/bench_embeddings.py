@@ -19,7 +19,9 @@ import time
 import numpy as np
 import torch
 
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
+from graphrec.pipeline import prepare
+from graphrec.training import DataConfig
 from graphrec.embeddings import (EmbeddingConfig, EmbeddingScorer, bipartite_graph, fit_embeddings, genre_coherence,
                                  match_title, nearest, random_walks)
 from graphrec.evaluation import evaluate
@@ -62,7 +64,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml)
+    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
     titles = list(ml.movies["title"])
     star_wars = match_title(titles, "Star Wars (1977)")
     genres = ml.genre_matrix()

@@ -12,10 +12,13 @@ import time
 
 import torch
 
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
+from graphrec.pipeline import prepare
+from graphrec.training import DataConfig
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.explain import ENGINES, make_explainer, sample_pairs
 from graphrec.explain.default import default_config
+from graphrec.benchmark import markdown_table
 from graphrec.models import MODELS
 from graphrec.training import TrainConfig, train
 
@@ -40,11 +43,7 @@ def quality(name: str, model, split, seconds: float) -> tuple[dict, dict]:
 
 
 def table(rows: list[dict]) -> None:
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for r in rows:
-        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print(markdown_table(rows))
 
 
 def main() -> None:
@@ -59,7 +58,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml)
+    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

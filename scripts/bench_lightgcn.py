@@ -12,11 +12,12 @@ import argparse
 import itertools
 import time
 
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
+from graphrec.benchmark import markdown_table
 from graphrec.models import ItemKNN
-from graphrec.training import TrainConfig, Trainer
-from graphrec.training.runs import build_model
+from graphrec.pipeline import prepare, train
+from graphrec.training import DataConfig, TrainConfig
 
 
 def fmt(mean: float, lo: float, hi: float, signed: bool = False) -> str:
@@ -35,18 +36,17 @@ def main() -> None:
     p.add_argument("--patience", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=2048)
     args = p.parse_args()
-    ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml, seed=0)
+    data = prepare(DataConfig(args.dataset, args.data_dir),
+                   load_movielens(args.dataset, args.data_dir, download_ok=False))
+    split = data.split
     print(f"{'layers':>6} {'lr':>7} {'l2':>7} {'best ep':>7} {'valid HR@10':>11} {'seconds':>8}")
     best = None
     for layers, lr, l2 in itertools.product(args.layers, args.lr, args.l2):
         cfg = TrainConfig(model="lightgcn", hparams={"num_layers": layers, "factors": args.dim},
                           epochs=args.epochs, batch_size=args.batch_size, lr=lr, l2=l2,
                           patience=args.patience, full_eval_every=0)
-        model = build_model(cfg, ml, split)
-        trainer = Trainer(model, split, cfg, progress=False)
         t = time.perf_counter()
-        trainer.fit()
+        model, _, trainer = train(cfg, None, data, progress=False)
         secs = time.perf_counter() - t
         print(f"{layers:>6} {lr:>7g} {l2:>7g} {trainer.best_epoch:>7} {trainer.best_score:>11.3f} {secs:>8.1f}",
               flush=True)
@@ -57,9 +57,9 @@ def main() -> None:
     res = evaluate(model, split, 10, "test", full=True, per_user=True)
     knn = evaluate(ItemKNN(k=50).fit(split), split, 10, "test", full=True, per_user=True)
     ci, diff = with_intervals(res), paired_difference(res, knn)
-    print("\n| metric | LightGCN | LightGCN - ItemKNN (paired) |\n|---|---|---|")
-    for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"):
-        print(f"| {key} | {fmt(*ci[key])} | {fmt(*diff[key], signed=True)} |")
+    print("\n" + markdown_table([{"metric": key, "LightGCN": fmt(*ci[key]),
+                                   "LightGCN - ItemKNN (paired)": fmt(*diff[key], signed=True)}
+                                  for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")]))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
+from graphrec.benchmark import markdown_table
 from graphrec.models import ItemKNN, MostPop
-from graphrec.training import TrainConfig, Trainer
-from graphrec.training.runs import build_model
+from graphrec.pipeline import build_model, prepare, train
+from graphrec.training import DataConfig, TrainConfig, Trainer
 from graphrec.training.trainer import num_threads
 
 #: Chosen on the validation item with ``--only grid`` (see docs/benchmarks.md).
@@ -52,20 +53,18 @@ GRID = [  # validation HR@10/NDCG@10 at the best epoch, seed 0 (batch 1024 unles
 ]
 
 
-def fit(name: str, spec: dict, split, ml, seed: int, trained: dict) -> tuple[torch.nn.Module, Trainer]:
+def fit(name: str, spec: dict, data, seed: int, trained: dict) -> tuple[torch.nn.Module, Trainer]:
     spec = dict(spec)
     pretrain = spec.pop("pretrain", None)
     cfg = TrainConfig(**{**COMMON, **spec, "seed": seed})
-    model = build_model(cfg, ml, split)
-    if pretrain:
-        model.load_pretrained(*(trained[(p, seed)] for p in pretrain))
-    trainer = Trainer(model, split, cfg, progress=False)
-    trainer.fit()
+    model, _, trainer = train(cfg, None, data, progress=False,
+                              pretrained=[trained[(p, seed)] for p in pretrain] if pretrain else None)
     trained[(name, seed)] = model
     return model, trainer
 
 
-def quality(split, ml, seeds: list[int]) -> None:
+def quality(data, seeds: list[int]) -> None:
+    split = data.split
     rows, results = [], {}
     for name, scorer in (("MostPop", MostPop().fit(split)), ("ItemKNN (k=50)", ItemKNN(k=50).fit(split))):
         results[name] = evaluate(scorer, split, full=True, per_user=True)
@@ -74,7 +73,7 @@ def quality(split, ml, seeds: list[int]) -> None:
         per_seed, epochs = [], []
         for seed in seeds:
             t = time.perf_counter()
-            model, trainer = fit(name, spec, split, ml, seed, trained)
+            model, trainer = fit(name, spec, data, seed, trained)
             per_seed.append(evaluate(model, split, full=True, per_user=True))
             epochs.append(trainer.best_epoch)
             print(f"  {name} seed {seed}: best epoch {trainer.best_epoch}, {time.perf_counter() - t:.0f} s, "
@@ -102,11 +101,11 @@ def quality(split, ml, seeds: list[int]) -> None:
     table(rows)
 
 
-def time_epochs(split, ml, batch_size: int, epochs: int = 3) -> float:
+def time_epochs(data, batch_size: int, epochs: int = 3) -> float:
     cfg = TrainConfig(model="neumf", hparams=PAPER, batch_size=batch_size, epochs=epochs, **{
         k: v for k, v in COMMON.items() if k not in ("epochs", "batch_size")})
-    model = build_model(cfg, ml, split)
-    trainer = Trainer(model, split, cfg, progress=False)
+    model = build_model(cfg, data)
+    trainer = Trainer(model, data.split, cfg, progress=False)
     secs = []
 
     with num_threads(cfg.threads):
@@ -140,7 +139,8 @@ def time_plain(split, steps: int = 300, batch_size: int = 256) -> float:
     return sample_s + (time.perf_counter() - t0) / n * len(loader)
 
 
-def speed(split, ml) -> None:
+def speed(data) -> None:
+    split = data.split
     from graphrec.evaluation import KnownItems, full_ranks
 
     rows = []
@@ -154,11 +154,11 @@ def speed(split, ml) -> None:
     rows.append({"what": "NeuMF epoch, plain loop (DataLoader, dense Adam), 1 thread, batch 256",
                  "seconds": f"{plain:.2f}", "note": "extrapolated from 300 steps"})
     for bs in (256, 4096):
-        s = time_epochs(split, ml, bs)
+        s = time_epochs(data, bs)
         rows.append({"what": f"NeuMF epoch, graphrec trainer, batch {bs}", "seconds": f"{s:.2f}",
                      "note": f"median of 3 epochs; {n / s / 1e3:.0f}K samples/s"})
     for name, hp in (("gmf", {"factors": 8}), ("mlp", {"layers": [64, 32, 16, 8]}), ("neumf", PAPER)):
-        model = build_model(TrainConfig(model=name, hparams=hp), ml, split).eval()
+        model = build_model(TrainConfig(model=name, hparams=hp), data).eval()
         known = KnownItems(*split.known_items("test"), split.num_users)
         times = []
         with num_threads(1):
@@ -174,11 +174,11 @@ def speed(split, ml) -> None:
     table(rows)
 
 
-def grid(split, ml, start: int = 0) -> None:
+def grid(data, start: int = 0) -> None:
     rows = []
     for name, spec in GRID[start:]:
         t = time.perf_counter()
-        _, trainer = fit(name, spec, split, ml, 0, {})
+        _, trainer = fit(name, spec, data, 0, {})
         best = trainer.history[trainer.best_epoch - 1]
         rows.append({"config": name, "valid HR@10": f"{best['valid_HR@10']:.4f}",
                      "valid NDCG@10": f"{best['valid_NDCG@10']:.4f}", "best epoch": trainer.best_epoch,
@@ -189,12 +189,7 @@ def grid(split, ml, start: int = 0) -> None:
 
 
 def table(rows: list[dict]) -> None:
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
-    print("| " + " | ".join(c.ljust(x) for c, x in zip(cols, w)) + " |")
-    print("|" + "|".join("-" * (x + 2) for x in w) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(r.get(c, "")).ljust(x) for c, x in zip(cols, w)) + " |")
+    print(markdown_table(rows))
 
 
 def main() -> None:
@@ -205,14 +200,14 @@ def main() -> None:
     p.add_argument("--only", choices=["quality", "speed", "grid"])
     p.add_argument("--grid-from", type=int, default=0, help="skip the first N grid entries")
     args = p.parse_args()
-    ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = split_movielens(ml, seed=0)
+    config = DataConfig(args.dataset, args.data_dir)
+    data = prepare(config, load_movielens(args.dataset, args.data_dir, download_ok=False))
     if args.only == "grid":
-        grid(split, ml, args.grid_from)
+        grid(data, args.grid_from)
     if args.only in (None, "quality"):
-        quality(split, ml, [int(s) for s in args.seeds.split(",")])
+        quality(data, [int(s) for s in args.seeds.split(",")])
     if args.only in (None, "speed"):
-        speed(split, ml)
+        speed(data)
 
 
 if __name__ == "__main__":

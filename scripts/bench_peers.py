@@ -26,11 +26,11 @@ import torch
 from graphrec.data import load_ncf
 from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_seeds_users
-from graphrec.models import BASELINES
+from graphrec.models import MODELS
 from graphrec.models import implicit_mf
 from graphrec.training import TrainConfig
 from graphrec.training.refit import refit_config, with_validation_in_train
-from graphrec.training.trainer import train_once
+from graphrec.pipeline import Prepared, train
 
 K = 10
 #: Fitted models: the grid searched on the validation item (full-ranking NDCG@10).
@@ -66,11 +66,11 @@ def run_fitted(name: str, split, seeds: list[int], refit: bool) -> dict:
     t = time.perf_counter()
     scored = []
     for point in grid:  # validation only
-        v = evaluate(BASELINES[model](**point).fit(split), split, K, "valid", sampled=False)[f"full_NDCG@{K}"]
+        v = evaluate(MODELS[model](**point).fit(split), split, K, "valid", sampled=False)[f"full_NDCG@{K}"]
         scored.append((v, point))
     best_v, point = max(scored, key=lambda x: x[0])
-    selected = evaluate(BASELINES[model](**point).fit(split), split, K, "test", per_user=True)
-    final = evaluate(BASELINES[model](**point).fit(with_validation_in_train(split)), split, K, "test",
+    selected = evaluate(MODELS[model](**point).fit(split), split, K, "test", per_user=True)
+    final = evaluate(MODELS[model](**point).fit(with_validation_in_train(split)), split, K, "test",
                      per_user=True) if refit else selected
     n = len(seeds)  # deterministic: the same values for every seed
     return {"setting": point, "valid": best_v, "grid": [[v, p] for v, p in scored],
@@ -105,7 +105,7 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict)
         cfg = TrainConfig(**spec, hparams=hp, seed=seed, full_eval_every=0, refit=False)
         t = time.perf_counter()
         if epochs is None or not refit:
-            sel = train_once(cfg, None, None, split, progress=False)
+            *_, sel = train(cfg, None, Prepared(None, split), progress=False)
             epochs = sel.best_epoch
             out["selected"].append(sel.test_result)
             out["best_epoch"].append(sel.best_epoch)
@@ -116,7 +116,8 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict)
         final = sel
         if refit:
             t = time.perf_counter()
-            final = train_once(refit_config(cfg, epochs), None, None, with_validation_in_train(split), progress=False)
+            *_, final = train(refit_config(cfg, epochs), None, Prepared(None, with_validation_in_train(split)),
+                              progress=False)
             print(f"  {name} seed {seed}: refit {epochs} epochs, test HR@10 {final.test_result['HR@10']:.4f} full "
                   f"{final.test_result['full_HR@10']:.4f}, {time.perf_counter() - t:.0f} s", flush=True)
         out["seconds"] += time.perf_counter() - t

@@ -74,11 +74,12 @@ def timed(fn):
 
 
 def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
-    from graphrec.data import load_movielens, split_movielens
+    from graphrec.data import load_movielens
+    from graphrec.pipeline import build_split
     from graphrec.data.sampling import pointwise_epoch
     from graphrec.evaluation import KnownItems, full_ranks
     from graphrec.models import MODELS, LightGCN
-    from graphrec.training import TrainConfig, Trainer
+    from graphrec.training import DataConfig, TrainConfig, Trainer
 
     row: dict = {"target": num_ratings}
     row["generate"], (u, i, nu, ni) = timed(lambda: synthesize(num_ratings))
@@ -89,7 +90,7 @@ def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
         del u, i
         row["load"], ml = timed(lambda: load_movielens("ml-25m", folder, download_ok=False))
     row.update(ratings=len(ml.ratings), users=ml.num_users, movies=ml.num_items)
-    row["split"], split = timed(lambda: split_movielens(ml))
+    row["split"], split = timed(lambda: build_split(DataConfig("ml-25m"), ml).split)
     del ml
     gen = torch.Generator().manual_seed(0)
     sampler = split.train_sampler

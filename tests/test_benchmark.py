@@ -3,7 +3,7 @@ import csv
 
 import pytest
 
-from graphrec.benchmark import CATALOGUE, FITTED, available, select
+from graphrec.benchmark import CATALOGUE, available, select
 from graphrec.cli import main
 from graphrec.errors import GraphrecError
 from graphrec.models import MODELS
@@ -11,12 +11,11 @@ from graphrec.models import MODELS
 METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
 
 
-def test_available_follows_the_registry():
+def test_the_catalogue_covers_the_registry_and_follows_it(monkeypatch):
+    assert {e.model for e in CATALOGUE} == set(MODELS)  # every registered recommender is benchmarked
+    monkeypatch.delitem(MODELS, "lightgcn")  # a model missing from this install drops out, the rest stay
     names = [e.name for e in available()]
-    assert names[:2] == ["mostpop", "itemknn"]
-    for e in CATALOGUE:
-        assert (e.name in names) == (e.model in ("mostpop", "itemknn") or e.model in MODELS or e.model in FITTED)
-    assert {"att-neumf", "att-neumf-all", "att-neumf-seed"} <= set(names)
+    assert "lightgcn" not in names and names[:2] == ["mostpop", "itemknn"] and "neumf-pre" in names
 
 
 def test_select_refuses_unknown_models():
@@ -43,8 +42,9 @@ def test_benchmark_quick_end_to_end(synth_dir, tmp_path, capsys):
     for r in seeds:
         for m in METRICS:
             assert 0.0 <= float(r[m]) <= 1.0
-    # one run directory per learned (model, seed), with the trainer's history
-    assert len(list((out / "runs" / "att-neumf-all").glob("*seed1/history.csv"))) == 1
+    # one run directory per learned (model, seed): seed 0's selection, then each seed's refit
+    assert len(list((out / "runs" / "att-neumf-all").glob("*seed0/history.csv"))) == 1
+    assert len(list((out / "runs" / "att-neumf-all").glob("*seed1-refit/history.csv"))) == 1
     md = (out / "results.md").read_text()
     assert "att-neumf-seed" in md and "best baseline" in md and "fusion weights" in md
     assert "| model |" in capsys.readouterr().out
@@ -67,6 +67,6 @@ def test_grid_point_is_chosen_on_validation(synth_split, tmp_path):
 
     bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2), tmp_path, progress=False)
     runs = bench.run()["itemknn"]
-    valid = {k: evaluate(ItemKNN(k=k).fit(synth_split), synth_split, on="valid", full=False)["HR@10"] for k in KNN_GRID}
+    valid = {k: evaluate(ItemKNN(k=k).fit(synth_split), synth_split, on="valid")["full_NDCG@10"] for k in KNN_GRID}
     assert runs[0].setting == {"k": max(valid, key=valid.get)}
     assert [r.seed for r in runs] == [0, 1] and runs[1].setting == runs[0].setting

@@ -39,7 +39,9 @@ SMALL = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"factors": 
 
 
 def config(model="neumf", epochs=2, **kw):
-    return TrainConfig(model=model, hparams=SMALL[model], epochs=epochs, batch_size=64, patience=0, **kw)
+    """One training run (no refit: tests/training/test_refit.py covers selection, then refit)."""
+    return TrainConfig(model=model, hparams=SMALL[model], epochs=epochs, batch_size=64, patience=0,
+                       **{"refit": False, **kw})
 
 
 def randomized(model):

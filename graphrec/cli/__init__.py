@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "device", None) is not None:  # refuse a device this machine lacks before loading data
+            from ..device import resolve_device
+
+            resolve_device(args.device)
         return int(args.func(args) or 0)
     except GraphrecError as e:
         print(f"graphrec: error: {e}", file=sys.stderr)

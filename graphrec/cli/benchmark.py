@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, load_split, positive_int
+from .common import add_data_args, add_device_arg, data_config, load_split, positive_int
 
 
 def add_parser(sub) -> None:
-    from ..benchmark import CATALOGUE
+    from ..benchmark import CATALOGUE, QUICK_EPOCHS, Settings
 
     p = sub.add_parser("benchmark", help="train and compare every model over seeds: table, CSV and charts",
                        description="Trains and evaluates each model over the seeds on the same split and epoch "
@@ -20,24 +20,33 @@ def add_parser(sub) -> None:
     p.add_argument("--models", default=None,
                    help="comma-separated subset (default: every available one of "
                         + ", ".join(e.name for e in CATALOGUE) + ")")
-    p.add_argument("--seeds", type=positive_int, default=3, help="training seeds per model (default 3)")
-    p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10; --quick: 2)")
-    p.add_argument("--batch-size", type=positive_int, default=4096, help="batch size (default 4096)")
-    p.add_argument("--neg", type=positive_int, default=4, help="negatives per positive (default 4)")
+    d = Settings  # every default is the benchmark settings'
+    p.add_argument("--seeds", type=positive_int, default=d.seeds, help="training seeds per model (default %(default)s)")
+    p.add_argument("--epochs", type=positive_int, default=None,
+                   help=f"epochs per run (default {d.epochs}; --quick: {QUICK_EPOCHS})")
+    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="batch size (default %(default)s)")
+    p.add_argument("--neg", type=positive_int, default=d.num_ng, help="negatives per positive (default %(default)s)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--quick", action="store_true",
-                   help="tiny setting for CI: 2 epochs, first grid point only, small widths")
+                   help=f"tiny setting for CI: {QUICK_EPOCHS} epochs, first grid point only, small widths")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="torch CPU threads (1 is fastest on a busy machine)")
+    p.add_argument("--no-refit", action="store_true",
+                   help="evaluate each seed's selected run (default: retrain the chosen setting on train + "
+                        "validation for the chosen number of epochs, per seed, and evaluate that)")
+    p.add_argument("--no-tuned", action="store_true",
+                   help="ignore the tuned configs (graphrec/configs/<dataset>/) and search each family's small grid")
+    p.add_argument("--retune", action="store_true",
+                   help="re-run graphrec tune for every tunable model first (--trials each), writing OUT/configs/")
+    p.add_argument("--trials", type=positive_int, default=20, help="trials per family with --retune (default 20)")
+    add_device_arg(p, "every model trains and is evaluated")
     add_data_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    import torch
-
-    from ..benchmark import Benchmark, Settings, select
-    from ..training import DataConfig
+    from ..benchmark import QUICK_EPOCHS, Benchmark, Settings, select
+    from ..device import num_threads
 
     names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models else None
     entries = select(names)
@@ -46,16 +55,25 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise GraphrecError(f"--out {out} exists and is not a folder")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     ml, split = load_split(args)
-    epochs = args.epochs or (2 if args.quick else 10)
-    data = DataConfig(dataset=args.dataset, data_dir=str(Path(args.data_dir).resolve()) if args.data_dir else None,
-                      split_dir=args.split_dir, split_seed=args.split_seed)
+    epochs = args.epochs or (QUICK_EPOCHS if args.quick else Settings.epochs)
+    data = data_config(args, absolute=True)
     settings = Settings(seeds=args.seeds, epochs=epochs, batch_size=args.batch_size, num_ng=args.neg,
-                        quick=args.quick, data=data)
+                        **({"device": args.device} if args.device else {}),
+                        quick=args.quick, data=data, refit=not args.no_refit, tuned=not args.no_tuned)
     bench = Benchmark(ml, split, entries, settings, out)
-    bench.run()
+    if args.retune:
+        from ..tuning import SPACES, save_tuned, tune
+        from ..training import TrainConfig
+
+        for e in entries:
+            if e.model in SPACES:
+                print(f"tuning {e.name}: {args.trials} trials on the validation item", file=sys.stderr)
+                tuned = tune(e.model, ml, split, args.trials, base=TrainConfig(model=e.model, data=data, full_eval_every=0))
+                bench.configs[e.name] = tuned
+                save_tuned(tuned, out / "configs" / f"{e.name}.json")
+    with num_threads(args.threads or 0):
+        bench.run()
     paths = bench.write(command="graphrec " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     print((out / "results.md").read_text())
     print("wrote " + ", ".join(str(p) for p in paths))

@@ -5,8 +5,7 @@ import argparse
 import json
 import sys
 
-from ..data import MovieLens, Split, load_movielens, load_ncf, split_movielens
-from ..errors import DataError, GraphrecError
+from ..data.movielens import MovieLens
 
 
 def positive_int(text: str) -> int:
@@ -28,26 +27,38 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
         g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
 
 
+def add_device_arg(p: argparse.ArgumentParser, what: str = "models run") -> None:
+    """``--device auto|cpu|cuda[:N]`` (:func:`graphrec.device.resolve_device`; checked before anything loads)."""
+    p.add_argument("--device", default=None, metavar="auto|cpu|cuda[:N]",
+                   help=f"where {what} (default auto: CUDA when available)")
+
+
+def data_config(args, absolute: bool = False):
+    """The :class:`~graphrec.training.DataConfig` of the data flags (``absolute``: paths resolved, as a run
+    records them)."""
+    from pathlib import Path
+
+    from ..training.config import DataConfig
+
+    def path(p):
+        return str(Path(p).resolve()) if p and absolute else p
+
+    return DataConfig(getattr(args, "dataset", None), path(getattr(args, "data_dir", None)),
+                      path(getattr(args, "split_dir", None)), getattr(args, "split_seed", 0))
+
+
 def load_data(args) -> MovieLens:
-    return load_movielens(args.dataset, args.data_dir)
+    from ..pipeline import load_dataset
+
+    return load_dataset(data_config(args))
 
 
-def load_split(args, ml: MovieLens | None = None) -> tuple[MovieLens | None, Split]:
-    """The dataset (for titles; ``None`` if only split files are given and no data is found) and the split."""
-    if getattr(args, "split_dir", None):
-        split = load_ncf(args.split_dir, seed=args.split_seed)
-        if ml is None:
-            try:
-                ml = load_data(args) if (args.data_dir or args.dataset) else None
-            except DataError:
-                ml = None
-        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
-            raise GraphrecError(
-                f"--split-dir has {split.num_users} users x {split.num_items} items but {ml.name} has "
-                f"{ml.num_users} x {ml.num_items}: they do not belong together")
-        return ml, split
-    ml = ml or load_data(args)
-    return ml, split_movielens(ml, seed=args.split_seed)
+def load_split(args, ml: MovieLens | None = None):
+    """The dataset (for titles; ``None`` if only split files are given and no data is found) and the split,
+    through :func:`graphrec.pipeline.build_split`; a :class:`~graphrec.pipeline.Prepared` pair."""
+    from ..pipeline import build_split
+
+    return build_split(data_config(args), ml)
 
 
 def print_json(obj) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import save_ncf, split_movielens
-from .common import add_data_args, load_data, print_json
+from ..data import save_ncf
+from .common import add_data_args, data_config, load_data, print_json
 
 
 def add_parser(sub) -> None:
@@ -64,8 +64,12 @@ def run_info(args) -> int:
 
 
 def run_split(args) -> int:
+    from dataclasses import replace
+
+    from ..pipeline import build_split
+
     ml = load_data(args)
-    split = split_movielens(ml, validation=not args.no_validation, seed=args.seed)
+    split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation).split
     for path in save_ncf(split, args.out):
         print(path)
     s = split.summary()

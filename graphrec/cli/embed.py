@@ -6,7 +6,7 @@ import argparse
 from ..embeddings.node2vec import TRAINERS, EmbeddingConfig, export_embeddings
 from ..embeddings.walks import GRAPHS
 from ..errors import GraphrecError
-from .common import add_data_args, load_split, positive_int
+from .common import add_data_args, add_device_arg, load_split, positive_int
 
 _D = EmbeddingConfig()
 
@@ -50,7 +50,8 @@ def config_from_args(args) -> EmbeddingConfig:
                         dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
-                        row_negatives=args.row_negatives, seed=args.seed)
+                        row_negatives=args.row_negatives, seed=args.seed,
+                        **({"device": args.device} if getattr(args, "device", None) else {}))
     c.check()
     return c
 
@@ -62,6 +63,7 @@ def add_parser(sub) -> None:
     add_node2vec_args(n)
     n.add_argument("--out", default="runs/node2vec", help="output folder (default runs/node2vec)")
     n.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_device_arg(n, "the skip-gram trains")
     add_data_args(n)
     n.set_defaults(func=run_node2vec)
 

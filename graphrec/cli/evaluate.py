@@ -3,38 +3,43 @@ from __future__ import annotations
 
 from ..errors import GraphrecError
 from ..evaluation import evaluate, with_intervals
-from ..models import BASELINES
-from .common import add_data_args, load_split, positive_int, print_json, print_table
+from ..models import MODELS, names
+from .common import add_data_args, add_device_arg, load_split, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a trained run or a baseline (mostpop, itemknn)")
-    p.add_argument("run", help="a run directory, or a baseline name: " + ", ".join(BASELINES))
+    p.add_argument("run", help="a run directory, or a model fitted on the split: " + ", ".join(names(fit=True)))
     p.add_argument("--k", type=positive_int, default=10, help="cut-off (default 10)")
     p.add_argument("--full", action="store_true", help="also rank among all unseen items")
-    p.add_argument("--neighbours", type=positive_int, default=50, help="ItemKNN neighbours (default 50)")
+    p.add_argument("--neighbours", type=positive_int, default=None, help="ItemKNN neighbours (default: the model's)")
     p.add_argument("--json", action="store_true")
+    add_device_arg(p, "a run's model scores")
     add_data_args(p)
     p.set_defaults(func=run)
 
 
 def load_scorer(args):
     """(scorer, split) for a baseline name or a run directory."""
-    if args.run in BASELINES:
+    if args.run in names(fit=True):
+        import inspect
+
         _, split = load_split(args)
-        cls = BASELINES[args.run]
-        scorer = cls(k=args.neighbours) if args.run == "itemknn" else cls()  # ease: its default penalty
-        return scorer.fit(split), split
+        cls = MODELS[args.run]
+        takes = inspect.signature(cls.__init__).parameters
+        return cls(**({"k": args.neighbours} if "k" in takes and args.neighbours else {})).fit(split), split
     from pathlib import Path
 
     from ..training.runs import load_run  # noqa: PLC0415 - heavy, only for runs
 
     if not Path(args.run).is_dir():
-        raise GraphrecError(f"{args.run}: no such run directory (nor a baseline: {', '.join(BASELINES)})")
+        raise GraphrecError(f"{args.run}: no such run directory (nor a fitted model: {', '.join(names(fit=True))})")
 
-    run = load_run(args.run)
-    _, split = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else (None, run.split())
-    return run.model, split
+    data = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else None
+    run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
+    from ..device import on_device, resolve_device
+
+    return on_device(run.model, resolve_device(args.device)), run.split()
 
 
 def run(args) -> int:

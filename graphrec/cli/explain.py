@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from ..errors import GraphrecError
-from .common import add_data_args, load_data, positive_int, print_json, print_table
+from .common import add_data_args, add_device_arg, load_data, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
@@ -30,6 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default="explanations", help="folder for --global's PNGs (default ./explanations)")
     p.add_argument("--background", type=positive_int, default=64, help="training rows in the SHAP/LIME background (default 64)")
     p.add_argument("--seed", type=int, default=0, help="seeds the background and the sampled pairs (default 0)")
+    add_device_arg(p, "the default feature model trains on first use; attributions run on the CPU")
     add_data_args(p, split=False)
     p.set_defaults(func=run)
 
@@ -46,13 +47,13 @@ def load_feature_model(args):
             raise GraphrecError(f"{args.run}: the run's MovieLens files are needed to explain it (its data folder "
                                 "is missing)")
         return run.model, run.ml, run.split()
-    from ..data import split_movielens
-    from ..explain.default import default_feature_run
+    from ..explain.default import default_config, default_feature_run
+    from ..pipeline import prepare
 
     ml = load_data(args)
-    split = split_movielens(ml)
-    run = load_run(default_feature_run(ml, split), ml, split)
-    return run.model, ml, split
+    data = prepare(default_config(ml), ml)
+    run = load_run(default_feature_run(ml, data, device=args.device), data)
+    return run.model, ml, data.split
 
 
 def run(args) -> int:

@@ -1,7 +1,7 @@
 """``graphrec recommend --user ID``: a user's top-k unseen movies from a run or the embedded default."""
 from __future__ import annotations
 
-from .common import add_data_args, positive_int, print_json, print_table
+from .common import add_data_args, add_device_arg, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
@@ -16,6 +16,7 @@ def add_parser(sub) -> None:
     p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_arg(p, "the model scores (and the default model trains); explanations run on the CPU")
     add_data_args(p, split=False)
     p.set_defaults(func=run)
 
@@ -32,18 +33,21 @@ def run(args) -> int:
 
         ml = load_movielens("ml-100k", args.data_dir)
         ml.user_index(args.user)
-        split = _split(ml)
-        r = load_run(default_feature_run(ml, split, progress=not args.quiet), ml=ml, split=split)
+        data = _split(ml)
+        r = load_run(default_feature_run(ml, data, progress=not args.quiet, device=args.device), data)
     else:
         ml = load_movielens("ml-100k", args.data_dir)
         ml.user_index(args.user)  # refuse an unknown user before training anything
-        r = load_run(default_run(args.data_dir, progress=not args.quiet, ml=ml), ml=ml,
-                     split=_split(ml))
+        data = _split(ml)
+        r = load_run(default_run(args.data_dir, progress=not args.quiet, data=data, device=args.device), data)
     ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
     from ..training.trainer import num_threads
 
+    from ..device import on_device, resolve_device
+
     with num_threads(1):
-        recs = recommend(r.model, r.split(), ml, args.user, args.k)
+        recs = recommend(on_device(r.model, resolve_device(args.device)), r.split(), ml, args.user, args.k)
+        r.model.cpu()
         if args.explain:
             add_explanations(recs, r.model, r.split(), ml, args)
     if args.json:
@@ -70,7 +74,9 @@ def add_explanations(recs: list[dict], model, split, ml, args) -> None:
 
     if not recs:
         return
-    features = all(hasattr(model, a) for a in ("groups", "group_inputs", "forward_groups", "group_layers"))
+    from ..models import capabilities
+
+    features = capabilities(model).explainable
     explainer = make_explainer(args.method, model, split) if features else None
     items = [ml.movie_index(x["movie_id"]) for x in recs]
     for x, e in zip(recs, explain_recommendations(model, split, ml.user_index(args.user), items, explainer,
@@ -84,8 +90,7 @@ def add_explanations(recs: list[dict], model, split, ml, args) -> None:
 
 
 def _split(ml):
-    from ..data import split_movielens
-
+    from ..pipeline import prepare
     from ..recommend import DEFAULT_CONFIG
 
-    return split_movielens(ml, seed=DEFAULT_CONFIG.data.split_seed)
+    return prepare(DEFAULT_CONFIG, ml)

@@ -5,8 +5,9 @@ import inspect
 from pathlib import Path
 
 from ..errors import GraphrecError
-from ..models import MODELS
-from .common import add_data_args, positive_int, print_table
+from ..models import MODELS, names
+from ..training.config import TrainConfig
+from .common import add_data_args, add_device_arg, data_config, positive_int, print_table
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
 MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers"}
@@ -15,13 +16,12 @@ MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "
 def _layers(text: str) -> list[int]:
     import argparse
 
+    from ..models.mlp import parse_layers
+
     try:
-        sizes = [int(x) for x in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"need at least two positive sizes, got {text!r}")
-    return sizes
+        return parse_layers(text, min_sizes=2)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _float(valid, requirement: str):
@@ -47,26 +47,28 @@ _pos_float = _float(lambda v: v > 0.0, "> 0")
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model (gmf, mlp, neumf, ...) into runs/<name>/")
-    p.add_argument("model", choices=sorted(MODELS), help="registered model")
+    p.add_argument("model", choices=names(trainable=True), help="registered trainable model")
     m = p.add_argument_group("model (passed only to models that take them)")
     m.add_argument("--factors", type=positive_int, help="embedding size / predictive factors (GMF, NeuMF)")
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
     m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=positive_int, default=20, help="maximum epochs (default 20)")
-    t.add_argument("--batch-size", type=positive_int, default=256, help="default 256")
-    t.add_argument("--lr", type=_pos_float, default=1e-3, help="Adam learning rate (default 0.001)")
-    t.add_argument("--neg", type=positive_int, default=4,
-                   help="negatives per positive, resampled each epoch (default 4)")
-    t.add_argument("--l2", type=_nonneg_float, default=0.0, help="L2 penalty (default 0)")
-    t.add_argument("--seed", type=int, default=0, help="seed of initialisation, sampling and shuffling")
-    t.add_argument("--patience", type=int, default=5,
-                   help="stop after this many epochs without a better validation HR@10 (0: never; default 5)")
+    d = TrainConfig  # every default is the config's
+    t.add_argument("--epochs", type=positive_int, default=d.epochs, help="maximum epochs (default %(default)s)")
+    t.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="default %(default)s")
+    t.add_argument("--lr", type=_pos_float, default=d.lr, help="Adam learning rate (default %(default)s)")
+    t.add_argument("--neg", type=positive_int, default=d.num_ng,
+                   help="negatives per positive, resampled each epoch (default %(default)s)")
+    t.add_argument("--l2", type=_nonneg_float, default=d.l2, help="L2 penalty (default %(default)s)")
+    t.add_argument("--seed", type=int, default=d.seed, help="seed of initialisation, sampling and shuffling")
+    t.add_argument("--patience", type=int, default=d.patience,
+                   help="stop after this many epochs without a better validation HR@10 (0: never; default %(default)s)")
     t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
-    t.add_argument("--threads", type=int, default=1,
-                   help="torch threads while training (0: torch's default; default 1)")
+    t.add_argument("--threads", type=int, default=d.threads,
+                   help="torch threads while training (0: torch's default; default %(default)s)")
+    add_device_arg(t, "training and evaluation run")
     add_data_args(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", default="runs", help="parent folder of run directories (default runs)")
@@ -108,7 +110,6 @@ def _run_dir(args) -> Path:
 
 
 def run(args) -> int:
-    from ..training.config import DataConfig, TrainConfig
     from ..training.runs import read_config
     from ..training.trainer import train
 
@@ -124,6 +125,8 @@ def run(args) -> int:
         if config.model != args.model:
             raise GraphrecError(f"{run_dir} is a {config.model} run, not {args.model}")
         config.epochs = args.epochs
+        if args.device:
+            config.device = args.device
     else:
         pretrain = []
         if args.pretrain:
@@ -133,14 +136,12 @@ def run(args) -> int:
             for p in pretrain:
                 if not Path(p).is_dir():
                     raise GraphrecError(f"--pretrain: no such run directory: {p}")
-        data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
-        split_dir = str(Path(args.split_dir).resolve()) if args.split_dir else None
         try:
             config = TrainConfig(model=args.model, hparams=model_hparams(args.model, args), epochs=args.epochs,
                                  batch_size=args.batch_size, lr=args.lr, num_ng=args.neg, l2=args.l2,
                                  seed=args.seed, patience=max(args.patience, 0), pretrain=pretrain,
-                                 threads=max(args.threads, 0),
-                                 data=DataConfig(args.dataset, data_dir, split_dir, args.split_seed))
+                                 threads=max(args.threads, 0), **({"device": args.device} if args.device else {}),
+                                 data=data_config(args, absolute=True))
         except ValueError as e:
             raise GraphrecError(str(e)) from None
     if args.distributed:

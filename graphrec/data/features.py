@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from .graph import age_bucket
-from .movielens import AGE_LABELS, MovieLens
+from .graph import add_feature_codes
+from .movielens import MovieLens
 
 #: Feature groups in a fixed order: the units that models embed and explanations report.
 GROUPS = ("user", "movie", "gender", "age", "occupation", "genres", "year")
@@ -47,20 +46,20 @@ class FeatureTable:
 
     @classmethod
     def from_movielens(cls, ml: MovieLens) -> "FeatureTable":
-        n = ml.num_users
-        genders, ages, occs = ["unknown", "M", "F"], ["unknown", *AGE_LABELS], ["unknown", *ml.occupations]
-        if ml.has_demographics:
-            g = ml.users["gender"].map({"M": 1, "F": 2}).fillna(0).to_numpy(np.int64)
-            a = age_bucket(ml.users["age"].to_numpy()) + 1
-            occ_code = {o: j + 1 for j, o in enumerate(ml.occupations)}
-            o = np.array([occ_code.get(x, 0) for x in ml.users["occupation"]], dtype=np.int64)
-        else:
-            g = a = o = np.zeros(n, np.int64)
-        year = ml.movies["year"].to_numpy(dtype=np.float32)
-        year = np.where(np.isnan(year), 0.0, (year - 1900.0) / 100.0).astype(np.float32)
-        return cls(torch.as_tensor(g), torch.as_tensor(np.asarray(a, np.int64)), torch.as_tensor(o),
-                   torch.from_numpy(ml.genre_matrix()), torch.from_numpy(year),
-                   genders, ages, occs, list(ml.genres))
+        from torch_geometric.data import HeteroData
+
+        data = HeteroData()
+        data["user"].num_nodes, data["movie"].num_nodes = ml.num_users, ml.num_items
+        add_feature_codes(data, ml)
+        return cls.from_graph(data)
+
+    @classmethod
+    def from_graph(cls, data) -> "FeatureTable":
+        """Read the codes from a bipartite ``HeteroData``'s node stores (:func:`~graphrec.data.graph.add_feature_codes`)."""
+        user, movie = data["user"], data["movie"]
+        return cls(user.gender, user.age, user.occupation, movie.genres.float(), movie.year.float(),
+                   list(user.vocab["gender"]), list(user.vocab["age"]), list(user.vocab["occupation"]),
+                   list(movie.vocab["genres"]))
 
     def lookup(self, users: Tensor, items: Tensor) -> dict[str, Tensor]:
         """Every group's input for (user, item) pairs: index tensors, genres multi-hot, year."""
@@ -84,3 +83,16 @@ class FeatureTable:
             y = float(self.item_year[i])
             return f"year={int(round(1900 + 100 * y))}" if y else "year=unknown"
         return f"{group} id"
+
+
+def split_features(ml: MovieLens | None, split) -> FeatureTable | None:
+    """The feature codes on the node stores of ``split.graph`` (the pipeline's HeteroData), or ``None``
+    when the graph has none (split files without the dataset). For a split built outside the pipeline,
+    ``ml``'s training graph is built here (the split is left as it is)."""
+    from .graph import has_features, split_graph
+
+    graph = split.graph
+    if not has_features(graph) and ml is not None and (ml.num_users, ml.num_items) == (split.num_users,
+                                                                                         split.num_items):
+        graph = split_graph(split, ml)
+    return FeatureTable.from_graph(graph) if has_features(graph) else None

@@ -49,6 +49,36 @@ class Split:
 
     def __post_init__(self) -> None:
         self._sampler: NegativeSampler | None = None
+        self._graph = None
+        self._dataset = None
+
+    def with_dataset(self, ml) -> "Split":
+        """Let :attr:`graph` carry ``ml``'s node features and id maps (built on first use)."""
+        if ml is not None and (ml.num_users, ml.num_items) != (self.num_users, self.num_items):
+            raise ValueError(f"{ml.name} has {ml.num_users} users x {ml.num_items} items, the split "
+                             f"{self.num_users} x {self.num_items}")
+        if ml is not self._dataset:
+            self._dataset, self._graph = ml, None
+        return self
+
+    @property
+    def graph(self):
+        """The training edges as the bipartite :class:`~torch_geometric.data.HeteroData` every model reads:
+        ``rating``/``time`` on the edges, and node features and id maps when the dataset is known
+        (:meth:`with_dataset`, done by :func:`graphrec.pipeline.build_split`); built on first use."""
+        if self._graph is None:
+            from .graph import split_graph
+
+            self._graph = split_graph(self, self._dataset)
+        return self._graph
+
+    @graph.setter
+    def graph(self, data) -> None:
+        store = data["user", "rates", "movie"]
+        if (data["user"].num_nodes, data["movie"].num_nodes) != (self.num_users, self.num_items) \
+                or store.edge_index.shape[1] != len(self.train_user):
+            raise ValueError("the graph does not hold this split's training edges")
+        self._graph = data
 
     @property
     def has_validation(self) -> bool:

@@ -53,6 +53,7 @@ class EmbeddingConfig:
     subsample: float = 0.0
     row_negatives: int | None = None
     seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda[:N]: where the skip-gram trains (graphrec.device)
 
     def check(self) -> None:
         if self.trainer not in TRAINERS:
@@ -136,7 +137,7 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
             batch_size=config.batch_size or 512, subsample=config.subsample, seed=config.seed,
             row_negatives=config.row_negatives,
-            progress=progress, log=log)
+            progress=progress, log=log, device=config.device)
         vectors = model.target.weight.detach().clone()
     else:
         vectors, history = _train_pyg(graph, config, progress, log)
@@ -152,10 +153,13 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
     from torch_geometric.nn import Node2Vec
     from tqdm.auto import tqdm
 
+    from ..device import resolve_device
+
+    device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     model = Node2Vec(graph.edge_index, embedding_dim=config.dim, walk_length=config.walk_length - 1,
                      context_size=config.window + 1, walks_per_node=config.walks_per_node, p=config.p, q=config.q,
-                     num_negative_samples=config.negatives, num_nodes=graph.num_nodes, sparse=True)
+                     num_negative_samples=config.negatives, num_nodes=graph.num_nodes, sparse=True).to(device)
     loader = model.loader(batch_size=config.batch_size or 128, shuffle=True, num_workers=0)
     opt = torch.optim.SparseAdam(list(model.parameters()), lr=config.lr or 0.01)
     history, step = [], 0
@@ -164,7 +168,7 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
         model.train()
         for pos, neg in tqdm(loader, desc=f"node2vec (pyg) epoch {epoch + 1}", disable=not progress, leave=False):
             opt.zero_grad()
-            loss = model.loss(pos, neg)
+            loss = model.loss(pos.to(device), neg.to(device))
             loss.backward()
             opt.step()
             total, n, step = total + float(loss.detach()), n + 1, step + 1
@@ -174,7 +178,7 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
         history.append({"epoch": epoch + 1, "loss": mean, "batches": n, "seconds": time.perf_counter() - t0})
         if log is not None:
             log("loss/epoch", mean, epoch + 1)
-    return model.embedding.weight.detach().clone(), history
+    return model.embedding.weight.detach().cpu().clone(), history
 
 
 # --------------------------------------------------------------------------- embedding folders
@@ -231,12 +235,14 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
     """Folder of the default embedding of a dataset, trained once and cached under ``graphrec_home()``."""
     import sys
 
-    from ..data import load_movielens, split_movielens
     from ..data.movielens import graphrec_home
+    from ..pipeline import load_dataset, prepare
+    from ..training.config import DataConfig
 
-    ml = load_movielens(dataset, data_dir)
+    config = DataConfig(dataset, data_dir)
+    ml = load_dataset(config)
     folder = graphrec_home() / "embeddings" / f"{ml.name}-default"
     if not (folder / META).is_file():
         print(f"graphrec: training the default {ml.name} embedding once (cached in {folder})", file=sys.stderr)
-        export_embeddings(ml, split_movielens(ml), EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), folder, progress)
+        export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), folder, progress)
     return folder

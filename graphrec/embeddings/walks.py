@@ -26,6 +26,7 @@ import torch_cluster
 from torch import Tensor
 
 from ..data import Split, homogeneous
+from ..data.graph import homogeneous_view
 from ..errors import GraphrecError
 
 GRAPHS = ("bipartite", "comovie")
@@ -78,9 +79,10 @@ def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor
     elif all_edges:
         users = torch.cat([split.train_user, split.valid_user, split.test_user])
         items = torch.cat([split.train_item, split.valid_item, split.test_item])
-    else:
-        users, items = split.train_user, split.train_item
-    view = homogeneous(users, items, split.num_users, split.num_items)
+    else:  # the split's training graph (HeteroData), through PyG's homogeneous view
+        users = items = None
+    view = homogeneous_view(split.graph) if users is None else homogeneous(users, items, split.num_users,
+                                                                             split.num_items)
     return WalkGraph("bipartite", view.edge_index, view.num_nodes, split.num_users, split.num_items, split.num_users)
 
 

@@ -176,7 +176,8 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
                    epochs: int = 1, lr: float | None = None, batch_size: int = 512, optimizer: str = "sgd",
                    subsample: float = 0.0, shrink: bool = True, seed: int = 0, compile: bool | None = None,
                    threads: int | None = 1, row_negatives: int | None = None, progress: bool = True,
-                   log: Callable[[str, float, int], None] | None = None) -> tuple[SkipGram, list[dict]]:
+                   log: Callable[[str, float, int], None] | None = None,
+                   device: torch.device | str | None = "cpu") -> tuple[SkipGram, list[dict]]:
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]``; returns it and one dict per epoch.
 
     ``batch_size`` counts walk positions (rows), each ~``window`` pairs.
@@ -191,20 +192,20 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     ``row_negatives`` (default ``2 * negatives``) negatives are drawn per row and
     share its ``negatives * sum(a)`` weight. The loss
     reported is per (target, context) pair. ``log(tag, value, step)`` receives
-    it (e.g. ``SummaryWriter.add_scalar``).
+    it (e.g. ``SummaryWriter.add_scalar``). ``device`` (:func:`graphrec.device.resolve_device`): where
+    the tables and the steps live; windows and negatives are drawn on the CPU from the seeded
+    generator, so a seed gives the same draws on every device.
     """
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    from ..device import num_threads, resolve_device
+
+    device = resolve_device(device)
+    with num_threads(threads or 0):
         return _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, optimizer, subsample, shrink,
-                      seed, compile, progress, log, row_negatives or 2 * negatives)
-    finally:
-        torch.set_num_threads(before)
+                      seed, compile, progress, log, row_negatives or 2 * negatives, device)
 
 
 def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, optimizer, subsample, shrink, seed,
-           compile, progress, log, row_negatives):
+           compile, progress, log, row_negatives, device=torch.device("cpu")):
     from tqdm.auto import tqdm
 
     check_window(window, negatives)
@@ -214,7 +215,7 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, opt
         raise GraphrecError("epochs, dim and batch size must be >= 1")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    model = SkipGram(num_nodes, dim, sparse=optimizer == "sparse_adam")
+    model = SkipGram(num_nodes, dim, sparse=optimizer == "sparse_adam").to(device)
     counts = torch.bincount(walks.reshape(-1), minlength=num_nodes)
     sampler = UnigramNegatives(counts)
     rows = walks.numel()
@@ -239,13 +240,16 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, opt
             idx = order[b:b + batch_size]
             c, wt = ctx[idx], weight[idx]
             cols, coef, label = _columns(c, wt, sampler.sample(c, row_negatives, gen), negatives)
+            tgt = target[idx]
+            if device.type != "cpu":
+                tgt, cols, coef, label = (t.to(device, non_blocking=True) for t in (tgt, cols, coef, label))
             if opt is None:
                 rate = torch.tensor(base_lr * max(1e-4, 1.0 - step / max(expected, 1)))
                 fn = fused if len(idx) == batch_size else sgns_step
                 with torch.no_grad():
-                    loss = fn(model.target.weight, model.context.weight, target[idx], cols, coef, label, rate)
+                    loss = fn(model.target.weight, model.context.weight, tgt, cols, coef, label, rate.to(device))
             else:
-                loss = model(target[idx], cols, coef, label)
+                loss = model(tgt, cols, coef, label)
                 opt.zero_grad(set_to_none=True)
                 (loss / len(idx)).backward()
                 opt.step()
@@ -261,7 +265,7 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, opt
             log("loss/epoch", mean, epoch + 1)
         bar.set_postfix(loss=f"{mean:.4f}")
     bar.close()
-    return model.eval(), history
+    return model.cpu().eval(), history
 
 
 def _compile(model: SkipGram, batch_size: int, columns: int):
@@ -269,10 +273,10 @@ def _compile(model: SkipGram, batch_size: int, columns: int):
     t0 = time.perf_counter()
     fused = torch.compile(sgns_step, dynamic=False)
     w = model.target.weight.detach()
-    idx = torch.zeros(batch_size, dtype=torch.long)
-    z = torch.zeros(batch_size, columns)
+    idx = torch.zeros(batch_size, dtype=torch.long, device=w.device)
+    z = torch.zeros(batch_size, columns, device=w.device)
     try:
-        fused(w.clone(), w.clone(), idx, idx.repeat(columns, 1).T.contiguous(), z, z, torch.tensor(0.0))
+        fused(w.clone(), w.clone(), idx, idx.repeat(columns, 1).T.contiguous(), z, z, torch.tensor(0.0, device=w.device))
     except Exception:  # noqa: BLE001 - no working compiler: eager is correct, only slower
         fused = sgns_step
     return fused, time.perf_counter() - t0

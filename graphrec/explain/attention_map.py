@@ -7,12 +7,14 @@ import numpy as np
 import torch
 
 from ..errors import GraphrecError
-from ..io import save_figure
+from ..io import pyplot, save_figure
 
 
 def attention_map(model, user: int, item: int) -> dict:
     """``{"groups", "fields" [layers, heads, F, F], "towers" [2] or None}`` for one (user, movie) pair."""
-    if not hasattr(model, "interacting"):
+    from ..models import capabilities
+
+    if not capabilities(model).attention_map:
         name = getattr(model, "registry_name", type(model).__name__)
         raise GraphrecError(f"--attention-map needs a field-attention model run (att-neumf, att-neumf-all), "
                             f"not {name!r}")
@@ -22,11 +24,7 @@ def attention_map(model, user: int, item: int) -> dict:
 
 def plot_attention_map(maps: dict, path: str | Path, labels: list[str] | None = None, title: str = "") -> Path:
     """One heat map per layer and head: row = query field, column = attended field, cell = weight."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fields = maps["fields"]
     n_layers, n_heads = fields.shape[:2]
     if n_layers == 0:

@@ -82,7 +82,9 @@ class Attribution:
 
 def check_group_model(model) -> None:
     """Refuse a model without the feature-group interface of :mod:`graphrec.models.groups`."""
-    if not all(hasattr(model, a) for a in ("groups", "group_inputs", "forward_groups", "group_layers")):
+    from ..models import capabilities
+
+    if not capabilities(model).explainable:
         name = getattr(model, "registry_name", type(model).__name__)
         raise GraphrecError(f"model {name!r} has no feature groups to explain; train a feature model "
                             "(e.g. feature-mlp) and pass its run with --run")

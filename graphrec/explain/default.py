@@ -18,9 +18,14 @@ def default_config(ml: MovieLens, **overrides) -> TrainConfig:
                           **DEFAULT_TRAINING, **overrides})
 
 
-def default_feature_run(ml: MovieLens, split=None, progress: bool = True) -> Path:
-    """``GRAPHREC_HOME/models/feature-mlp-<dataset>``, trained there on first use."""
+def default_feature_run(ml: MovieLens, data=None, progress: bool = True, device: str | None = None) -> Path:
+    """``GRAPHREC_HOME/models/feature-mlp-<dataset>``, trained there on first use (on ``data``, a prepared
+    :class:`graphrec.pipeline.Prepared` or an ``(ml, split)`` pair, when given)."""
+    from ..pipeline import Prepared
     from ..recommend import train_once
 
-    return train_once(default_config(ml), graphrec_home() / "models" / f"feature-mlp-{ml.name}", ml, split,
-                      progress, message=f"the default feature model on {ml.name}")
+    config = default_config(ml, **({"device": device} if device else {}))
+    if not isinstance(data, (Prepared, tuple)):
+        data = (ml, data)  # a split, or None: split here
+    return train_once(config, graphrec_home() / "models" / f"feature-mlp-{ml.name}", data, progress,
+                      message=f"the default feature model on {ml.name}")

@@ -11,12 +11,9 @@ from .base import Attribution
 
 
 def _pyplot():
-    import matplotlib
+    from ..io import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot()
 
 
 def plot_local(attr: Attribution, path: str | Path, table=None, n: int = 0, title: str | None = None) -> None:

@@ -11,11 +11,11 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..data.features import FeatureTable
+from ..data.features import FeatureTable, split_features
 from ..errors import GraphrecError
 from .attention import MultiHeadSelfAttention
 from .base import Recommender, register
-from .feature_mlp import parse_layers as parse_widths
+from .groups import GroupRecommender
 from .mlp import Tower, parse_layers
 
 #: Feature groups (tokens) of each variant; user-side groups first, then movie-side ones.
@@ -65,8 +65,8 @@ class TowerFusion(nn.Module):
         return self.out(fused[:, 0]).squeeze(-1), w[:, 0]
 
 
-@register("att-neumf")
-class AttentionNeuMF(Recommender):
+@register("att-neumf", explainable=True, attention_map=True)
+class AttentionNeuMF(GroupRecommender):
     """NeuMF over attended feature fields.
 
     Every feature group is one token of width ``factors``: the user and movie id embeddings and,
@@ -95,33 +95,29 @@ class AttentionNeuMF(Recommender):
     def __init__(self, num_users: int, num_items: int, features: FeatureTable | None = None, factors: int = 16,
                  heads: int = 2, att_layers: int = 1, layers: Sequence[int] | str = (64, 32, 16),
                  fusion_dim: int = 16, dropout: float = 0.0, groups: Sequence[str] | None = None) -> None:
-        super().__init__()
-        self.num_users, self.num_items, self.factors = num_users, num_items, factors
-        dim = factors
-        self.groups = tuple(groups or self.default_groups)
-        side = [g for g in self.groups if g not in ID_GROUPS]
-        unknown = set(self.groups) - set(ALL_GROUPS)
-        if unknown or self.groups[:2] != ID_GROUPS:
-            raise ValueError(f"groups must start with user, movie and come from {ALL_GROUPS}, got {self.groups}")
+        groups = tuple(groups or self.default_groups)
+        side = [g for g in groups if g not in ID_GROUPS]
+        unknown = set(groups) - set(ALL_GROUPS)
+        if unknown or groups[:2] != ID_GROUPS:
+            raise ValueError(f"groups must start with user, movie and come from {ALL_GROUPS}, got {groups}")
         if side and features is None:
             raise GraphrecError(f"{self.registry_name} needs the MovieLens side features (user and movie files)")
+        if side and (features.num_users, features.num_items) != (num_users, num_items):
+            raise ValueError("the feature table does not match the split's users and items")
+        super().__init__(features if side else None, num_users, num_items)  # the side features' buffers
+        self.groups, self.factors = groups, factors
+        dim = factors
         if att_layers < 0 or dim < 1 or heads < 1:
             raise ValueError("factors and heads must be >= 1 and att_layers >= 0")
         emb: dict[str, nn.Module] = {"user": nn.Embedding(num_users, dim), "movie": nn.Embedding(num_items, dim)}
-        if side:
-            if (features.num_users, features.num_items) != (num_users, num_items):
-                raise ValueError("the feature table does not match the split's users and items")
-            vocab = features.vocab_sizes
-            for g in ("gender", "age", "occupation"):
-                if g in side:
-                    emb[g] = nn.Embedding(vocab[g], dim)
-                    self.register_buffer(f"user_{g}", getattr(features, f"user_{g}").long(), persistent=False)
-            if "genres" in side:
-                emb["genres"] = GenrePool(vocab["genres"], dim)
-                self.register_buffer("item_genres", features.item_genres.float(), persistent=False)
+        for g in ("gender", "age", "occupation"):
+            if g in side:
+                emb[g] = nn.Embedding(self.vocab[g], dim)
+        if "genres" in side:
+            emb["genres"] = GenrePool(self.vocab["genres"], dim)
         self.embeddings = nn.ModuleDict({g: emb[g] for g in self.groups})
         self.interacting = nn.ModuleList(FieldAttention(dim, heads, dropout) for _ in range(att_layers))
-        self.mlp_sizes = [len(self.groups) * dim, *parse_widths(layers)]
+        self.mlp_sizes = [len(self.groups) * dim, *parse_layers(layers)]
         self.tower = Tower(self.mlp_sizes, dropout)
         self.fusion = TowerFusion(dim, self.mlp_sizes[-1], fusion_dim)
         self.reset_parameters()
@@ -129,7 +125,7 @@ class AttentionNeuMF(Recommender):
     @classmethod
     def build(cls, ml, split, **hparams) -> "AttentionNeuMF":
         groups = tuple(hparams.get("groups") or cls.default_groups)
-        features = FeatureTable.from_movielens(ml) if ml is not None and len(groups) > 2 else None
+        features = split_features(ml, split) if len(groups) > 2 else None  # the training graph's node stores
         return cls(split.num_users, split.num_items, features=features, **hparams)
 
     def reset_parameters(self) -> None:
@@ -144,20 +140,10 @@ class AttentionNeuMF(Recommender):
                 m.reset_parameters()
         nn.init.zeros_(self.fusion.query)
 
-    # -- explanation interface ----------------------------------------------------------------
-    def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
-        """Each group's input for (user, item) pairs in :attr:`groups` order: ids and codes,
-        or the genres multi-hot ``[N, G]``."""
-        get = {"user": lambda: users, "movie": lambda: items, "genres": lambda: self.item_genres[items]}
-        return tuple(get[g]() if g in get else getattr(self, f"user_{g}")[users] for g in self.groups)
-
+    # -- explanation interface (group_inputs, item_embedding: GroupRecommender's) ---------------
     def group_layers(self) -> list[nn.Module]:
         """The layer that turns each group's input into its token, in :attr:`groups` order."""
         return [self.embeddings[g] for g in self.groups]
-
-    def item_embedding(self) -> Tensor:
-        """``[num_items, factors]`` movie id embeddings."""
-        return self.embeddings["movie"].weight.detach()
 
     def tokens(self, *inputs: Tensor) -> Tensor:
         """``[B, F, factors]`` field tokens in :attr:`groups` order."""
@@ -180,9 +166,6 @@ class AttentionNeuMF(Recommender):
 
     def forward_groups(self, *inputs: Tensor) -> Tensor:
         return self.forward_tokens(self.tokens(*inputs))
-
-    def forward(self, user: Tensor, item: Tensor) -> Tensor:
-        return self.forward_groups(*self.group_inputs(user, item))
 
     @torch.no_grad()
     def attention(self, users: Tensor, items: Tensor) -> dict[str, Tensor]:
@@ -214,7 +197,7 @@ class SeedAttentionNeuMF(Recommender):
                  layers: Sequence[int] | str = (64, 32, 16, 8), heads: int = 2, dropout: float = 0.0) -> None:
         super().__init__()
         self.num_users, self.num_items = num_users, num_items
-        self.layers = parse_layers(layers)
+        self.layers = parse_layers(layers, min_sizes=2, even_first=True)
         d = self.layers[0] // 2
         self.gmf_user, self.gmf_item = nn.Embedding(num_users, factors), nn.Embedding(num_items, factors)
         self.mlp_user, self.mlp_item = nn.Embedding(num_users, d), nn.Embedding(num_items, d)

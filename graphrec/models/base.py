@@ -1,6 +1,7 @@
 """The shared interface of graphrec's learned recommenders, and the model registry."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -85,17 +86,63 @@ class Biases(torch.nn.Module):
         return self.user.weight[users] + self.item.weight[:, 0][None, :]
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a registered recommender can do. The CLI, the benchmark and ``explain`` ask these
+    (:func:`capabilities`) instead of checking names or attributes."""
+
+    #: Trained by :class:`graphrec.training.Trainer` from a ``TrainConfig`` (``graphrec train``).
+    trainable: bool = True
+    #: Fitted on a split instead: ``cls(**settings).fit(split)`` (baselines, node2vec scoring).
+    fit: bool = False
+    #: A non-learned floor: the same for every seed (fitted once by the benchmark).
+    baseline: bool = False
+    #: Has ``score_all(users)`` (full ranking).
+    score_all: bool = True
+    #: Named feature groups (``groups``, ``group_inputs``, ``forward_groups``, ``group_layers``):
+    #: ``graphrec explain`` attributes its logits.
+    explainable: bool = False
+    #: Reads the training graph's edges (``split.graph``), not only (user, item) ids.
+    uses_graph: bool = False
+    #: Field attention maps and tower fusion weights via ``attention(users, items)``.
+    attention_map: bool = False
+
+
+#: Every recommender by name: learned models, baselines and node2vec scoring (see :class:`Capabilities`).
 MODELS: dict[str, type] = {}
 
 
-def register(name: str) -> Callable[[type], type]:
-    """Class decorator: make a model buildable by name from a run's ``config.json``."""
+def register(name: str, **capabilities) -> Callable[[type], type]:
+    """Class decorator: make a model buildable by name (from a run's ``config.json``, the CLI or the
+    benchmark) and declare its :class:`Capabilities` (unset flags are inherited from a registered parent)."""
 
     def wrap(cls: type) -> type:
         if name in MODELS:
             raise ValueError(f"model {name!r} registered twice")
+        inherited = getattr(cls, "capabilities", Capabilities())
+        cls.capabilities = replace(inherited, **capabilities)
         MODELS[name] = cls
         cls.registry_name = name
         return cls
 
     return wrap
+
+
+def unregister(name: str) -> None:
+    """Remove a model from the registry (tests that register a throw-away model)."""
+    MODELS.pop(name, None)
+
+
+def capabilities(model) -> Capabilities:
+    """The capabilities of a registered name, class or model instance (a plain default for anything else)."""
+    if isinstance(model, str):
+        if model not in MODELS:
+            raise KeyError(f"unknown model {model!r}; known: {', '.join(sorted(MODELS))}")
+        model = MODELS[model]
+    return getattr(model, "capabilities", Capabilities(trainable=False))
+
+
+def names(**required: bool) -> list[str]:
+    """Registered names whose capabilities match ``required`` (e.g. ``names(trainable=True)``), sorted."""
+    return sorted(n for n, cls in MODELS.items()
+                  if all(getattr(cls.capabilities, k) == v for k, v in required.items()))

@@ -5,8 +5,10 @@ import torch
 from torch import Tensor
 
 from ..data.split import Split
+from .base import register
 
 
+@register("ease", trainable=False, fit=True)
 class EASE:
     r"""A linear item-to-item model with a closed-form solution.
 

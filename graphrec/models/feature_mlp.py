@@ -17,16 +17,9 @@ from torch import Tensor, nn
 from ..data.features import FeatureTable
 from .base import register
 from .groups import GroupRecommender
+from .mlp import parse_layers
 
 USER_SIDE = ("user", "gender", "age", "occupation")
-
-
-def parse_layers(layers: Sequence[int] | str) -> list[int]:
-    """``"64,32,16"`` or ``[64, 32, 16]`` -> ``[64, 32, 16]``."""
-    out = [int(x) for x in layers.split(",")] if isinstance(layers, str) else [int(x) for x in layers]
-    if not out or min(out) < 1:
-        raise ValueError(f"layers must be positive widths, got {layers!r}")
-    return out
 
 
 @register("feature-mlp")

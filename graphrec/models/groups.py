@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ..data.features import GROUPS, FeatureTable
+from ..data.features import GROUPS, FeatureTable, split_features
 from ..errors import GraphrecError
-from .base import Recommender
+from .base import Capabilities, Recommender
 
 
 class GroupRecommender(Recommender):
@@ -36,9 +36,14 @@ class GroupRecommender(Recommender):
     """
 
     groups: tuple[str, ...] = GROUPS
+    capabilities = Capabilities(explainable=True)  # inherited by every registered feature model
 
-    def __init__(self, table: FeatureTable) -> None:
+    def __init__(self, table: FeatureTable | None, num_users: int | None = None, num_items: int | None = None) -> None:
+        """``table=None``: a model over the id groups (user, movie) only, of ``num_users`` x ``num_items``."""
         super().__init__()
+        if table is None:
+            self.num_users, self.num_items, self.vocab = int(num_users), int(num_items), {}
+            return
         self.num_users, self.num_items = table.num_users, table.num_items
         self.vocab = table.vocab_sizes
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
@@ -49,13 +54,13 @@ class GroupRecommender(Recommender):
 
     @classmethod
     def build(cls, ml, split, **hparams) -> "GroupRecommender":
-        if ml is None:
+        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
+            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
+                                f"has {ml.num_users} x {ml.num_items}")
+        table = split_features(ml, split)  # read from the training graph's node stores
+        if table is None:
             raise GraphrecError(f"{cls.__name__} needs the MovieLens files for its side features "
                                 "(pass --data-dir), not only split files")
-        table = FeatureTable.from_movielens(ml)
-        if (table.num_users, table.num_items) != (split.num_users, split.num_items):
-            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
-                                f"has {table.num_users} x {table.num_items}")
         return cls(table, **hparams)
 
     def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:

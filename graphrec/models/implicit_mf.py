@@ -12,6 +12,7 @@ from torch import Tensor
 
 from ..data.split import Split
 from ..errors import GraphrecError
+from .base import register
 
 
 def available() -> bool:
@@ -33,6 +34,9 @@ def _implicit():
 
 class _ImplicitMF:
     """Fits an implicit model on the binary training matrix; scores are ``user_factors @ item_factors.T``."""
+
+    #: The registry and the benchmark skip these models when implicit is not installed.
+    available = staticmethod(available)
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
@@ -66,6 +70,7 @@ class _ImplicitMF:
         return torch.einsum("nd,ncd->nc", self.user_factors[users.long()], self.item_factors[items.long()])
 
 
+@register("als", trainable=False, fit=True)
 class ImplicitALS(_ImplicitMF):
     """Alternating least squares for implicit feedback (Hu, Koren and Volinsky, ICDM 2008), as
     :class:`implicit.als.AlternatingLeastSquares`, on BM25-weighted interactions by default."""
@@ -90,6 +95,7 @@ class ImplicitALS(_ImplicitMF):
         return bm25_weight(x).tocsr()
 
 
+@register("bpr-implicit", trainable=False, fit=True)
 class ImplicitBPR(_ImplicitMF):
     """Bayesian personalised ranking (Rendle et al., UAI 2009), as
     :class:`implicit.bpr.BayesianPersonalizedRanking` (its item factors end with a bias)."""

@@ -17,7 +17,7 @@ from torch import Tensor
 from torch_geometric.nn import LightGCN as PyGLightGCN
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from ..data.graph import homogeneous
+from ..data.graph import RATES, homogeneous
 from .base import Recommender, register
 
 
@@ -38,7 +38,7 @@ class _SymmetricSpMM(torch.autograd.Function):
         return None, ctx.adj @ grad.contiguous()
 
 
-@register("lightgcn")
+@register("lightgcn", uses_graph=True)
 class LightGCN(Recommender):
     """Wraps :class:`torch_geometric.nn.LightGCN`; trained with BPR (or BCE with ``loss="bce"``)
     and L2 on the batch's ego embeddings.
@@ -74,8 +74,9 @@ class LightGCN(Recommender):
 
     @classmethod
     def build(cls, ml, split, **hparams) -> "LightGCN":
-        """The graph is the split's training edges only (validation and test edges are unseen)."""
-        return cls(split.num_users, split.num_items, split.train_user, split.train_item, **hparams)
+        """The graph is the split's training graph (``split.graph``, HeteroData): validation and test edges are unseen."""
+        users, items = split.graph[RATES].edge_index
+        return cls(split.num_users, split.num_items, users, items, **hparams)
 
     def reset_parameters(self) -> None:
         self.gnn.reset_parameters()

@@ -9,17 +9,23 @@ from torch import Tensor, nn
 from .base import Recommender, register
 
 
-def parse_layers(layers: Sequence[int] | str) -> list[int]:
-    """``"64,32,16,8"`` or a sequence -> ``[64, 32, 16, 8]``; the first size is the concatenated embedding."""
+def parse_layers(layers: Sequence[int] | str, min_sizes: int = 1, even_first: bool = False) -> list[int]:
+    """The one layer-list reader: ``"64,32,16,8"`` or a sequence -> ``[64, 32, 16, 8]``.
+
+    ``min_sizes``: how many sizes at least; ``even_first``: the first size is the concatenation of
+    equal user and item embeddings (MLP, NeuMF), so it must be even.
+    """
     if isinstance(layers, str):
         try:
             layers = [int(x) for x in layers.split(",") if x.strip()]
         except ValueError:
             raise ValueError(f"layers must be comma-separated integers, got {layers!r}") from None
     layers = [int(x) for x in layers]
-    if len(layers) < 2 or min(layers) < 1 or layers[0] % 2:
-        raise ValueError(f"layers need at least two positive sizes and an even first size "
-                         f"(user and item embeddings of layers[0]/2 each), got {layers}")
+    if len(layers) < min_sizes or not layers or min(layers) < 1:
+        raise ValueError(f"layers need at least {min_sizes} positive size(s), got {layers}")
+    if even_first and layers[0] % 2:
+        raise ValueError(f"layers need an even first size (user and item embeddings of layers[0]/2 each), "
+                         f"got {layers}")
     return layers
 
 
@@ -83,7 +89,7 @@ class MLP(Recommender):
                  dropout: float = 0.0, sparse: bool = False) -> None:
         super().__init__()
         self.num_users, self.num_items = num_users, num_items
-        self.layers = parse_layers(layers)
+        self.layers = parse_layers(layers, min_sizes=2, even_first=True)
         d = self.layers[0] // 2
         self.user = nn.Embedding(num_users, d, sparse=sparse)
         self.item = nn.Embedding(num_items, d, sparse=sparse)

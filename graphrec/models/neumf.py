@@ -35,7 +35,7 @@ class NeuMF(Recommender):
         if factors < 1:
             raise ValueError(f"factors must be >= 1, got {factors}")
         self.num_users, self.num_items, self.factors = num_users, num_items, factors
-        self.layers = parse_layers(layers)
+        self.layers = parse_layers(layers, min_sizes=2, even_first=True)
         d = self.layers[0] // 2
         self.gmf_user = nn.Embedding(num_users, factors, sparse=sparse)
         self.gmf_item = nn.Embedding(num_items, factors, sparse=sparse)

@@ -39,6 +39,7 @@ class TrainConfig:
     pretrain: list = field(default_factory=list)  # run dirs whose models initialise this one (NeuMF: GMF, MLP)
     threads: int = 1  # torch intra-op threads while training (0: torch's default); small models run fastest on 1
     refit: bool = True  # after selecting the epoch on validation, retrain on train + validation for that many
+    device: str = "auto"  # auto (CUDA when available) | cpu | cuda[:N]; see graphrec.device
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):

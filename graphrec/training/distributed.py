@@ -33,7 +33,7 @@ from ..errors import GraphrecError
 from ..io import write_json
 from .config import TrainConfig
 from .runs import CONFIG
-from .trainer import Trainer, batch_loss, epoch_tensors, init_from_runs
+from .trainer import Trainer, batch_loss, epoch_tensors
 
 
 def init_process_group(backend: str | None = None, timeout_s: float = 600.0) -> torch.device:
@@ -84,20 +84,6 @@ class _Loss(torch.nn.Module):
         return batch_loss(self.model, self.config, batch)
 
 
-class _OnDevice(torch.nn.Module):
-    """A scorer for :func:`~graphrec.evaluation.evaluate` whose model lives on another device."""
-
-    def __init__(self, model: torch.nn.Module, device: torch.device) -> None:
-        super().__init__()
-        self.model, self.device, self.num_items = model, device, model.num_items
-
-    def score(self, users, items):
-        return self.model.score(users.to(self.device), items.to(self.device)).cpu()
-
-    def score_all(self, users):
-        return self.model.score_all(users.to(self.device)).cpu()
-
-
 def _broadcast(obj, src: int = 0):
     box = [obj]
     dist.broadcast_object_list(box, src=src)
@@ -139,12 +125,11 @@ class DistributedTrainer(Trainer):
                  progress: bool = True, tensorboard: bool = True, device: torch.device | None = None,
                  verify_sync: bool = False) -> None:
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
-        self.device = device or rank_device()
         self.out_dir = Path(run_dir) if run_dir is not None else None
         dense_embeddings(model)
-        model.to(self.device)
         lead = self.rank == 0
-        super().__init__(model, split, config, run_dir if lead else None, progress and lead, tensorboard and lead)
+        super().__init__(model, split, config, run_dir if lead else None, progress and lead, tensorboard and lead,
+                         device=device or rank_device())
         self.ddp = DistributedDataParallel(_Loss(model, config),
                                            device_ids=[self.device] if self.device.type == "cuda" else None)
         self.verify_sync, self.sync_checks = verify_sync, 0
@@ -186,15 +171,11 @@ class DistributedTrainer(Trainer):
             raise RuntimeError(f"ranks' weights diverged after {self.sync_checks} synchronised steps")
         self.sync_checks += 1
 
-    def scorer(self):
-        return self.model if self.device.type == "cpu" else _OnDevice(self.model, self.device)
-
     def evaluate_epoch(self, epoch: int) -> dict:
         """Rank 0 evaluates; every rank gets its numbers, so all stop at the same epoch."""
         return _broadcast(super().evaluate_epoch(epoch) if self.rank == 0 else None)
 
     def _final_metrics(self) -> dict:
-        self.model.cpu()
         return _broadcast(super()._final_metrics() if self.rank == 0 else None)
 
 
@@ -206,22 +187,17 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
     Joins the group from the environment unless one is initialised already. Returns the
     model (on CPU, best weights) and the test metrics, the same on every rank.
     """
-    from .runs import build_data, build_model
+    from ..pipeline import train
 
     device = init_process_group(backend)
-    if split is None:
-        ml, split = build_data(config)
-    model = build_model(config, ml, split)
-    if config.pretrain and not resume:
-        init_from_runs(model, config.pretrain, ml, split)
-    trainer = DistributedTrainer(model, split, config, run_dir, progress=progress, device=device,
-                                 verify_sync=verify_sync)
-    if run_dir is not None:
+
+    def setup(path) -> None:  # only rank 0 writes the run directory
         if dist.get_rank() == 0:
-            Path(run_dir).mkdir(parents=True, exist_ok=True)
-            write_json(Path(run_dir) / CONFIG, config.to_dict())
-        if resume:
-            trainer.resume()
-    result = trainer.fit()
+            Path(path).mkdir(parents=True, exist_ok=True)
+            write_json(Path(path) / CONFIG, config.to_dict())
+
+    model, result, _ = train(config, run_dir, None if split is None and ml is None else (ml, split), resume=resume,
+                             progress=progress, trainer_cls=DistributedTrainer, setup=setup, device=device,
+                             verify_sync=verify_sync)
     dist.barrier()
     return model, result

@@ -34,11 +34,12 @@ def with_validation_in_train(split: Split) -> Split:
     last = torch.zeros(split.num_users, dtype=split.train_time.dtype)
     last.scatter_reduce_(0, split.train_user.long(), split.train_time, "amax")
     empty = split.valid_user[:0]
-    return replace(split, train_user=torch.cat([split.train_user, split.valid_user]),
+    merged = replace(split, train_user=torch.cat([split.train_user, split.valid_user]),
                    train_item=torch.cat([split.train_item, split.valid_item]),
                    train_rating=torch.cat([split.train_rating, torch.zeros(len(split.valid_user))]),
                    train_time=torch.cat([split.train_time, last[split.valid_user.long()] + 1]),
                    valid_user=empty, valid_item=split.valid_item[:0], valid_negatives=split.valid_negatives[:0])
+    return merged.with_dataset(split._dataset)  # the training graph keeps the dataset's node features
 
 
 def refit_config(config: TrainConfig, epochs: int) -> TrainConfig:
@@ -66,31 +67,35 @@ class Outcome:
         """The final model's test metrics; with a refit, the selected run's under ``"selected"``."""
         out = dict(self.final.result)
         if self.refit is not None:
-            out["selected"] = {k: v for k, v in self.selected.result.items() if not isinstance(v, list)}
+            out["selected"] = {k: v for k, v in self.selected.result.items()  # timing: in train_seconds
+                               if not isinstance(v, list) and k != "train_seconds"}
             out["best_epoch"] = self.selected.best_epoch
             out["refit_epochs"] = self.refit.config.epochs
             out["train_seconds"] = self.selected.result["train_seconds"] + self.refit.result["train_seconds"]
         return out
 
 
-def select_then_refit(config: TrainConfig, ml, split: Split, run_dir: str | Path | None = None,
-                      resume: bool = False, progress: bool = True) -> Outcome:
-    """Train ``config`` on ``split`` with validation-only selection, then refit if ``config.refit``.
+def select_then_refit(config: TrainConfig, data=None, run_dir: str | Path | None = None, resume: bool = False,
+                      progress: bool = True, **trainer_kwargs) -> Outcome:
+    """Train ``config`` with validation-only selection, then refit if ``config.refit``, both through
+    :func:`graphrec.pipeline.train`. ``data``: prepared data (else built from ``config.data``).
 
     With a refit, ``run_dir`` holds the refit model and the selection run is in
     ``run_dir/selection``; ``metrics.json`` has both runs' test metrics."""
-    from .trainer import train_once
+    from ..pipeline import Prepared, adopt, train
 
+    data = adopt(data, config, saved=resume)
+    split = data.split
     refit = config.refit and split.has_validation and not config.data.validation_in_train
     sel_dir = Path(run_dir) / SELECTION if (refit and run_dir is not None) else run_dir
     if refit and run_dir is not None and not resume:  # until the refit starts, the run is its selection
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         write_json(Path(run_dir) / "config.json", config.to_dict())
-    selected = train_once(config, sel_dir, ml, split, resume=resume, progress=progress)
+    *_, selected = train(config, sel_dir, data, resume=resume, progress=progress, **trainer_kwargs)
     if not refit:
         return Outcome(selected, None)
-    final = train_once(refit_config(config, selected.best_epoch), run_dir, ml, with_validation_in_train(split),
-                       progress=progress)
+    merged = Prepared(data.ml, with_validation_in_train(split))
+    *_, final = train(refit_config(config, selected.best_epoch), run_dir, merged, progress=progress, **trainer_kwargs)
     outcome = Outcome(selected, final)
     if run_dir is not None:
         write_json(Path(run_dir) / "metrics.json", outcome.metrics())

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CheckpointError, DataError
+from ..errors import CheckpointError
 from ..io import atomic_path
-from ..models import MODELS
 from .config import TrainConfig
 
 CONFIG, WEIGHTS, CHECKPOINT, METRICS, HISTORY = "config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv"
@@ -38,42 +37,6 @@ def load_tensors(path: str | Path):
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{path}: refused to load (not a plain tensor checkpoint: {first[:200]})") from None
-
-
-def build_data(config: TrainConfig):
-    """(MovieLens or None, Split) exactly as the run was trained on."""
-    ml, split = _build_data(config)
-    if config.data.validation_in_train:
-        from .refit import with_validation_in_train
-
-        split = with_validation_in_train(split)
-    return ml, split
-
-
-def _build_data(config: TrainConfig):
-    from ..data import load_movielens, load_ncf, split_movielens
-
-    d = config.data
-    data_dir = d.data_dir if d.data_dir and Path(d.data_dir).is_dir() else None
-    if d.split_dir:
-        split = load_ncf(d.split_dir, seed=d.split_seed)
-        try:
-            ml = load_movielens(d.dataset, data_dir) if (d.dataset or data_dir) else None
-        except DataError:
-            ml = None
-        return ml, split
-    ml = load_movielens(d.dataset, data_dir)
-    return ml, split_movielens(ml, seed=d.split_seed)
-
-
-def build_model(config: TrainConfig, ml, split):
-    if config.model not in MODELS:
-        raise CheckpointError(f"unknown model {config.model!r}; known: {', '.join(sorted(MODELS))}")
-    torch.manual_seed(config.seed)
-    try:
-        return MODELS[config.model].build(ml, split, **config.hparams)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
 
 
 @dataclass
@@ -106,16 +69,18 @@ def read_config(run_dir: str | Path) -> TrainConfig:
 
 
 def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
-    """Rebuild a run's data and model and load its best weights."""
+    """Rebuild a run's data (unless ``split`` is given; ``ml`` may also be a prepared
+    :class:`graphrec.pipeline.Prepared`) and model, and load its best weights."""
+    from ..pipeline import Prepared, adopt, build_model
+
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    if split is None:
-        ml, split = build_data(config)
-    model = build_model(config, ml, split)
+    data = ml if isinstance(ml, Prepared) else adopt((ml, split) if split is not None else None, config, saved=True)
+    model = build_model(config, data)
     state = load_tensors(run_dir / WEIGHTS)
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError) as e:
         raise CheckpointError(f"{run_dir / WEIGHTS}: weights do not fit the model in {CONFIG} ({str(e)[:200]})") from None
     model.eval()
-    return Run(run_dir, config, model, ml, split)
+    return Run(run_dir, config, model, data.ml, data.split)

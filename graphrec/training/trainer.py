@@ -2,7 +2,6 @@
 on the validation item's HR@k, TensorBoard logging, atomic checkpoints and resume."""
 from __future__ import annotations
 
-import contextlib
 import copy
 import csv
 import io
@@ -15,6 +14,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..data.sampling import pairwise_epoch, pointwise_epoch
+from ..device import num_threads
 from ..evaluation import evaluate
 from ..io import atomic_path, write_json, write_text
 from .config import TrainConfig
@@ -123,8 +123,12 @@ class Trainer:
     """Trains ``model`` on ``split`` as ``config`` says, writing into ``run_dir`` (if given)."""
 
     def __init__(self, model, split, config: TrainConfig, run_dir: str | Path | None = None,
-                 progress: bool = True, tensorboard: bool = True) -> None:
-        self.model, self.split, self.config = model, split, config
+                 progress: bool = True, tensorboard: bool = True, device: torch.device | None = None,
+                 on_evaluation=None) -> None:
+        from ..device import resolve_device
+
+        self.device = device if device is not None else resolve_device(config.device)
+        self.model, self.split, self.config = model.to(self.device), split, config
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.progress, self.tensorboard = progress, tensorboard
         self.optimizer = make_optimizer(model, config)
@@ -132,7 +136,7 @@ class Trainer:
         self.best_score, self.best_epoch, self.bad_epochs, self.start_epoch = -math.inf, 0, 0, 1
         self.best_state = copy.deepcopy(model.state_dict())
         #: Called as ``on_evaluation(epoch, score)`` after each validation (tuning prunes trials from it).
-        self.on_evaluation = None
+        self.on_evaluation = on_evaluation
 
     # -- checkpoints -------------------------------------------------------------------------
     def _checkpoint(self, epoch: int) -> dict:
@@ -156,7 +160,7 @@ class Trainer:
         torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout etc.
         model.train()
         start = time.perf_counter()  # the epoch's time includes sampling its negatives
-        tensors = epoch_batches(model, self.split, cfg, epoch)
+        tensors = [t.to(self.device, non_blocking=True) for t in epoch_batches(model, self.split, cfg, epoch)]
         n, bs = len(tensors[0]), cfg.batch_size
         batches = list(zip(*(t.split(bs) for t in tensors)))  # views, no copies
         losses = []
@@ -172,8 +176,10 @@ class Trainer:
         return total / max(n, 1), time.perf_counter() - start
 
     def scorer(self):
-        """What evaluation scores: the model itself (subclasses may wrap it, e.g. for a device)."""
-        return self.model
+        """What evaluation scores: the model, wrapped when it lives off the CPU (evaluation runs there)."""
+        from ..device import on_device
+
+        return on_device(self.model, self.device)
 
     def evaluate_epoch(self, epoch: int) -> dict:
         """Validation metrics (full ranking when they select the epoch), and the test item's for the log."""
@@ -229,7 +235,8 @@ class Trainer:
                 self._write_history()
         self.model.load_state_dict(self.best_state)
         self.model.eval()
-        result = self._final_metrics()
+        result = self.result = self._final_metrics()
+        self.model.cpu()  # hand back a CPU model, like every other part of graphrec
         if writer is not None:
             writer.add_hparams(_flat_hparams(cfg), {f"hparam/{k}": v for k, v in result.items()
                                                     if isinstance(v, float)}, run_name=".")
@@ -243,7 +250,7 @@ class Trainer:
     def _final_metrics(self) -> dict:
         from ..evaluation import with_intervals
 
-        res = evaluate(self.model, self.split, self.config.k, "test", full=True, per_user=True)
+        res = evaluate(self.scorer(), self.split, self.config.k, "test", full=True, per_user=True)
         self.test_result = res  # per-user values, for paired comparisons (graphrec.benchmark)
         ci = with_intervals(res, seed=self.config.seed)
         out = {k: v for k, v in res.items() if isinstance(v, float)}
@@ -278,12 +285,9 @@ class Trainer:
 
     def plot(self) -> None:
         """``curves.png``: HR@k and NDCG@k per epoch (validation and test), best epoch marked."""
-        import matplotlib
+        from ..io import pyplot, save_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        from ..io import save_figure
+        plt = pyplot()
 
         k = self.config.k
         ep = [r["epoch"] for r in self.history]
@@ -305,18 +309,6 @@ class Trainer:
         save_figure(fig, self.run_dir / "curves.png", dpi=100)
 
 
-@contextlib.contextmanager
-def num_threads(n: int):
-    """Run with ``n`` intra-op threads (0: leave torch's setting), restoring it afterwards."""
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _flat_hparams(cfg: TrainConfig) -> dict:
     out = {"model": cfg.model, "epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr,
            "num_ng": cfg.num_ng, "l2": cfg.l2, "seed": cfg.seed}
@@ -327,46 +319,11 @@ def _flat_hparams(cfg: TrainConfig) -> dict:
 
 def train(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split=None, resume: bool = False,
           progress: bool = True) -> tuple[torch.nn.Module, dict]:
-    """Build data and model from ``config``, train (selection on validation, then a refit on
-    train + validation when ``config.refit``), and return (final model, test metrics)."""
+    """Build data and model from ``config`` (through :mod:`graphrec.pipeline`), train with selection on
+    the validation item, then (``config.refit``) retrain on train + validation for the chosen number of
+    epochs, and return (final model, test metrics). ``ml``/``split``: data prepared already."""
     from .refit import select_then_refit
-    from .runs import build_data
 
-    if split is None:
-        ml, split = build_data(config)
-    outcome = select_then_refit(config, ml, split, run_dir, resume=resume, progress=progress)
+    data = None if split is None and ml is None else (ml, split)
+    outcome = select_then_refit(config, data, run_dir, resume=resume, progress=progress)
     return outcome.model, outcome.metrics()
-
-
-def train_once(config: TrainConfig, run_dir: str | Path | None, ml, split, resume: bool = False,
-               progress: bool = True, on_evaluation=None) -> "Trainer":
-    """Build the model (pretrained if the config says so) and fit it once on ``split``."""
-    from .runs import build_model
-
-    model = build_model(config, ml, split)
-    if config.pretrain and not resume:
-        init_from_runs(model, config.pretrain, ml, split)
-    trainer = Trainer(model, split, config, run_dir, progress=progress)
-    trainer.on_evaluation = on_evaluation
-    if run_dir is not None:
-        Path(run_dir).mkdir(parents=True, exist_ok=True)
-        write_json(Path(run_dir) / CONFIG, config.to_dict())
-        if resume:
-            trainer.resume()
-    trainer.result = trainer.fit()
-    return trainer
-
-
-def init_from_runs(model: torch.nn.Module, run_dirs: list[str], ml=None, split=None) -> None:
-    """Initialise ``model`` from trained runs via its ``load_pretrained(*models)`` (NeuMF: GMF, MLP)."""
-    from ..errors import CheckpointError
-    from .runs import load_run
-
-    if not hasattr(model, "load_pretrained"):
-        raise CheckpointError(f"{type(model).__name__} cannot be initialised from pretrained runs")
-    models = [load_run(d, ml, split).model for d in run_dirs]
-    try:
-        model.load_pretrained(*models)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"cannot initialise {type(model).__name__} from "
-                              f"{', '.join(map(str, run_dirs))}: {e}") from None

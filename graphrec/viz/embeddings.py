@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from torch import Tensor
 
-from ..io import save_figure, write_text
+from ..io import pyplot, save_figure, write_text
 
 #: Columns of ``movies.tsv`` and of the projector's metadata.
 MOVIE_COLUMNS = ["title", "year", "main_genre", "genres", "ratings"]
@@ -56,12 +56,9 @@ def add_projector(writer, emb: Tensor, table: pd.DataFrame, tag: str = "movies",
 def pca_plot(emb: Tensor, table: pd.DataFrame, path: str | os.PathLike, label_top: int = 25,
              title: str = "Movie embeddings (PCA)") -> Path:
     """Scatter the first two principal components, coloured by main genre; label the most-rated titles."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.decomposition import PCA
 
+    plt = pyplot()
     x = emb.detach().float().numpy()
     pca = PCA(n_components=2, random_state=0)
     xy = pca.fit_transform(x)

@@ -1,0 +1,192 @@
+"""The benchmark's runner: every catalogue entry through :mod:`graphrec.pipeline`, over seeds, with the
+grid searched on the validation item."""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..evaluation import evaluate
+from ..models import MODELS, capabilities
+from ..training import DataConfig, TrainConfig
+from .catalogue import CATALOGUE, QUICK_HPARAMS, Entry
+from .report import Report, _tag
+
+@dataclass
+class RunResult:
+    entry: str
+    seed: int
+    setting: dict
+    per_user: dict  # metric -> [users] numpy: the final model's (the refit's, unless --no-refit)
+    valid: float  # the validation score that chose the setting (config.select, full NDCG@10 by default)
+    seconds: float
+    parameters: int | None
+    best_epoch: int | None
+    history: list[dict] = field(default_factory=list)
+    run_dir: Path | None = None
+    towers: list[float] | None = None  # average (GMF, MLP) fusion weights on the test pairs
+    selected: dict | None = None  # per-user test values of the selected run before its refit
+
+
+@dataclass
+class Settings:
+    seeds: int = 3
+    epochs: int = 10
+    batch_size: int = 4096
+    num_ng: int = 4
+    patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
+    quick: bool = False
+    refit: bool = True  # retrain the chosen setting on train + validation for the chosen epochs, per seed
+    tuned: bool = True  # use each model's tuned config (shipped, or --configs) instead of its grid
+    data: DataConfig = field(default_factory=DataConfig)
+    device: str = TrainConfig.device
+
+
+class Benchmark(Report):
+    """Trains and evaluates ``entries`` on ``split`` as ``settings`` say, writing under ``out``."""
+
+    def __init__(self, ml, split, entries: list[Entry], settings: Settings, out: str | Path,
+                 progress: bool = True) -> None:
+        from ..pipeline import adopt
+
+        self.data = adopt((ml, split), TrainConfig(data=settings.data))
+        self.ml, self.split, self.entries, self.settings = self.data.ml, self.data.split, entries, settings
+        self.out, self.progress = Path(out), progress
+        self.results: dict[str, list[RunResult]] = {}
+        self.configs: dict[str, dict] = {}  # entry name -> tuned config (graphrec.tuning), when used
+        self._pretrain_runs: dict[tuple[str, int], Path] = {}  # (gmf|mlp, seed) -> run dir when not benchmarked
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> dict[str, list[RunResult]]:
+        refit = self.settings.refit and self.split.has_validation
+        jobs = sum(len(self._grid(self.tuned_entry(e))) + (int(refit) if e.baseline else self.settings.seeds - 1 + refit)
+                   for e in self.entries)
+        self.bar = tqdm(total=jobs, desc="benchmark", unit="run", disable=not self.progress)
+        for e in self.entries:
+            self.results[e.name] = self._run_entry(e)
+        self.bar.close()
+        return self.results
+
+    def _grid(self, e: Entry) -> tuple[dict, ...]:
+        return e.grid[:1] if self.settings.quick else e.grid
+
+    def _run_entry(self, e: Entry) -> list[RunResult]:
+        """Seed 0 tries the grid (or the tuned setting) and the best validation score wins; every seed
+        then refits that setting on train + validation for seed 0's chosen epoch count (the peers'
+        protocol), or, with ``refit=False``, trains with its own early stopping."""
+        e = self.tuned_entry(e)
+        tried = [self._run_one(e, point, seed=0) for point in self._grid(e)]
+        best = max(tried, key=lambda r: r.valid)  # validation only
+        out = []
+        for seed in range(self.settings.seeds):
+            if e.baseline and seed > 0:
+                out.append(replace(out[0], seed=seed))
+            elif self.settings.refit and self.split.has_validation:
+                out.append(self._refit(e, best, seed))
+            else:
+                out.append(best if seed == 0 else self._run_one(e, best.setting, seed))
+        return out
+
+    def tuned_entry(self, e: Entry) -> Entry:
+        """``e`` with its tuned config as the only grid point, if one exists and ``settings.tuned``."""
+        from ..tuning import load_tuned
+
+        tuned = self.configs.get(e.name)
+        if tuned is None and self.settings.tuned and not self.settings.quick:
+            tuned = load_tuned(e.name, self.settings.data.dataset or "ml-100k", model=e.model)
+        if tuned is None:
+            return e
+        self.configs[e.name] = tuned
+        if "params" in tuned:
+            return replace(e, grid=(dict(tuned["params"]),))
+        return replace(e, hparams={**e.hparams, **tuned.get("hparams", {})}, grid=(dict(tuned.get("train", {})),))
+
+    def _refit(self, e: Entry, best: RunResult, seed: int) -> RunResult:
+        """``best``'s setting on train + validation (learned: for ``best.best_epoch`` epochs), as ``seed``."""
+        from ..pipeline import Prepared
+        from ..training.refit import with_validation_in_train
+
+        merged = Prepared(self.ml, with_validation_in_train(self.split))
+        self.bar.set_postfix_str(f"{e.name} refit seed {seed}")
+        try:
+            return self._refit_one(e, best, seed, merged)
+        finally:
+            self.bar.update(1)
+
+    def _refit_one(self, e: Entry, best: RunResult, seed: int, merged) -> RunResult:
+        if e.fitted:
+            start = time.perf_counter()
+            scorer = MODELS[e.model](**self.hparams(e, best.setting, seed)).fit(merged.split)
+            test = evaluate(scorer, self.split, on="test", per_user=True)
+            return replace(best, seed=seed, per_user=test["per_user"], seconds=time.perf_counter() - start,
+                           selected=best.per_user if seed == 0 else None)
+        from ..pipeline import train
+        from ..training.refit import refit_config
+
+        cfg = refit_config(self.config(e, best.setting, seed), best.best_epoch)
+        if e.pretrain:
+            cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
+        run_dir = self.out / "runs" / e.name / f"{_tag(best.setting)}seed{seed}-refit"
+        model, metrics, trainer = train(cfg, run_dir, merged, progress=self.progress and not self.settings.quick)
+        return replace(best, seed=seed, per_user=trainer.test_result["per_user"], seconds=metrics["train_seconds"],
+                       history=list(trainer.history), run_dir=run_dir, selected=best.per_user if seed == 0 else None)
+
+    def _run_one(self, e: Entry, point: dict, seed: int) -> RunResult:
+        self.bar.set_postfix_str(f"{e.name} {point or ''} seed {seed}")
+        try:
+            return self._fit(e, point, seed) if e.fitted else self._train(e, point, seed)
+        finally:
+            self.bar.update(1)
+
+    def _fit(self, e: Entry, point: dict, seed: int) -> RunResult:
+        start = time.perf_counter()
+        scorer = MODELS[e.model](**self.hparams(e, point, seed)).fit(self.split)
+        size = getattr(scorer, "parameters", None)
+        seconds = time.perf_counter() - start
+        key = TrainConfig.select
+        valid = evaluate(scorer, self.split, on="valid")[f"{key}@10"] if self.split.has_validation else 0.0
+        test = evaluate(scorer, self.split, on="test", per_user=True)
+        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, size, None)
+
+    def hparams(self, e: Entry, point: dict | None = None, seed: int | None = None) -> dict:
+        """The entry's settings (``--quick``: small widths), keeping only what this version's constructor takes;
+        for fitted models also the grid ``point`` and the ``seed``."""
+        quick = QUICK_HPARAMS.get(e.model, {}) if self.settings.quick else {}
+        takes = inspect.signature(MODELS[e.model].__init__).parameters
+        extra = {**(point or {}), **({"seed": seed} if seed is not None and "seed" in takes else {})}
+        return {**e.hparams, **{k: v for k, v in quick.items() if k in takes}, **extra}
+
+    def config(self, e: Entry, point: dict, seed: int) -> TrainConfig:
+        s = self.settings
+        hp = self.hparams(e)
+        cfg = TrainConfig(model=e.model, hparams=hp, epochs=s.epochs, batch_size=s.batch_size, num_ng=s.num_ng,
+                          seed=seed, patience=s.patience, full_eval_every=0, data=s.data, device=s.device)
+        return replace(cfg, **{**e.train, **point})
+
+    def _train(self, e: Entry, point: dict, seed: int) -> RunResult:
+        from ..pipeline import train
+
+        cfg = self.config(e, point, seed)
+        if e.pretrain:
+            cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
+        run_dir = self.out / "runs" / e.name / f"{_tag(point)}seed{seed}"
+        model, metrics, trainer = train(cfg, run_dir, self.data, progress=self.progress and not self.settings.quick)
+        valid = trainer.best_score if self.split.has_validation else 0.0
+        towers = None
+        if capabilities(e.model).attention_map:
+            towers = model.attention(self.split.test_user, self.split.test_item)["towers"].mean(0).tolist()
+        return RunResult(e.name, seed, dict(point), trainer.test_result["per_user"], valid, metrics["train_seconds"],
+                         metrics["parameters"], metrics["best_epoch"], list(trainer.history), run_dir, towers)
+
+    def _pretrained(self, name: str, seed: int) -> Path:
+        """Run directory of this seed's GMF or MLP at its chosen setting (trained here if not benchmarked)."""
+        if name in self.results:
+            return self.results[name][seed].run_dir
+        if (name, seed) not in self._pretrain_runs:
+            e = next(x for x in CATALOGUE if x.name == name)
+            self._pretrain_runs[(name, seed)] = self._train(e, e.grid[0], seed).run_dir
+        return self._pretrain_runs[(name, seed)]
+
