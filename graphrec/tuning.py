@@ -62,15 +62,21 @@ SPACES: dict[str, Callable] = {
     "neumf": _neumf, "gmf": _gmf, "mlp": _mlp, "lightgcn": _lightgcn,
     "ease": lambda t: {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True)}},
     "itemknn": lambda t: {"params": {"k": t.suggest_int("k", 10, 500, log=True)}},
+    "ease-recency": lambda t: {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True),
+                                          "recency": t.suggest_float("recency", 1.0, 50.0, log=True),
+                                          "floor": t.suggest_float("floor", 0.0, 0.5)}},
 }
+#: Search spaces named after a variant of a model (the benchmark entry's name), and their model.
+VARIANTS = {"ease-recency": "ease"}
 
 
-def tune(model: str, ml, split, trials: int, seed: int = 0, base=None, space: Callable | None = None,
+def tune(name: str, ml, split, trials: int, seed: int = 0, base=None, space: Callable | None = None,
          progress: bool = False) -> dict:
-    """Search ``model``'s space for ``trials`` trials on ``split``'s validation item; the tuned config.
+    """Search ``name``'s space (a model, or a variant in :data:`VARIANTS`) for ``trials`` trials on
+    ``split``'s validation item; the tuned config.
 
     ``base`` (a :class:`~graphrec.training.TrainConfig`) supplies what the space leaves
-    open (data, k, threads); ``space`` replaces :data:`SPACES` ``[model]``.
+    open (data, k, threads); ``space`` replaces :data:`SPACES` ``[name]``.
     """
     import optuna
 
@@ -81,9 +87,10 @@ def tune(model: str, ml, split, trials: int, seed: int = 0, base=None, space: Ca
 
     if not split.has_validation:
         raise ValueError("tuning needs a validation item per user")
-    space = space or SPACES.get(model)
+    model = VARIANTS.get(name, name)
+    space = space or SPACES.get(name)
     if space is None:
-        raise ValueError(f"no search space for {model!r}; tunable: {', '.join(SPACES)}")
+        raise ValueError(f"no search space for {name!r}; tunable: {', '.join(SPACES)}")
     base = base or TrainConfig(model=model)
 
     def objective(trial) -> float:

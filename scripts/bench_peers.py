@@ -91,7 +91,7 @@ def run_implicit(name: str, split, seeds: list[int], refit: bool) -> dict:
     return out
 
 
-def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict) -> dict:
+def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict, saved=None) -> dict:
     """The peers' protocol: the epoch count is chosen once, on the validation item with the first seed;
     then every seed retrains on train + validation for that many epochs (``--no-refit``: every seed
     runs its own selection and is evaluated as selected)."""
@@ -122,7 +122,13 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict)
                   f"{final.test_result['full_HR@10']:.4f}, {time.perf_counter() - t:.0f} s", flush=True)
         out["seconds"] += time.perf_counter() - t
         out["final"].append(final.test_result)
-    out["seconds"] /= len(seeds)  # the refit's training time per seed (selection excluded)
+        if saved is not None:  # after every seed: a long run that is cut short keeps what it finished
+            saved(_finish(dict(out)))
+    return _finish(out)
+
+
+def _finish(out: dict) -> dict:
+    out["seconds"] = out["seconds"] / len(out["final"])  # the refit's training time per seed (selection excluded)
     out["coverage"] = float(np.mean([r[f"full_coverage@{K}"] for r in out["final"]]))
     return out
 
@@ -208,7 +214,8 @@ def main() -> None:
                 continue
             res = run_implicit(name, split, seeds, not args.no_refit)
         elif name in LEARNED:
-            res = run_learned(name, split, seeds, not args.no_refit, override)
+            res = run_learned(name, split, seeds, not args.no_refit, override,
+                              saved=lambda r, n=args.name or name: save(out, n, r))
         else:
             sys.exit(f"unknown model {name!r}")
         save(out, args.name or name, res)

@@ -36,3 +36,13 @@ def test_tuned_config_round_trips_and_flags_override(tmp_path):
     assert cfg.hparams == {"factors": 8, "layers": [64, 32]}
     with pytest.raises(ValueError, match="not 'gmf'"):
         load_tuned("gmf", path=path)
+
+
+def test_tune_cli_writes_a_config_that_train_reads(synth_dir, tmp_path, capsys):
+    from graphrec.cli import main
+
+    out = tmp_path / "ease.json"
+    assert main(["tune", "ease", "--trials", "2", "--data-dir", str(synth_dir), "--out", str(out)]) == 0
+    tuned = load_tuned("ease", path=out)
+    assert tuned["model"] == "ease" and tuned["tuning"]["trials"] == 2 and tuned["params"]["l2"] > 0
+    assert "wrote" in capsys.readouterr().out

@@ -8,7 +8,7 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "train", "evaluate", "recommend", "similar", "explain", "embed", "benchmark"]
+COMMANDS = ["data", "train", "tune", "evaluate", "recommend", "similar", "explain", "embed", "benchmark"]
 
 
 class _Parser(argparse.ArgumentParser):

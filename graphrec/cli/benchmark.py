@@ -67,9 +67,9 @@ def run(args) -> int:
         from ..training import TrainConfig
 
         for e in entries:
-            if e.model in SPACES:
+            if e.name in SPACES:
                 print(f"tuning {e.name}: {args.trials} trials on the validation item", file=sys.stderr)
-                tuned = tune(e.model, ml, split, args.trials, base=TrainConfig(model=e.model, data=data, full_eval_every=0))
+                tuned = tune(e.name, ml, split, args.trials, base=TrainConfig(model=e.model, data=data, full_eval_every=0))
                 bench.configs[e.name] = tuned
                 save_tuned(tuned, out / "configs" / f"{e.name}.json")
     with num_threads(args.threads or 0):

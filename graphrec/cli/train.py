@@ -10,7 +10,12 @@ from ..training.config import TrainConfig
 from .common import add_data_args, add_device_arg, data_config, positive_int, print_table
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
-MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers"}
+MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers",
+               "bias": "bias"}
+#: Training flags (argument name -> TrainConfig field); unset ones come from the tuned config, else the defaults.
+TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "neg": "num_ng", "l2": "l2",
+               "l2_scope": "l2_scope", "loss": "loss", "patience": "patience", "eval_every": "eval_every",
+               "select": "select"}
 
 
 def _layers(text: str) -> list[int]:
@@ -53,17 +58,29 @@ def add_parser(sub) -> None:
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
     m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
-    t = p.add_argument_group("training")
+    m.add_argument("--bias", action="store_const", const=True, help="user and item biases (GMF, NeuMF)")
+    t = p.add_argument_group("training (unset: the tuned config of graphrec/configs/<dataset>/<model>.json, "
+                             "else the default shown)")
     d = TrainConfig  # every default is the config's
-    t.add_argument("--epochs", type=positive_int, default=d.epochs, help="maximum epochs (default %(default)s)")
-    t.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="default %(default)s")
-    t.add_argument("--lr", type=_pos_float, default=d.lr, help="Adam learning rate (default %(default)s)")
-    t.add_argument("--neg", type=positive_int, default=d.num_ng,
-                   help="negatives per positive, resampled each epoch (default %(default)s)")
-    t.add_argument("--l2", type=_nonneg_float, default=d.l2, help="L2 penalty (default %(default)s)")
+    t.add_argument("--config", metavar="FILE", help="a tuned config from graphrec tune (default: the shipped one)")
+    t.add_argument("--no-tuned", action="store_true", help="ignore the shipped tuned config")
+    t.add_argument("--no-refit", action="store_true",
+                   help="keep the selected run (default: retrain on train + validation for the chosen epochs)")
+    t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {d.epochs})")
+    t.add_argument("--batch-size", type=positive_int, help=f"default {d.batch_size}")
+    t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate (default {d.lr})")
+    t.add_argument("--neg", type=positive_int,
+                   help=f"negatives per positive, resampled each epoch, with either loss (default {d.num_ng})")
+    t.add_argument("--loss", choices=["bce", "bpr"], help="pointwise BCE or pairwise BPR (default: the model's)")
+    t.add_argument("--l2", type=_nonneg_float, help=f"L2 penalty (default {d.l2})")
+    t.add_argument("--l2-scope", choices=["batch", "weights"],
+                   help="L2 on the batch's embeddings in the loss, or Adam weight decay (default: the model's)")
     t.add_argument("--seed", type=int, default=d.seed, help="seed of initialisation, sampling and shuffling")
-    t.add_argument("--patience", type=int, default=d.patience,
-                   help="stop after this many epochs without a better validation HR@10 (0: never; default %(default)s)")
+    t.add_argument("--eval-every", type=positive_int, help=f"validate every N epochs (default {d.eval_every})")
+    t.add_argument("--select", choices=["full_NDCG", "full_HR", "full_MRR", "NDCG", "HR", "MRR"],
+                   help=f"validation metric @k that picks the epoch (default {d.select})")
+    t.add_argument("--patience", type=int,
+                   help=f"stop after this many validations without a better score (0: never; default {d.patience})")
     t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
     t.add_argument("--threads", type=int, default=d.threads,
@@ -124,7 +141,8 @@ def run(args) -> int:
         config = read_config(run_dir)
         if config.model != args.model:
             raise GraphrecError(f"{run_dir} is a {config.model} run, not {args.model}")
-        config.epochs = args.epochs
+        if args.epochs:
+            config.epochs = args.epochs
         if args.device:
             config.device = args.device
     else:
@@ -137,11 +155,7 @@ def run(args) -> int:
                 if not Path(p).is_dir():
                     raise GraphrecError(f"--pretrain: no such run directory: {p}")
         try:
-            config = TrainConfig(model=args.model, hparams=model_hparams(args.model, args), epochs=args.epochs,
-                                 batch_size=args.batch_size, lr=args.lr, num_ng=args.neg, l2=args.l2,
-                                 seed=args.seed, patience=max(args.patience, 0), pretrain=pretrain,
-                                 threads=max(args.threads, 0), **({"device": args.device} if args.device else {}),
-                                 data=data_config(args, absolute=True))
+            config = build_config(args, pretrain)
         except ValueError as e:
             raise GraphrecError(str(e)) from None
     if args.distributed:
@@ -157,6 +171,31 @@ def run(args) -> int:
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)
-    print(f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']} (validation HR@{config.k}); "
+    refit = f"; refit on train + validation for {metrics['refit_epochs']} epochs" if "refit_epochs" in metrics else ""
+    print(f"best epoch {metrics['best_epoch']} (validation {config.select}@{config.k}){refit}; "
           f"{metrics['train_seconds']:.1f} s training; run saved in {run_dir}")
     return 0
+
+
+def build_config(args, pretrain: list | None = None) -> TrainConfig:
+    """The run's config: the defaults, then the tuned config (``--config``, else the shipped one for the
+    dataset, unless ``--no-tuned``), then every flag given explicitly."""
+    from dataclasses import replace
+
+    from ..tuning import config_from_tuned, load_tuned
+
+    base = TrainConfig(model=args.model, seed=args.seed, pretrain=pretrain or [], threads=max(args.threads, 0),
+                       refit=not args.no_refit, data=data_config(args, absolute=True),
+                       **({"device": args.device} if args.device else {}))
+    tuned = None
+    if args.config:
+        if not Path(args.config).is_file():
+            raise GraphrecError(f"--config: no such file: {args.config}")
+        tuned = load_tuned(args.model, path=args.config)
+    elif not args.no_tuned:
+        tuned = load_tuned(args.model, args.dataset or "ml-100k")
+    config = config_from_tuned(tuned, base) if tuned else base
+    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    if "patience" in given:
+        given["patience"] = max(given["patience"], 0)
+    return replace(config, hparams={**config.hparams, **model_hparams(args.model, args)}, **given)
