@@ -71,11 +71,12 @@ def _json_default(obj: Any) -> Any:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success move its entries into ``path``.
 
-    Entries of ``path`` with the same names are replaced, others kept. On an
-    exception the temporary folder is removed and ``path`` is untouched.
+    Entries of ``path`` with the same names are replaced, others kept (``replace``: an existing
+    ``path`` is removed first, so the folder is exactly what was written). On an exception the
+    temporary folder is removed and ``path`` is untouched.
     """
     import shutil
 
@@ -84,6 +85,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        if replace and path.exists():
+            shutil.rmtree(path)
         if not path.exists():
             os.replace(tmp, path)
             return

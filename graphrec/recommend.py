@@ -1,21 +1,17 @@
-"""Top-k recommendations for one user, and the embedded default model.
+"""Top-k recommendations for one user, and the settings of the embedded default model.
 
 :func:`recommend` ranks every movie the user has not rated by a trained model;
-:func:`default_run` trains a NeuMF on ML-100K the first time it is needed and
-caches the run directory under ``GRAPHREC_HOME`` (``graphrec recommend`` without ``--run``).
+:data:`DEFAULT_CONFIG` is the NeuMF that ``graphrec recommend`` trains on first use without
+``--run`` (cached by :func:`graphrec.cache.default_neumf`).
 """
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from .data.movielens import MovieLens, graphrec_home
+from .data.movielens import MovieLens
 from .data.split import Split
 from .errors import GraphrecError
 from .training.config import DataConfig, TrainConfig
@@ -71,44 +67,3 @@ def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> 
                     "year": None if year != year else int(year), "genres": list(row["genres"]),
                     "score": 1.0 / (1.0 + math.exp(-logit))})
     return out
-
-
-def default_run_dir() -> Path:
-    return graphrec_home() / "models" / "neumf-ml-100k"
-
-
-def default_run(data_dir: str | None = None, progress: bool = True, data=None, device: str | None = None) -> Path:
-    """The embedded default's run directory, training it on first use (on ``data``, a
-    :class:`graphrec.pipeline.Prepared`, when given; on ``device``, default auto)."""
-    config = TrainConfig.from_dict({**DEFAULT_CONFIG.to_dict(), **({"device": device} if device else {}),
-                                    "data": {**DEFAULT_CONFIG.to_dict()["data"], "data_dir": data_dir}})
-    return train_once(config, default_run_dir(), data, progress=progress,
-                      message="the default NeuMF on ML-100K")
-
-
-def train_once(config: TrainConfig, target: Path, data=None, progress: bool = True,
-               message: str | None = None) -> Path:
-    """``target``, a run of ``config`` trained there now unless a finished one is there already.
-
-    Training happens in a temporary folder renamed into place when done, so an
-    interrupted first use leaves nothing behind and later calls reuse the result.
-    """
-    from .pipeline import adopt, train
-    from .training.runs import METRICS
-
-    if (target / METRICS).is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        if progress:
-            print(f"graphrec: training {message or config.model} (first use; cached in {target})", flush=True)
-        train(config, tmp, adopt(data, config), progress=progress)
-        if not (target / METRICS).is_file():
-            if target.exists():  # an older incomplete folder
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target

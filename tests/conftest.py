@@ -1,5 +1,6 @@
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -31,28 +32,46 @@ def ml100k(ml100k_dir):
 
 @pytest.fixture(scope="session")
 def ml100k_split(ml100k):
-    from graphrec.data import split_movielens
+    from graphrec.pipeline import prepare
+    from graphrec.training import DataConfig
 
-    return split_movielens(ml100k, seed=0)
-
-
-@pytest.fixture(scope="session")
-def synth_dir(tmp_path_factory) -> Path:
-    return write_ml100k(tmp_path_factory.mktemp("synth") / "ml-100k")
+    return prepare(DataConfig(), ml100k).split
 
 
 @pytest.fixture(scope="session")
-def synth(synth_dir):
+def synthetic_data(tmp_path_factory):
+    """The one synthetic-data factory: ``synthetic_data(**write_ml100k options)`` -> ``(dir, ml, split)``
+    (a namespace; the split comes from the pipeline, seed 0), written once per set of options."""
     from graphrec.data import load_movielens
+    from graphrec.pipeline import prepare
+    from graphrec.training import DataConfig
 
-    return load_movielens("ml-100k", synth_dir)
+    made: dict = {}
+
+    def make(**options) -> SimpleNamespace:
+        key = tuple(sorted(options.items(), key=lambda kv: kv[0]))
+        if key not in made:
+            folder = write_ml100k(tmp_path_factory.mktemp("synth") / "ml-100k", **options)
+            ml = load_movielens("ml-100k", folder)
+            made[key] = SimpleNamespace(dir=folder, ml=ml, split=prepare(DataConfig(), ml).split)
+        return made[key]
+
+    return make
 
 
 @pytest.fixture(scope="session")
-def synth_split(synth):
-    from graphrec.data import split_movielens
+def synth_dir(synthetic_data) -> Path:
+    return synthetic_data().dir
 
-    return split_movielens(synth, seed=0)
+
+@pytest.fixture(scope="session")
+def synth(synthetic_data):
+    return synthetic_data().ml
+
+
+@pytest.fixture(scope="session")
+def synth_split(synthetic_data):
+    return synthetic_data().split
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,15 @@ import numpy as np
 
 from graphrec.data.movielens import ML100K_GENRES
 
+#: A planted rule: men rate only movies with a genre in ACTION, women only movies without one.
+ACTION = {"Action", "Adventure", "Sci-Fi", "Thriller", "War", "Western", "Crime", "Horror"}
+
+
+def planted_weight(user, genres) -> float:
+    """``weight_fn`` of the planted gender x genre rule (see :data:`ACTION`)."""
+    return float((user["gender"] == "M") == bool(ACTION & set(genres)))
+
+
 OCCUPATIONS = ["administrator", "artist", "doctor", "educator", "engineer", "student", "other"]
 
 

@@ -2,14 +2,12 @@
 import pytest
 
 from notebooks import run_notebook
-from synthetic import write_ml100k
-from test_explain import planted_weight
+from synthetic import planted_weight
 
 
 @pytest.fixture(scope="module")
-def planted_dir(tmp_path_factory):
-    return write_ml100k(tmp_path_factory.mktemp("planted") / "ml-100k", num_users=80, num_items=150, per_user=10,
-                        seed=0, weight_fn=planted_weight)
+def planted_dir(synthetic_data):
+    return synthetic_data(num_users=80, num_items=150, per_user=10, seed=0, weight_fn=planted_weight).dir
 
 
 def test_notebook_explains_recommendations(planted_dir, tmp_path):

@@ -47,12 +47,13 @@ def load_feature_model(args):
             raise GraphrecError(f"{args.run}: the run's MovieLens files are needed to explain it (its data folder "
                                 "is missing)")
         return run.model, run.ml, run.split()
-    from ..explain.default import default_config, default_feature_run
+    from ..cache import default_feature_model
+    from ..explain.default import default_config
     from ..pipeline import prepare
 
     ml = load_data(args)
     data = prepare(default_config(ml), ml)
-    run = load_run(default_feature_run(ml, data, device=args.device), data)
+    run = load_run(default_feature_model(ml, data, device=args.device), data)
     return run.model, ml, data.split
 
 

@@ -23,23 +23,22 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..data import load_movielens
-    from ..recommend import default_run, recommend
+    from ..cache import default_feature_model, default_neumf
+    from ..recommend import recommend
     from ..training.runs import load_run
 
     if args.run:
         r = load_run(args.run)
     elif args.explain:
-        from ..explain.default import default_feature_run
-
         ml = load_movielens("ml-100k", args.data_dir)
         ml.user_index(args.user)
         data = _split(ml)
-        r = load_run(default_feature_run(ml, data, progress=not args.quiet, device=args.device), data)
+        r = load_run(default_feature_model(ml, data, progress=not args.quiet, device=args.device), data)
     else:
         ml = load_movielens("ml-100k", args.data_dir)
         ml.user_index(args.user)  # refuse an unknown user before training anything
         data = _split(ml)
-        r = load_run(default_run(args.data_dir, progress=not args.quiet, data=data, device=args.device), data)
+        r = load_run(default_neumf(args.data_dir, progress=not args.quiet, data=data, device=args.device), data)
     ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
     from ..training.trainer import num_threads
 

@@ -1,7 +1,8 @@
 """``graphrec similar TITLE``: the movies nearest a movie in an embedding."""
 from __future__ import annotations
 
-from ..embeddings.node2vec import NodeEmbeddings, default_embeddings, read_movies
+from ..cache import default_embeddings
+from ..embeddings.node2vec import NodeEmbeddings, read_movies
 from ..embeddings.similarity import METRICS, match_title, nearest
 from ..errors import CheckpointError
 from .common import add_data_args, positive_int, print_json, print_table

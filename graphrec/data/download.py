@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..errors import DataError
+from ..io import atomic_dir, atomic_path
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens"
 
@@ -50,9 +49,8 @@ def download(url: str, dest: str | os.PathLike, md5: str | None = None, timeout:
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     expected = md5 or KNOWN_MD5.get(url.rsplit("/", 1)[-1]) or fetch_md5(url, timeout=timeout)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+    with atomic_path(dest) as tmp:  # renamed into place only once the checksum matches
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
             total = int(r.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}") as bar:
                 for block in iter(lambda: r.read(1 << 20), b""):
@@ -61,10 +59,6 @@ def download(url: str, dest: str | os.PathLike, md5: str | None = None, timeout:
         got = md5sum(tmp)
         if got != expected:
             raise DataError(f"checksum mismatch for {url}: expected md5 {expected}, got {got}")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return dest
 
 
@@ -76,21 +70,12 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> Path:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(archive) as zf:
-        members = zf.infolist()
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            root = tmp.resolve()
-            for m in members:
-                is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
-                dest = (root / m.filename).resolve()
-                if is_link or os.path.isabs(m.filename) or not dest.is_relative_to(root):
-                    raise DataError(f"refusing unsafe archive member {m.filename!r} in {archive}")
-            zf.extractall(root)
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zf, atomic_dir(target, replace=True) as tmp:
+        root = tmp.resolve()
+        for m in zf.infolist():
+            is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
+            dest = (root / m.filename).resolve()
+            if is_link or os.path.isabs(m.filename) or not dest.is_relative_to(root):
+                raise DataError(f"refusing unsafe archive member {m.filename!r} in {archive}")
+        zf.extractall(root)
     return target

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..cache import cache_dir
 from ..errors import DataError
 from .download import BASE_URL, download, safe_extract
 from .tables import read_table
@@ -108,10 +109,6 @@ def _lookup(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
 
 # --------------------------------------------------------------------------- locating data
 
-def graphrec_home() -> Path:
-    return Path(os.environ.get("GRAPHREC_HOME", Path.home() / ".cache" / "graphrec"))
-
-
 def detect_dataset(folder: Path) -> str | None:
     if (folder / "u.data").is_file():
         return "ml-100k"
@@ -136,7 +133,7 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
         candidates.append(Path(data_dir))
     elif os.environ.get("GRAPHREC_DATA"):
         candidates.append(Path(os.environ["GRAPHREC_DATA"]))
-    candidates.append(graphrec_home() / "datasets")
+    candidates.append(cache_dir("datasets"))
     for folder in candidates:
         for sub in (folder, folder / name):
             looked.append(str(sub))
@@ -162,7 +159,7 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
 
 def fetch(name: str) -> Path:
     """Download ``name`` from GroupLens into the cache (checksum-verified) and extract it."""
-    cache = graphrec_home() / "datasets"
+    cache = cache_dir("datasets")
     archive = download(f"{BASE_URL}/{name}.zip", cache / f"{name}.zip")
     extracted = safe_extract(archive, cache / f".{name}.extract")
     inner = extracted / name if (extracted / name).is_dir() else extracted

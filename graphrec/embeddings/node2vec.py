@@ -229,20 +229,3 @@ def read_movies(folder: str | Path):
 #: Settings of the embedding ``graphrec similar`` trains on first use: the defaults on every rating
 #: (shorter walks or windows measured collapsed, all-alike neighbours).
 DEFAULT_SIMILAR = EmbeddingConfig(all_edges=True)
-
-
-def default_embeddings(dataset: str | None = None, data_dir: str | None = None, progress: bool = True) -> Path:
-    """Folder of the default embedding of a dataset, trained once and cached under ``graphrec_home()``."""
-    import sys
-
-    from ..data.movielens import graphrec_home
-    from ..pipeline import load_dataset, prepare
-    from ..training.config import DataConfig
-
-    config = DataConfig(dataset, data_dir)
-    ml = load_dataset(config)
-    folder = graphrec_home() / "embeddings" / f"{ml.name}-default"
-    if not (folder / META).is_file():
-        print(f"graphrec: training the default {ml.name} embedding once (cached in {folder})", file=sys.stderr)
-        export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), folder, progress)
-    return folder

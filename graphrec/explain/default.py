@@ -1,9 +1,8 @@
-"""The embedded default feature model: trained on first use, cached under ``GRAPHREC_HOME``."""
+"""Settings of the embedded default feature model (trained on first use and cached by
+:func:`graphrec.cache.default_feature_model`)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..data.movielens import MovieLens, graphrec_home
+from ..data.movielens import MovieLens
 from ..training import DataConfig, TrainConfig
 
 #: Short but converged enough to explain (see docs/benchmarks.md, "Explanations").
@@ -16,16 +15,3 @@ def default_config(ml: MovieLens, **overrides) -> TrainConfig:
     data = DataConfig(dataset=ml.name, data_dir=str(ml.root) if ml.root else None)
     return TrainConfig(**{"model": "feature-mlp", "hparams": dict(DEFAULT_HPARAMS), "data": data,
                           **DEFAULT_TRAINING, **overrides})
-
-
-def default_feature_run(ml: MovieLens, data=None, progress: bool = True, device: str | None = None) -> Path:
-    """``GRAPHREC_HOME/models/feature-mlp-<dataset>``, trained there on first use (on ``data``, a prepared
-    :class:`graphrec.pipeline.Prepared` or an ``(ml, split)`` pair, when given)."""
-    from ..pipeline import Prepared
-    from ..recommend import train_once
-
-    config = default_config(ml, **({"device": device} if device else {}))
-    if not isinstance(data, (Prepared, tuple)):
-        data = (ml, data)  # a split, or None: split here
-    return train_once(config, graphrec_home() / "models" / f"feature-mlp-{ml.name}", data, progress,
-                      message=f"the default feature model on {ml.name}")

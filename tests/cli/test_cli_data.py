@@ -43,7 +43,15 @@ def test_missing_folder(tmp_path, capsys):
     assert "no MovieLens files found" in capsys.readouterr().err
 
 
-def test_split_out_is_atomic_on_error(tmp_path, capsys):
-    (tmp_path / "u.data").write_text("")
-    assert main(["data", "split", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+def test_split_out_is_atomic_on_error(synth_dir, tmp_path, monkeypatch, capsys):
+    """A failure after some split files are written (here: the last one, split.json) leaves no file behind."""
+    import graphrec.data.split as split_module
+    from graphrec.errors import DataError
+
+    def disk_full(path, obj):
+        raise DataError(f"{path}: disk full")
+
+    monkeypatch.setattr(split_module, "write_json", disk_full)
+    assert main(["data", "split", "--data-dir", str(synth_dir), "--out", str(tmp_path / "out")]) == 2
+    assert "disk full" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -12,10 +12,8 @@ from graphrec.explain import ENGINES, make_explainer
 from graphrec.explain.recommend import because_you_liked, explain_recommendations
 from graphrec.models import FeatureMLP, Recommender
 from graphrec.training import TrainConfig, train
-from synthetic import write_ml100k
+from synthetic import ACTION, planted_weight
 
-#: The planted rule: men rate only movies with a genre in ACTION, women only movies without one.
-ACTION = {"Action", "Adventure", "Sci-Fi", "Thriller", "War", "Western", "Crime", "Horror"}
 PLANTED = {"gender", "genres"}
 #: L2 makes the shared feature weights the cheaper fit than per-movie embeddings that memorise the same rule
 #: (without it the movie id takes a near-equal share; with 1e-3 the planted groups lead by >1.6x over seeds 0-2).
@@ -32,22 +30,19 @@ def one_thread():
         yield
 
 
-def planted_weight(user, genres) -> float:
-    return float((user["gender"] == "M") == bool(ACTION & set(genres)))
+@pytest.fixture(scope="module")
+def planted_data(synthetic_data):
+    return synthetic_data(num_users=300, num_items=200, per_user=12, seed=0, weight_fn=planted_weight)
 
 
 @pytest.fixture(scope="module")
-def planted_dir(tmp_path_factory):
-    return write_ml100k(tmp_path_factory.mktemp("planted") / "ml-100k", num_users=300, num_items=200, per_user=12,
-                        seed=0, weight_fn=planted_weight)
+def planted_dir(planted_data):
+    return planted_data.dir
 
 
 @pytest.fixture(scope="module")
-def planted(planted_dir):
-    from graphrec.data import load_movielens, split_movielens
-
-    ml = load_movielens("ml-100k", planted_dir)
-    return ml, split_movielens(ml)
+def planted(planted_data):
+    return planted_data.ml, planted_data.split
 
 
 @pytest.fixture(scope="module")
@@ -257,11 +252,10 @@ def test_cli_default_model_is_trained_once_and_reused(planted_dir, capsys):
     args = ["explain", "--data-dir", str(planted_dir), "--user", "3", "--movie", "4", "--json"]
     assert main(args) == 0
     first = capsys.readouterr()
-    assert "first use" in first.out.splitlines()[0]
+    assert "first use" in first.err  # the notice goes to stderr: stdout stays pure JSON
     assert main(args) == 0
-    second = capsys.readouterr().out
-    assert "first use" not in second and json.loads(second)["logit"] == json.loads(
-        first.out[first.out.index("{"):])["logit"]
+    second = capsys.readouterr()
+    assert "first use" not in second.err and json.loads(second.out)["logit"] == json.loads(first.out)["logit"]
 
 
 def error_of(argv, capsys) -> str:
@@ -295,31 +289,39 @@ def test_cli_recommend_explain(run_dir, planted, capsys):
 
 def dot_run(planted, tmp_path):
     """A run of a model with ids only: no feature groups."""
-    from graphrec.models import MODELS, register
-
-    if "test-dot" not in MODELS:
-        @register("test-dot")
-        class Dot(Recommender):
-            def __init__(self, num_users, num_items, factors=4):
-                super().__init__()
-                self.num_users, self.num_items = num_users, num_items
-                self.u, self.i = torch.nn.Embedding(num_users, factors), torch.nn.Embedding(num_items, factors)
-
-            def forward(self, user, item):
-                return (self.u(user) * self.i(item)).sum(-1)
-
     ml, split = planted
     train(TrainConfig(model="test-dot", epochs=1, full_eval_every=0, data={"data_dir": str(ml.root)}),
           tmp_path / "dot", ml, split, progress=False)
     return tmp_path / "dot"
 
 
-def test_cli_explain_refuses_a_model_without_feature_groups(planted, tmp_path, capsys):
+@pytest.fixture
+def test_dot():
+    """A model with ids only (no feature groups), registered for one test and removed afterwards."""
+    from graphrec.models import MODELS, register, unregister
+
+    @register("test-dot")
+    class Dot(Recommender):
+        def __init__(self, num_users, num_items, factors=4):
+            super().__init__()
+            self.num_users, self.num_items = num_users, num_items
+            self.u, self.i = torch.nn.Embedding(num_users, factors), torch.nn.Embedding(num_items, factors)
+
+        def forward(self, user, item):
+            return (self.u(user) * self.i(item)).sum(-1)
+
+    yield Dot
+    unregister("test-dot")
+    assert "test-dot" not in MODELS
+
+
+def test_cli_explain_refuses_a_model_without_feature_groups(test_dot, planted, tmp_path, capsys):
     err = error_of(["explain", "--run", str(dot_run(planted, tmp_path)), "--user", "1", "--movie", "1"], capsys)
     assert "'test-dot' has no feature groups to explain" in err
 
 
-def test_cli_recommend_explain_without_feature_groups_still_finds_liked_movies(planted, tmp_path, capsys):
+def test_cli_recommend_explain_without_feature_groups_still_finds_liked_movies(test_dot, planted, tmp_path,
+                                                                             capsys):
     assert main(["recommend", "--run", str(dot_run(planted, tmp_path)), "--user", "5", "-k", "3", "--explain",
                  "--json"]) == 0
     recs = json.loads(capsys.readouterr().out)["recommendations"]

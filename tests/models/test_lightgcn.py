@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch_geometric.nn import LightGCN as PyGLightGCN
 
-from graphrec.models import MODELS, LightGCN
+from graphrec.models import LightGCN
 from graphrec.training import TrainConfig, load_run, train
 from graphrec.training.trainer import batch_loss, make_optimizer
 
@@ -93,7 +93,6 @@ def test_trains_and_reloads_from_run_dir(synth_dir, synth, synth_split, tmp_path
     from graphrec.evaluation import evaluate
     from graphrec.training.config import DataConfig
 
-    assert MODELS["lightgcn"] is LightGCN
     cfg = TrainConfig(model="lightgcn", hparams={"factors": 16, "num_layers": 2}, epochs=6, batch_size=128,
                       lr=0.01, l2=1e-4, patience=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
     model, res = train(cfg, tmp_path / "run", synth, synth_split, progress=False)

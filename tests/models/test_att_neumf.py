@@ -4,19 +4,13 @@ import torch
 
 from graphrec.data import FeatureTable
 from graphrec.errors import GraphrecError
-from graphrec.models import MODELS, AttentionNeuMF, AttentionNeuMFAll, SeedAttentionNeuMF
+from graphrec.models import AttentionNeuMF, AttentionNeuMFAll, SeedAttentionNeuMF
 from graphrec.training import TrainConfig, load_run, train
 
 
 @pytest.fixture(scope="module")
 def pairs(synth_split):
     return synth_split.test_user[:20], synth_split.test_item[:20]
-
-
-def test_registered():
-    assert MODELS["att-neumf"] is AttentionNeuMF
-    assert MODELS["att-neumf-all"] is AttentionNeuMFAll
-    assert MODELS["att-neumf-seed"] is SeedAttentionNeuMF
 
 
 def test_all_feature_tokens_and_group_interface(synth, synth_split, pairs):
@@ -50,8 +44,11 @@ def test_id_variant_needs_no_side_features(synth_split, pairs):
 
 
 def test_all_feature_variant_refuses_missing_side_features(synth_split):
+    from dataclasses import replace
+
+    bare = replace(synth_split)  # the same split without the dataset: its graph has no node features
     with pytest.raises(GraphrecError, match="side features"):
-        AttentionNeuMFAll.build(None, synth_split)
+        AttentionNeuMFAll.build(None, bare)
 
 
 def test_seed_design_attention_is_exactly_one(synth_split, pairs):

@@ -7,10 +7,8 @@ import shutil
 import pytest
 import torch
 import torch.nn.functional as F
-from synthetic import write_ml100k
 
 from graphrec.cli import main
-from graphrec.data import load_movielens, split_movielens
 from graphrec.errors import CheckpointError, DataError, GraphrecError
 from graphrec.models import GMF, MLP, NeuMF, Recommender
 from graphrec.recommend import rated_items, recommend
@@ -18,21 +16,26 @@ from graphrec.training import DataConfig, TrainConfig, Trainer, load_run, train
 from graphrec.training import trainer as trainer_mod
 from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_tensors
 
-# Module-scoped synthetic data with a larger catalogue than conftest's: 99 distinct test
-# negatives out of ~135 unseen items take seconds of rejection sampling per split, out of ~220 not.
+# A larger catalogue than the default synthetic data: 99 distinct test negatives out of ~135
+# unseen items take seconds of rejection sampling per split, out of ~220 not.
 @pytest.fixture(scope="module")
-def synth_dir(tmp_path_factory):
-    return write_ml100k(tmp_path_factory.mktemp("ncf") / "ml-100k", num_items=300)
-
-
-@pytest.fixture(scope="module")
-def synth(synth_dir):
-    return load_movielens("ml-100k", synth_dir)
+def wide(synthetic_data):
+    return synthetic_data(num_items=300)
 
 
 @pytest.fixture(scope="module")
-def synth_split(synth):
-    return split_movielens(synth, seed=0)
+def wide_dir(wide):
+    return wide.dir
+
+
+@pytest.fixture(scope="module")
+def wide_ml(wide):
+    return wide.ml
+
+
+@pytest.fixture(scope="module")
+def wide_split(wide):
+    return wide.split
 
 
 SMALL = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"factors": 4, "layers": [8, 4]}}
@@ -78,10 +81,10 @@ def test_gmf_is_a_weighted_dot_product():
     torch.testing.assert_close(m(torch.tensor([1]), torch.tensor([2]))[0], expect)
 
 
-def test_loss_is_bce_with_logits_and_training_lowers_it(synth_split):
-    model = NeuMF(synth_split.num_users, synth_split.num_items, **SMALL["neumf"])
+def test_loss_is_bce_with_logits_and_training_lowers_it(wide_split):
+    model = NeuMF(wide_split.num_users, wide_split.num_items, **SMALL["neumf"])
     cfg = config()
-    batch = trainer_mod.epoch_batches(model, synth_split, cfg, 1)
+    batch = trainer_mod.epoch_batches(model, wide_split, cfg, 1)
     u, i, y = (t[:256] for t in batch)
     assert set(y.tolist()) == {0.0, 1.0} and int(y.sum()) * 5 == pytest.approx(len(y), abs=60)
     loss = trainer_mod.batch_loss(model, cfg, (u, i, y))
@@ -94,8 +97,8 @@ def test_loss_is_bce_with_logits_and_training_lowers_it(synth_split):
     assert float(trainer_mod.batch_loss(model, cfg, (u, i, y))) < float(loss) - 0.05
 
 
-def test_sparse_embeddings_use_sparse_adam_and_learn(synth_split):
-    model = GMF(synth_split.num_users, synth_split.num_items, factors=4, sparse=True)
+def test_sparse_embeddings_use_sparse_adam_and_learn(wide_split):
+    model = GMF(wide_split.num_users, wide_split.num_items, factors=4, sparse=True)
     opt = trainer_mod.make_optimizer(model, config("gmf", l2=1e-4))
     assert isinstance(opt.sparse, torch.optim.SparseAdam) and len(opt.dense.param_groups[0]["params"]) == 2
     before = model.user.weight.detach().clone()
@@ -116,17 +119,17 @@ def test_neumf_pretraining_mixes_outputs_with_alpha():
         NeuMF(5, 6, factors=3, layers=[8, 4]).load_pretrained(gmf, mlp)
 
 
-def test_same_seed_same_metrics(synth, synth_split):
-    a = train(config(seed=3), ml=synth, split=synth_split, progress=False)[1]
-    b = train(config(seed=3), ml=synth, split=synth_split, progress=False)[1]
-    c = train(config(seed=4), ml=synth, split=synth_split, progress=False)[1]
+def test_same_seed_same_metrics(wide_ml, wide_split):
+    a = train(config(seed=3), ml=wide_ml, split=wide_split, progress=False)[1]
+    b = train(config(seed=3), ml=wide_ml, split=wide_split, progress=False)[1]
+    c = train(config(seed=4), ml=wide_ml, split=wide_split, progress=False)[1]
     drop = ("train_seconds",)
     assert {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
     assert a["HR@10"] != c["HR@10"] or a["NDCG@10"] != c["NDCG@10"]
 
 
-def test_run_dir_round_trip(synth, synth_split, tmp_path):
-    cfg = config(data=DataConfig("ml-100k", str(synth.root)))
+def test_run_dir_round_trip(wide_ml, wide_split, tmp_path):
+    cfg = config(data=DataConfig("ml-100k", str(wide_ml.root)))
     model, metrics = train(cfg, tmp_path / "run", progress=False)
     for name in ("config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv", "curves.png"):
         assert (tmp_path / "run" / name).is_file(), name
@@ -134,16 +137,16 @@ def test_run_dir_round_trip(synth, synth_split, tmp_path):
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
     run = load_run(tmp_path / "run")
     assert run.config == cfg and isinstance(run.model, NeuMF)
-    users = torch.arange(synth_split.num_users)
+    users = torch.arange(wide_split.num_users)
     torch.testing.assert_close(run.model.score_all(users), model.score_all(users))
     assert run.metrics["HR@10"] == metrics["HR@10"]
 
 
 @pytest.fixture(scope="module")
-def synth_run(tmp_path_factory, synth_dir):
+def synth_run(tmp_path_factory, wide_dir):
     out = tmp_path_factory.mktemp("runs")
     assert main(["train", "neumf", "--factors", "4", "--layers", "8,4", "--epochs", "1", "--batch-size", "128",
-                 "--data-dir", str(synth_dir), "--out", str(out), "--name", "n", "--quiet"]) == 0
+                 "--data-dir", str(wide_dir), "--out", str(out), "--name", "n", "--quiet"]) == 0
     return out / "n"
 
 
@@ -171,8 +174,8 @@ def test_tampered_checkpoint_is_refused_without_running_code(synth_run, tmp_path
     assert not marker.exists()
 
 
-def test_resume_after_a_kill_mid_epoch_equals_uninterrupted(synth, synth_split, tmp_path, monkeypatch):
-    full = train(config(epochs=3), tmp_path / "full", synth, synth_split, progress=False)[1]
+def test_resume_after_a_kill_mid_epoch_equals_uninterrupted(wide_ml, wide_split, tmp_path, monkeypatch):
+    full = train(config(epochs=3), tmp_path / "full", wide_ml, wide_split, progress=False)[1]
     calls = {"n": 0}
     real = trainer_mod.batch_loss
 
@@ -182,47 +185,47 @@ def test_resume_after_a_kill_mid_epoch_equals_uninterrupted(synth, synth_split, 
             raise KeyboardInterrupt
         return real(*a)
 
-    steps = -(-len(synth_split.train_user) * 5 // 64)
+    steps = -(-len(wide_split.train_user) * 5 // 64)
     monkeypatch.setattr(trainer_mod, "batch_loss", dies_in_epoch_3)
     with pytest.raises(KeyboardInterrupt):
-        train(config(epochs=3), tmp_path / "killed", synth, synth_split, progress=False)
+        train(config(epochs=3), tmp_path / "killed", wide_ml, wide_split, progress=False)
     monkeypatch.setattr(trainer_mod, "batch_loss", real)
     ck = load_tensors(tmp_path / "killed" / CHECKPOINT)  # the last good checkpoint: epoch 2
     assert ck["epoch"] == 2 and len(ck["history"]) == 2
-    load_run(tmp_path / "killed", synth, synth_split)  # its best weights so far load too
-    resumed = train(config(epochs=3), tmp_path / "killed", synth, synth_split, resume=True, progress=False)[1]
+    load_run(tmp_path / "killed", wide_ml, wide_split)  # its best weights so far load too
+    resumed = train(config(epochs=3), tmp_path / "killed", wide_ml, wide_split, resume=True, progress=False)[1]
     drop = ("train_seconds",)
     assert {k: v for k, v in resumed.items() if k not in drop} == {k: v for k, v in full.items() if k not in drop}
     a, b = load_tensors(tmp_path / "full" / WEIGHTS), load_tensors(tmp_path / "killed" / WEIGHTS)
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_recommendations_exclude_rated_movies(synth, synth_split):
-    model = randomized(NeuMF(synth_split.num_users, synth_split.num_items, **SMALL["neumf"]))
-    raw = int(synth.users["raw_id"].iloc[4])
-    rated = set(synth.ratings.loc[synth.ratings["user"] == 4, "item"])
-    assert set(rated_items(4, synth_split, synth)) == rated == set(rated_items(4, synth_split))
-    recs = recommend(model, synth_split, synth, raw, k=10)
+def test_recommendations_exclude_rated_movies(wide_ml, wide_split):
+    model = randomized(NeuMF(wide_split.num_users, wide_split.num_items, **SMALL["neumf"]))
+    raw = int(wide_ml.users["raw_id"].iloc[4])
+    rated = set(wide_ml.ratings.loc[wide_ml.ratings["user"] == 4, "item"])
+    assert set(rated_items(4, wide_split, wide_ml)) == rated == set(rated_items(4, wide_split))
+    recs = recommend(model, wide_split, wide_ml, raw, k=10)
     assert [r["rank"] for r in recs] == list(range(1, 11))
-    ids = {synth.movie_index(r["movie_id"]) for r in recs}
+    ids = {wide_ml.movie_index(r["movie_id"]) for r in recs}
     assert not ids & rated
     scores = [r["score"] for r in recs]
     assert scores == sorted(scores, reverse=True) and all(0 < s < 1 for s in scores)
     logits = model.score_all(torch.tensor([4]))[0]
     logits[list(rated)] = -float("inf")
-    assert [synth.movie_index(r["movie_id"]) for r in recs] == torch.topk(logits, 10).indices.tolist()
+    assert [wide_ml.movie_index(r["movie_id"]) for r in recs] == torch.topk(logits, 10).indices.tolist()
     top = recs[0]
-    movie = synth.movies.iloc[synth.movie_index(top["movie_id"])]
+    movie = wide_ml.movies.iloc[wide_ml.movie_index(top["movie_id"])]
     assert top["title"] == movie["title"] and top["year"] == movie["year"] and top["genres"] == movie["genres"]
-    everything = recommend(model, synth_split, synth, raw, k=10_000)
-    assert len(everything) == synth.num_items - len(rated)
+    everything = recommend(model, wide_split, wide_ml, raw, k=10_000)
+    assert len(everything) == wide_ml.num_items - len(rated)
     with pytest.raises(DataError, match=r"valid user ids lie in 1\.\.60"):
-        recommend(model, synth_split, synth, 999, k=5)
+        recommend(model, wide_split, wide_ml, 999, k=5)
     with pytest.raises(GraphrecError, match="k must be >= 1"):
-        recommend(model, synth_split, synth, raw, k=0)
+        recommend(model, wide_split, wide_ml, raw, k=0)
 
 
-def test_cli_train_evaluate_recommend(synth_run, synth_dir, capsys):
+def test_cli_train_evaluate_recommend(synth_run, wide_dir, capsys):
     capsys.readouterr()
     assert json.loads((synth_run / "config.json").read_text())["hparams"] == {"factors": 4, "layers": [8, 4]}
     assert main(["evaluate", str(synth_run), "--full", "--json"]) == 0
@@ -233,8 +236,8 @@ def test_cli_train_evaluate_recommend(synth_run, synth_dir, capsys):
     assert len(recs) == 4 and {"title", "year", "genres", "score", "movie_id"} <= set(recs[0])
 
 
-def test_cli_pretrain_and_resume(synth_dir, tmp_path, capsys):
-    common = ["--epochs", "1", "--batch-size", "256", "--data-dir", str(synth_dir), "--out", str(tmp_path), "--quiet"]
+def test_cli_pretrain_and_resume(wide_dir, tmp_path, capsys):
+    common = ["--epochs", "1", "--batch-size", "256", "--data-dir", str(wide_dir), "--out", str(tmp_path), "--quiet"]
     assert main(["train", "gmf", "--factors", "4", *common]) == 0
     assert main(["train", "mlp", "--layers", "8,4", *common]) == 0
     assert main(["train", "neumf", "--factors", "4", "--layers", "8,4", "--name", "p",
@@ -263,12 +266,12 @@ def test_cli_pretrain_and_resume(synth_dir, tmp_path, capsys):
     (["train", "nope"], "invalid choice"),
     (["train", "gmf", "--resume"], "--resume needs --name"),
 ])
-def test_cli_errors_are_one_line_exit_2(argv, message, synth_run, synth_dir, tmp_path, capsys):
+def test_cli_errors_are_one_line_exit_2(argv, message, synth_run, wide_dir, tmp_path, capsys):
     argv = [a.replace("NOPE", str(tmp_path / "nope")) for a in argv]
     if argv[0] == "recommend" and "--run" not in argv:
         argv += ["--run", str(synth_run)]
     if argv[0] == "train":
-        argv += ["--data-dir", str(synth_dir), "--out", str(tmp_path), "--epochs", "1"]
+        argv += ["--data-dir", str(wide_dir), "--out", str(tmp_path), "--epochs", "1"]
     capsys.readouterr()
     with_exit = None
     try:
@@ -284,6 +287,7 @@ def test_cli_errors_are_one_line_exit_2(argv, message, synth_run, synth_dir, tmp
 @pytest.mark.slow
 def test_recommend_default_model_trained_once_on_ml100k(ml100k_dir, monkeypatch, capsys):
     import graphrec.recommend as rec
+    from graphrec.cache import cache_dir
 
     monkeypatch.setattr(rec, "DEFAULT_CONFIG", TrainConfig(
         model="neumf", hparams={"factors": 8, "layers": [16, 8]}, epochs=1, batch_size=4096, lr=0.005,
@@ -291,11 +295,11 @@ def test_recommend_default_model_trained_once_on_ml100k(ml100k_dir, monkeypatch,
     monkeypatch.setenv("GRAPHREC_DATA", str(ml100k_dir))
     assert main(["recommend", "--user", "1", "--json", "--quiet"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert len(first["recommendations"]) == 10 and first["run"] == str(rec.default_run_dir())
-    stamp = (rec.default_run_dir() / "model.pt").stat().st_mtime_ns
+    assert len(first["recommendations"]) == 10 and first["run"] == str(cache_dir("models", "neumf-ml-100k"))
+    stamp = (cache_dir("models", "neumf-ml-100k") / "model.pt").stat().st_mtime_ns
     assert main(["recommend", "--user", "1", "-k", "3", "--quiet"]) == 0  # reused, not retrained
     out = capsys.readouterr().out
-    assert (rec.default_run_dir() / "model.pt").stat().st_mtime_ns == stamp
+    assert (cache_dir("models", "neumf-ml-100k") / "model.pt").stat().st_mtime_ns == stamp
     assert first["recommendations"][0]["title"] in out
     assert main(["recommend", "--user", "944", "--quiet"]) == 2
     assert "valid user ids lie in 1..943" in capsys.readouterr().err

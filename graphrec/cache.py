@@ -1,0 +1,88 @@
+"""graphrec's cache, in one place.
+
+``$GRAPHREC_HOME`` (default ``~/.cache/graphrec``) holds the downloaded datasets (``datasets/``),
+the default models trained on first use (``models/``: the NeuMF of ``graphrec recommend``, the
+feature model of ``graphrec explain``) and the default movie embeddings of ``graphrec similar``
+(``embeddings/``). Each entry is built in a temporary folder and moved into place only when
+complete (:func:`graphrec.io.atomic_dir`), so an interrupted first use leaves nothing behind and
+later calls reuse the finished entry.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+
+def graphrec_home() -> Path:
+    return Path(os.environ.get("GRAPHREC_HOME", Path.home() / ".cache" / "graphrec"))
+
+
+def cache_dir(kind: str, name: str = "") -> Path:
+    """``graphrec_home() / kind / name`` with ``kind`` one of ``datasets``, ``models``, ``embeddings``."""
+    if kind not in ("datasets", "models", "embeddings"):
+        raise ValueError(f"unknown cache kind {kind!r}")
+    return graphrec_home() / kind / name if name else graphrec_home() / kind
+
+
+def cached(target: Path, build: Callable[[Path], object], done: str, message: str | None = None) -> Path:
+    """``target``, built now by ``build(folder)`` unless a finished one (holding ``done``) is there already."""
+    from .io import atomic_dir
+
+    if (target / done).is_file():
+        return target
+    if message:
+        print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)
+    with atomic_dir(target, replace=True) as tmp:  # an older unfinished folder is replaced whole
+        build(tmp)
+    return target
+
+
+def default_neumf(data_dir: str | None = None, progress: bool = True, data=None, device: str | None = None) -> Path:
+    """The run directory of ``graphrec recommend``'s default NeuMF on ML-100K (:data:`graphrec.recommend.DEFAULT_CONFIG`),
+    trained on first use (on ``data``, a :class:`graphrec.pipeline.Prepared`, when given; on ``device``)."""
+    from .recommend import DEFAULT_CONFIG
+    from .training.config import TrainConfig
+
+    base = DEFAULT_CONFIG.to_dict()
+    config = TrainConfig.from_dict({**base, **({"device": device} if device else {}),
+                                    "data": {**base["data"], "data_dir": data_dir}})
+    return _trained(config, cache_dir("models", "neumf-ml-100k"), data, progress, "the default NeuMF on ML-100K")
+
+
+def default_feature_model(ml, data=None, progress: bool = True, device: str | None = None) -> Path:
+    """``models/feature-mlp-<dataset>``: the default feature model of ``graphrec explain``
+    (:func:`graphrec.explain.default.default_config`), trained on first use."""
+    from .explain.default import default_config
+    from .pipeline import Prepared
+
+    config = default_config(ml, **({"device": device} if device else {}))
+    if not isinstance(data, (Prepared, tuple)):
+        data = (ml, data)  # a split, or None: split here
+    return _trained(config, cache_dir("models", f"feature-mlp-{ml.name}"), data, progress,
+                    f"the default feature model on {ml.name}")
+
+
+def default_embeddings(dataset: str | None = None, data_dir: str | None = None, progress: bool = True) -> Path:
+    """``embeddings/<dataset>-default``: the embedding ``graphrec similar`` uses
+    (:data:`graphrec.embeddings.node2vec.DEFAULT_SIMILAR`, on every rating), trained on first use."""
+    from dataclasses import asdict
+
+    from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig, export_embeddings
+    from .pipeline import load_dataset, prepare
+    from .training.config import DataConfig
+
+    config = DataConfig(dataset, data_dir)
+    ml = load_dataset(config)
+    return cached(cache_dir("embeddings", f"{ml.name}-default"),
+                  lambda tmp: export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)),
+                                                tmp, progress), META, f"training the default {ml.name} embedding once")
+
+
+def _trained(config, target: Path, data, progress: bool, what: str) -> Path:
+    from .pipeline import adopt, train
+    from .training.runs import METRICS
+
+    return cached(target, lambda tmp: train(config, tmp, adopt(data, config), progress=progress), METRICS,
+                  f"training {what}" if progress else None)
