@@ -65,7 +65,7 @@ def test_grid_point_is_chosen_on_validation(synth_split, tmp_path):
     from graphrec.evaluation import evaluate
     from graphrec.models import ItemKNN
 
-    bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2), tmp_path, progress=False)
+    bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2, tuned=False), tmp_path, progress=False)
     runs = bench.run()["itemknn"]
     valid = {k: evaluate(ItemKNN(k=k).fit(synth_split), synth_split, on="valid")["full_NDCG@10"] for k in KNN_GRID}
     assert runs[0].setting == {"k": max(valid, key=valid.get)}
