@@ -91,7 +91,8 @@ def run_implicit(name: str, split, seeds: list[int], refit: bool) -> dict:
     return out
 
 
-def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict, saved=None) -> dict:
+def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict, saved=None,
+                epochs: int | None = None) -> dict:
     """The peers' protocol: the epoch count is chosen once, on the validation item with the first seed;
     then every seed retrains on train + validation for that many epochs (``--no-refit``: every seed
     runs its own selection and is evaluated as selected)."""
@@ -100,7 +101,6 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict,
     spec = {k: v for k, v in {**LEARNED[name], **override}.items() if k != "hparams"}
     out: dict = {"setting": {**spec, "hparams": hp}, "selected": [], "final": [], "best_epoch": [], "seconds": 0.0,
                  "valid": []}
-    epochs = None
     for seed in seeds:
         cfg = TrainConfig(**spec, hparams=hp, seed=seed, full_eval_every=0, refit=False)
         t = time.perf_counter()
@@ -113,7 +113,7 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict,
             print(f"  {name} seed {seed}: best epoch {sel.best_epoch} of {len(sel.history)} (valid "
                   f"{cfg.select_key} {sel.best_score:.4f}), selected run's test HR@10 {sel.test_result['HR@10']:.4f} "
                   f"full {sel.test_result['full_HR@10']:.4f}, {time.perf_counter() - t:.0f} s", flush=True)
-        final = sel
+        final = sel if out["selected"] else None
         if refit:
             t = time.perf_counter()
             *_, final = train(refit_config(cfg, epochs), None, Prepared(None, with_validation_in_train(split)),
@@ -127,6 +127,21 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict,
     return _finish(out)
 
 
+def merge(out_dir: Path, parts: list[str], name: str) -> None:
+    """Join runs of one model saved separately (e.g. refits of different seeds run in parallel): the
+    refits' seeds in order, the selected run(s) and the settings of the first part."""
+    zs = [dict(np.load(out_dir / f"{p}.npz")) for p in parts]
+    metas = [json.loads((out_dir / f"{p}.json").read_text()) for p in parts]
+    joined = {k: np.concatenate([z[k] for z in zs if k in z]) for k in zs[0] if k.startswith("final/")}
+    joined.update({k: v for k, v in zs[0].items() if not k.startswith("final/")})
+    np.savez_compressed(out_dir / f"{name}.npz", **joined)
+    meta = dict(metas[0])
+    meta["seconds"] = float(np.mean([m["seconds"] for m in metas]))
+    meta["coverage"] = float(np.mean([m["coverage"] for m in metas]))
+    meta["parts"] = parts
+    (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=1, default=float) + "\n")
+
+
 def _finish(out: dict) -> dict:
     out["seconds"] = out["seconds"] / len(out["final"])  # the refit's training time per seed (selection excluded)
     out["coverage"] = float(np.mean([r[f"full_coverage@{K}"] for r in out["final"]]))
@@ -137,12 +152,13 @@ def save(out_dir: Path, name: str, res: dict) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for which in ("selected", "final"):
-        for m in res[which][0]["per_user"]:
+        for m in (res[which][0]["per_user"] if res[which] else ()):
             arrays[f"{which}/{m}"] = np.stack([r["per_user"][m] for r in res[which]])
     arrays["users"] = res["final"][0]["users"]
     np.savez_compressed(out_dir / f"{name}.npz", **arrays)
     meta = {k: v for k, v in res.items() if k not in ("selected", "final")}
-    meta["selected_coverage"] = float(np.mean([r[f"full_coverage@{K}"] for r in res["selected"]]))
+    if res["selected"]:
+        meta["selected_coverage"] = float(np.mean([r[f"full_coverage@{K}"] for r in res["selected"]]))
     (out_dir / f"{name}.json").write_text(json.dumps(meta, indent=1, default=float) + "\n")
 
 
@@ -173,8 +189,8 @@ def report(out_dir: Path, reference: str, names: list[str] | None = None) -> str
             d, lo, hi = bootstrap_seeds_users(z[f"final/{m}"] - ref[f"final/{m}"][:1])
             txt = f"{d:+.4f} [{lo:+.3f}, {hi:+.3f}]"
             cells.append(f"**{txt}**" if lo > 0 or hi < 0 else txt)
-        cells.append(" / ".join(f"{z[f'selected/{m}'].mean():.3f}" for m in ("HR@10", "NDCG@10", "full_HR@10",
-                                                                               "full_NDCG@10")))
+        cells.append(" / ".join(f"{z[f'selected/{m}'].mean():.3f}" if f"selected/{m}" in z else "-"
+                                for m in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")))
         be = meta.get("best_epoch")
         cells.append(",".join(map(str, be)) if be else "-")
         cells.append(f"{meta['seconds']:.0f}")
@@ -194,8 +210,14 @@ def main() -> None:
     p.add_argument("--no-refit", action="store_true", help="evaluate the selected run (no retraining)")
     p.add_argument("--report", action="store_true", help="print the table of the saved runs and exit")
     p.add_argument("--reference", default="itemknn")
+    p.add_argument("--refit-epochs", type=int,
+                   help="skip the selection: refit for this many epochs (chosen on validation by an earlier run)")
+    p.add_argument("--merge", help="comma-separated saved names to join into --name (seeds run in parallel)")
     args = p.parse_args()
     out = Path(args.out)
+    if args.merge:
+        merge(out, args.merge.split(","), args.name)
+        return
     if args.report:
         print(report(out, args.reference))
         return
@@ -215,7 +237,7 @@ def main() -> None:
             res = run_implicit(name, split, seeds, not args.no_refit)
         elif name in LEARNED:
             res = run_learned(name, split, seeds, not args.no_refit, override,
-                              saved=lambda r, n=args.name or name: save(out, n, r))
+                              saved=lambda r, n=args.name or name: save(out, n, r), epochs=args.refit_epochs)
         else:
             sys.exit(f"unknown model {name!r}")
         save(out, args.name or name, res)

@@ -81,8 +81,12 @@ class Report:
         lines = []
         if command:
             lines += [f"Command: `{command}`", ""]
-        lines += [f"{len(self.split.test_user)} test users; {s.seeds} seed(s); {s.epochs} epochs, batch "
-                  f"{s.batch_size}, {s.num_ng} negatives per positive; grid per family chosen on validation HR@10. "
+        tuned = ", ".join(sorted(getattr(self, "configs", {}))) or "none"
+        refit = ("each seed refits the chosen setting on train + validation for seed 0's chosen epochs"
+                 if s.refit else "each seed's selected run (no refit)")
+        lines += [f"{len(self.split.test_user)} test users; {s.seeds} seed(s); tuned configs: {tuned}; the others: "
+                  f"{s.epochs} epochs, batch {s.batch_size}, {s.num_ng} negatives per positive and their family's "
+                  f"grid; settings and epochs chosen on the validation item (full-ranking NDCG@10); {refit}. "
                   f"Mean ± seed std [95 % CI over users and seeds]. Δ = paired difference to the best baseline "
                   f"({base}); **real** when its 95 % interval excludes 0.", ""]
         head = ["model", "setting"] + [m for m in METRICS] + [f"Δ{m}" for m in ("HR@10", "full_HR@10")] + \
@@ -188,7 +192,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def _tag(point: dict) -> str:
-    return "".join(f"{k}{v}_" for k, v in sorted(point.items()))
+    return "".join(f"{k}{v:.3g}_" if isinstance(v, float) else f"{k}{v}_" for k, v in sorted(point.items()))
 
 
 def _csv(rows: list[dict]) -> str:
