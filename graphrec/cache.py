@@ -16,7 +16,13 @@ from typing import Callable
 
 
 def graphrec_home() -> Path:
-    return Path(os.environ.get("GRAPHREC_HOME", Path.home() / ".cache" / "graphrec"))
+    """``$GRAPHREC_HOME`` or ``~/.cache/graphrec``."""
+    from .errors import DataError
+
+    home = Path(os.environ.get("GRAPHREC_HOME") or Path.home() / ".cache" / "graphrec")
+    if home.exists() and not home.is_dir():
+        raise DataError(f"GRAPHREC_HOME={home} is a file, not a folder: point it at a folder")
+    return home
 
 
 def cache_dir(kind: str, name: str = "") -> Path:
@@ -28,9 +34,10 @@ def cache_dir(kind: str, name: str = "") -> Path:
 
 def cached(target: Path, build: Callable[[Path], object], done: str, message: str | None = None) -> Path:
     """``target``, built now by ``build(folder)`` unless a finished one (holding ``done``) is there already."""
-    from .io import atomic_dir
+    from .io import atomic_dir, clean_stale_temps
 
     if (target / done).is_file():
+        clean_stale_temps(target.parent, target.name)  # what an interrupted first use left behind
         return target
     if message:
         print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)

@@ -3,6 +3,11 @@
 A *rank* is the number of competing items that score at least as high as the
 held-out item, so ties count against it: a model that scores everything
 equally has rank = number of candidates - 1 and a sampled HR@10 of 0.
+
+Non-finite scores never help the held-out item: a competitor scored NaN or
++-inf counts against it like a tie, and a held-out item scored NaN or +-inf is a
+miss at every cut-off (rank :data:`MISS`). A diverged model therefore scores 0,
+never a perfect 1 (NaN comparisons are all false, which would rank it first).
 """
 from __future__ import annotations
 
@@ -11,12 +16,18 @@ import torch
 from torch import Tensor
 
 
+#: Rank of a held-out item whose own score is not finite: beyond every cut-off.
+MISS = torch.iinfo(torch.int64).max
+
+
 def ranks_against(target: Tensor, others: Tensor, valid: Tensor | None = None) -> Tensor:
-    """``rank[n] = #{c : others[n, c] >= target[n]}``, counting only ``valid`` entries."""
-    ge = others >= target[:, None]
+    """``rank[n] = #{c : others[n, c] >= target[n] or others[n, c] is not finite}``, counting
+    only ``valid`` entries; :data:`MISS` where ``target[n]`` itself is not finite."""
+    ge = (others >= target[:, None]) | ~torch.isfinite(others)
     if valid is not None:
         ge &= valid
-    return ge.sum(dim=1)
+    ranks = ge.sum(dim=1)
+    return ranks.masked_fill(~torch.isfinite(target), MISS)
 
 
 def hit_rate(ranks: Tensor, k: int = 10) -> Tensor:

@@ -44,7 +44,7 @@ def load_dataset(data: DataConfig, saved: bool = False) -> MovieLens:
     data_dir = data.data_dir
     if saved and data_dir and not Path(data_dir).is_dir():
         data_dir = None
-    return load_movielens(data.dataset, data_dir)
+    return load_movielens(data.dataset, data_dir, on_bad_rows=data.on_bad_rows)
 
 
 def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool = True,
@@ -188,7 +188,7 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
     ``setup(run_dir)`` replaces the default creation of the run directory (rank 0 only, in DDP).
     """
     from .io import write_json
-    from .training.runs import CONFIG
+    from .training.runs import CONFIG, clear_unstarted
     from .training.trainer import Trainer
 
     data = adopt(data, config)
@@ -196,6 +196,8 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
     trainer = (trainer_cls or Trainer)(model, data.split, config, run_dir, progress=progress, **trainer_kwargs)
     if run_dir is not None:
         if setup is None:
+            if not resume:
+                clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
         else:

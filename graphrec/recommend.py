@@ -55,8 +55,14 @@ def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> 
     scores = model.score_all(torch.tensor([user]))[0].float()
     if was_training:
         model.train()
-    scores[torch.from_numpy(rated_items(user, split, ml))] = -math.inf
-    n = int(torch.isfinite(scores).sum())
+    rated = torch.from_numpy(rated_items(user, split, ml))
+    unrated = torch.ones_like(scores, dtype=torch.bool)
+    unrated[rated] = False
+    if not torch.isfinite(scores[unrated]).all():
+        raise GraphrecError("the model's scores are not finite (NaN or infinite): its training diverged; "
+                            "train it again, e.g. with a smaller --lr")
+    scores[rated] = -math.inf
+    n = int(unrated.sum())
     top = torch.topk(scores, min(k, n))
     movies = ml.movies
     out = []

@@ -1,14 +1,27 @@
-"""The ``graphrec`` command line. Each sub-command lives in its own module."""
+"""The ``graphrec`` command line. Each sub-command lives in its own module.
+
+Every failure ends in one line on stderr and a non-zero exit: a user mistake
+(:class:`~graphrec.errors.GraphrecError`) with its message, anything else with
+its type, message and a hint; ``--debug`` shows the traceback instead.
+"""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import warnings
 from importlib import import_module
 
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
 COMMANDS = ["data", "train", "tune", "evaluate", "recommend", "similar", "explain", "embed", "benchmark"]
+
+#: Failures of paths the user named: exit status 2 like other user errors.
+_USER_OS_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+
+#: Exit status of failures that are not the user's input (a bug, or the environment: disk full, ...).
+INTERNAL_ERROR = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,15 +34,46 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="graphrec", description="Graph-ML movie recommendation on MovieLens.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also accepted after the sub-command)")
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
     for name in COMMANDS:
         import_module(f"{__name__}.{name.replace('-', '_')}").add_parser(sub)
     return parser
 
 
+def one_line(text: str) -> str:
+    """A message on one line: whitespace runs (newlines included) become single spaces."""
+    return " ".join(str(text).split())
+
+
+class _NoteHandler(logging.Handler):
+    """graphrec's log warnings (skipped rows, dropped duplicates) as ``graphrec: note: ...`` on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"graphrec: note: {one_line(record.getMessage())}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    with warnings.catch_warnings():
+        if not debug:  # library warnings are not for the user of a command; failures are reported below
+            warnings.simplefilter("ignore")
+        args = build_parser().parse_args(argv)
+        log = logging.getLogger("graphrec")
+        handler = _NoteHandler()
+        log.addHandler(handler)
+        propagate, log.propagate = log.propagate, False
+        try:
+            return _run(args, debug)
+        finally:
+            log.removeHandler(handler)
+            log.propagate = propagate
+
+
+def _run(args, debug: bool) -> int:
     try:
         if getattr(args, "device", None) is not None:  # refuse a device this machine lacks before loading data
             from ..device import resolve_device
@@ -37,8 +81,23 @@ def main(argv: list[str] | None = None) -> int:
             resolve_device(args.device)
         return int(args.func(args) or 0)
     except GraphrecError as e:
-        print(f"graphrec: error: {e}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"graphrec: error: {one_line(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("graphrec: interrupted", file=sys.stderr)
         return 130
+    except OSError as e:
+        if debug:
+            raise
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"graphrec: error: {where}{one_line(e.strerror or e)} (rerun with --debug for details)",
+              file=sys.stderr)
+        return GraphrecError.exit_code if isinstance(e, _USER_OS_ERRORS) else INTERNAL_ERROR
+    except Exception as e:  # noqa: BLE001 - the boundary: no traceback unless asked for
+        if debug:
+            raise
+        print(f"graphrec: error: {type(e).__name__}: {one_line(e)[:300]} (this looks like a bug in graphrec; "
+              "rerun with --debug for the traceback and report it)", file=sys.stderr)
+        return INTERNAL_ERROR

@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..data.movielens import MovieLens
+from ..data.tables import ON_BAD_ROWS
 
 
 def positive_int(text: str) -> int:
@@ -18,10 +19,24 @@ def positive_int(text: str) -> int:
     return v
 
 
-def add_data_args(p: argparse.ArgumentParser, split: bool = True) -> None:
+def nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
+def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool = True) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
     g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
+    if bad_rows:
+        g.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="error",
+                       help="a malformed row in the data files: stop with its file and line (error, the default), "
+                            "or skip it and report how many were skipped (skip)")
     if split:
         g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
         g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
@@ -44,7 +59,8 @@ def data_config(args, absolute: bool = False):
         return str(Path(p).resolve()) if p and absolute else p
 
     return DataConfig(getattr(args, "dataset", None), path(getattr(args, "data_dir", None)),
-                      path(getattr(args, "split_dir", None)), getattr(args, "split_seed", 0))
+                      path(getattr(args, "split_dir", None)), getattr(args, "split_seed", 0) or 0,
+                      getattr(args, "on_bad_rows", "error"))
 
 
 def load_data(args) -> MovieLens:
@@ -62,7 +78,10 @@ def load_split(args, ml: MovieLens | None = None):
 
 
 def print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=2, default=str)
+    """Strict JSON on stdout (non-finite floats as ``null``); human messages go to stderr."""
+    from ..io import finite_json
+
+    json.dump(finite_json(obj), sys.stdout, indent=2, default=str, allow_nan=False)
     sys.stdout.write("\n")
 
 

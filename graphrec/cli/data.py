@@ -70,13 +70,7 @@ def run_split(args) -> int:
 
     ml = load_data(args)
     split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation).split
-    from pathlib import Path
-
-    from ..io import atomic_dir
-
-    with atomic_dir(args.out) as tmp:  # all the split's files appear together, or none does
-        written = [Path(args.out) / p.relative_to(tmp) for p in save_ncf(split, tmp)]
-    for path in written:
+    for path in save_ncf(split, args.out):  # written whole: all the split's files appear together, or none does
         print(path)
     s = split.summary()
     print(f"{s['train']} train, {s['valid']} validation, {s['test']} test interactions; "

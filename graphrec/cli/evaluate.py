@@ -37,6 +37,11 @@ def load_scorer(args):
 
     data = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else None
     run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
+    if not run.finished:
+        import sys
+
+        print(f"graphrec: note: {args.run} is an unfinished run (no metrics.json): evaluating its best weights "
+              "so far; resume it with graphrec train ... --resume", file=sys.stderr)
     from ..device import on_device, resolve_device
 
     return on_device(run.model, resolve_device(args.device)), run.split()

@@ -52,6 +52,8 @@ def load_feature_model(args):
     from ..pipeline import prepare
 
     ml = load_data(args)
+    if args.user is not None and args.movie is not None:  # refuse unknown ids before training anything
+        ml.user_index(args.user), ml.movie_index(args.movie)
     data = prepare(default_config(ml), ml)
     run = load_run(default_feature_model(ml, data, device=args.device), data)
     return run.model, ml, data.split

@@ -30,16 +30,17 @@ def run(args) -> int:
     if args.run:
         r = load_run(args.run)
     elif args.explain:
-        ml = load_movielens("ml-100k", args.data_dir)
+        ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows)
         ml.user_index(args.user)
         data = _split(ml)
         r = load_run(default_feature_model(ml, data, progress=not args.quiet, device=args.device), data)
     else:
-        ml = load_movielens("ml-100k", args.data_dir)
+        ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows)
         ml.user_index(args.user)  # refuse an unknown user before training anything
         data = _split(ml)
         r = load_run(default_neumf(args.data_dir, progress=not args.quiet, data=data, device=args.device), data)
-    ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir) if args.data_dir else None)
+    ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir, on_bad_rows=args.on_bad_rows)
+                                      if args.data_dir else None)
     from ..training.trainer import num_threads
 
     from ..device import on_device, resolve_device

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..cache import default_embeddings
 from ..embeddings.node2vec import NodeEmbeddings, read_movies
 from ..embeddings.similarity import METRICS, match_title, nearest
-from ..errors import CheckpointError
+from ..errors import CheckpointError, GraphrecError
 from .common import add_data_args, positive_int, print_json, print_table
 
 
@@ -16,11 +16,13 @@ def add_parser(sub) -> None:
     p.add_argument("--embeddings", default=None,
                    help="an embedding folder from 'graphrec embed node2vec' (default: one trained and cached on first use)")
     p.add_argument("--json", action="store_true")
-    add_data_args(p, split=False)
+    add_data_args(p, split=False, bad_rows=False)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if not args.title.strip():  # refuse before training the default embedding (which takes a while)
+        raise GraphrecError("empty title: name a movie, e.g. \"Star Wars\"")
     folder = args.embeddings or default_embeddings(args.dataset, args.data_dir, progress=not args.json)
     emb = NodeEmbeddings.load(folder)
     movies = read_movies(folder)

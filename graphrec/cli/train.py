@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import inspect
+import math
 from pathlib import Path
 
 from ..errors import GraphrecError
 from ..models import MODELS, names
 from ..training.config import TrainConfig
-from .common import add_data_args, add_device_arg, data_config, positive_int, print_table
+from .common import add_data_args, add_device_arg, data_config, nonnegative_int, positive_int, print_table
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
 MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers",
                "bias": "bias"}
-#: Training flags (argument name -> TrainConfig field); unset ones come from the tuned config, else the defaults.
-TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "neg": "num_ng", "l2": "l2",
-               "l2_scope": "l2_scope", "loss": "loss", "patience": "patience", "eval_every": "eval_every",
-               "select": "select"}
 
 
 def _layers(text: str) -> list[int]:
@@ -38,12 +35,17 @@ def _float(valid, requirement: str):
             v = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
         if not valid(v):
             raise argparse.ArgumentTypeError(f"must be {requirement}, got {v}")
         return v
 
     return parse
 
+
+#: TrainConfig's defaults, shown in --help (flags left out keep them: each default is written once).
+_D = TrainConfig()
 
 _unit_float = _float(lambda v: 0.0 <= v < 1.0, "in [0, 1)")
 _nonneg_float = _float(lambda v: v >= 0.0, ">= 0")
@@ -59,32 +61,31 @@ def add_parser(sub) -> None:
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
     m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
     m.add_argument("--bias", action="store_const", const=True, help="user and item biases (GMF, NeuMF)")
-    t = p.add_argument_group("training (unset: the tuned config of graphrec/configs/<dataset>/<model>.json, "
-                             "else the default shown)")
-    d = TrainConfig  # every default is the config's
-    t.add_argument("--config", metavar="FILE", help="a tuned config from graphrec tune (default: the shipped one)")
+    t = p.add_argument_group("training (a flag left out: the tuned config graphrec/configs/<dataset>/<model>.json "
+                             "when one is shipped, else the default shown; with --resume, the run's own value)")
+    t.add_argument("--config", metavar="FILE", help="a tuned config written by graphrec tune (default: the shipped one)")
     t.add_argument("--no-tuned", action="store_true", help="ignore the shipped tuned config")
     t.add_argument("--no-refit", action="store_true",
                    help="keep the selected run (default: retrain on train + validation for the chosen epochs)")
-    t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {d.epochs})")
-    t.add_argument("--batch-size", type=positive_int, help=f"default {d.batch_size}")
-    t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate (default {d.lr})")
+    t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {_D.epochs})")
+    t.add_argument("--batch-size", type=positive_int, help=f"default {_D.batch_size}")
+    t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate, finite and > 0 (default {_D.lr:g})")
     t.add_argument("--neg", type=positive_int,
-                   help=f"negatives per positive, resampled each epoch, with either loss (default {d.num_ng})")
+                   help=f"negatives per positive, resampled each epoch, with either loss (default {_D.num_ng})")
     t.add_argument("--loss", choices=["bce", "bpr"], help="pointwise BCE or pairwise BPR (default: the model's)")
-    t.add_argument("--l2", type=_nonneg_float, help=f"L2 penalty (default {d.l2})")
+    t.add_argument("--l2", type=_nonneg_float, help=f"L2 penalty (default {_D.l2:g})")
     t.add_argument("--l2-scope", choices=["batch", "weights"],
                    help="L2 on the batch's embeddings in the loss, or Adam weight decay (default: the model's)")
-    t.add_argument("--seed", type=int, default=d.seed, help="seed of initialisation, sampling and shuffling")
-    t.add_argument("--eval-every", type=positive_int, help=f"validate every N epochs (default {d.eval_every})")
+    t.add_argument("--eval-every", type=positive_int, help=f"validate every N epochs (default {_D.eval_every})")
     t.add_argument("--select", choices=["full_NDCG", "full_HR", "full_MRR", "NDCG", "HR", "MRR"],
-                   help=f"validation metric @k that picks the epoch (default {d.select})")
-    t.add_argument("--patience", type=int,
-                   help=f"stop after this many validations without a better score (0: never; default {d.patience})")
+                   help=f"validation metric at k that picks the epoch (default {_D.select})")
+    t.add_argument("--seed", type=int, help=f"seed of initialisation, sampling and shuffling (default {_D.seed})")
+    t.add_argument("--patience", type=nonnegative_int,
+                   help=f"stop after this many validations without a better score (0: never; default {_D.patience})")
     t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
-    t.add_argument("--threads", type=int, default=d.threads,
-                   help="torch threads while training (0: torch's default; default %(default)s)")
+    t.add_argument("--threads", type=nonnegative_int,
+                   help=f"torch threads while training (0: torch's default; default {_D.threads})")
     add_device_arg(t, "training and evaluation run")
     add_data_args(p)
     o = p.add_argument_group("output")
@@ -111,11 +112,23 @@ def model_hparams(model: str, args) -> dict:
     return given
 
 
+#: TrainConfig field of each training flag; a flag left out keeps TrainConfig's default (or, with --resume, the run's).
+TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "neg": "num_ng", "l2": "l2", "seed": "seed",
+               "patience": "patience", "threads": "threads", "loss": "loss", "l2_scope": "l2_scope",
+               "eval_every": "eval_every", "select": "select"}
+
+
 def _run_dir(args) -> Path:
+    from ..training.runs import restartable
+
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise GraphrecError(f"--out {out} is a file, not a folder")
     if args.name:
         d = out / args.name
-        if d.exists() and any(d.iterdir()) and not args.resume:
+        if d.exists() and not d.is_dir():
+            raise GraphrecError(f"{d} is a file, not a run directory: choose another --name")
+        if d.exists() and any(d.iterdir()) and not args.resume and not restartable(d):
             raise GraphrecError(f"{d} already exists: choose another --name, or --resume it")
         return d
     if args.resume:
@@ -126,8 +139,33 @@ def _run_dir(args) -> Path:
     return d
 
 
-def run(args) -> int:
+def _resumed_config(args, run_dir: Path):
+    """The run's own config; any flag given that would change it (other than --epochs, --device) is refused."""
     from ..training.runs import read_config
+
+    config = read_config(run_dir)
+    if config.model != args.model:
+        raise GraphrecError(f"{run_dir} is a {config.model} run, not {args.model}")
+    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    given.update(model_hparams(args.model, args))
+    if args.pretrain:
+        given["pretrain"] = [str(Path(p).resolve()) for p in args.pretrain.split(",")]
+    for flag in ("dataset", "data_dir", "split_dir", "split_seed", "on_bad_rows"):
+        v = getattr(args, flag)
+        if v is not None and not (flag == "split_seed" and v == 0) and not (flag == "on_bad_rows" and v == "error"):
+            given[f"data.{flag}"] = str(Path(v).resolve()) if flag in ("data_dir", "split_dir") else v
+    current = {**config.to_dict(), **config.hparams, **{f"data.{k}": v for k, v in config.to_dict()["data"].items()}}
+    changed = sorted(k for k, v in given.items() if k != "epochs" and current.get(k) != v)
+    if changed:
+        flags = ", ".join(f"--{k.split('.')[-1].replace('_', '-')} {given[k]} (run has {current.get(k)})" for k in changed)
+        raise GraphrecError(f"--resume continues {run_dir} with its own settings; only --epochs may change, "
+                            f"not {flags}: start a new run with another --name instead")
+    if args.epochs is not None:
+        config.epochs = args.epochs
+    return config
+
+
+def run(args) -> int:
     from ..training.trainer import train
 
     if args.distributed:
@@ -138,11 +176,7 @@ def run(args) -> int:
     else:
         run_dir = _run_dir(args)
     if args.resume:
-        config = read_config(run_dir)
-        if config.model != args.model:
-            raise GraphrecError(f"{run_dir} is a {config.model} run, not {args.model}")
-        if args.epochs:
-            config.epochs = args.epochs
+        config = _resumed_config(args, run_dir)
         if args.device:
             config.device = args.device
     else:
@@ -178,15 +212,14 @@ def run(args) -> int:
 
 
 def build_config(args, pretrain: list | None = None) -> TrainConfig:
-    """The run's config: the defaults, then the tuned config (``--config``, else the shipped one for the
-    dataset, unless ``--no-tuned``), then every flag given explicitly."""
+    """The run's config: TrainConfig's defaults, then the tuned config (``--config``, else the one shipped
+    for the dataset, unless ``--no-tuned``), then every flag given explicitly."""
     from dataclasses import replace
 
     from ..tuning import config_from_tuned, load_tuned
 
-    base = TrainConfig(model=args.model, seed=args.seed, pretrain=pretrain or [], threads=max(args.threads, 0),
-                       refit=not args.no_refit, data=data_config(args, absolute=True),
-                       **({"device": args.device} if args.device else {}))
+    base = TrainConfig(model=args.model, pretrain=pretrain or [], refit=not args.no_refit,
+                       data=data_config(args, absolute=True), **({"device": args.device} if args.device else {}))
     tuned = None
     if args.config:
         if not Path(args.config).is_file():
@@ -196,6 +229,4 @@ def build_config(args, pretrain: list | None = None) -> TrainConfig:
         tuned = load_tuned(args.model, args.dataset or "ml-100k")
     config = config_from_tuned(tuned, base) if tuned else base
     given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
-    if "patience" in given:
-        given["patience"] = max(given["patience"], 0)
     return replace(config, hparams={**config.hparams, **model_hparams(args.model, args)}, **given)

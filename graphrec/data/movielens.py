@@ -10,6 +10,7 @@ only users and movies with at least one rating are kept.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ import pandas as pd
 from ..cache import cache_dir
 from ..errors import DataError
 from .download import BASE_URL, download, safe_extract
-from .tables import read_table
+from .tables import check_rows, read_table, report_skipped, row_line
 
 #: Archive name on GroupLens, and the file that marks a folder as holding it.
 DATASETS: dict[str, str] = {
@@ -43,9 +44,17 @@ ML1M_OCCUPATIONS = [
     "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer", "tradesman/craftsman",
     "unemployed", "writer",
 ]
+#: Lowest and highest rating of each release (the CSV family has half stars from 0.5).
+RATING_RANGE: dict[str, tuple[float, float]] = {"ml-100k": (1.0, 5.0), "ml-1m": (1.0, 5.0)}
+CSV_RATING_RANGE = (0.5, 5.0)
+#: Ids are integers that float64 holds exactly.
+MAX_ID = 2 ** 53
+
 #: Age buckets as in ML-1M's users.dat (lower bounds).
 AGE_BUCKETS = [0, 18, 25, 35, 45, 50, 56]
 AGE_LABELS = ["<18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
+
+log = logging.getLogger("graphrec")
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
@@ -67,6 +76,9 @@ class MovieLens:
     genres: list[str]
     occupations: list[str] = field(default_factory=list)
     root: Path | None = None
+    #: Rows dropped while loading: bad rows (``on_bad_rows="skip"``) and repeated (user, movie) ratings.
+    skipped_rows: int = 0
+    duplicates_dropped: int = 0
 
     @property
     def num_users(self) -> int:
@@ -171,16 +183,24 @@ def fetch(name: str) -> Path:
 # --------------------------------------------------------------------------- reading
 
 def load_movielens(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
-                   download_ok: bool = True) -> MovieLens:
-    """Load a MovieLens release; see :func:`locate` for where it is looked for."""
+                   download_ok: bool = True, on_bad_rows: str = "error") -> MovieLens:
+    """Load a MovieLens release; see :func:`locate` for where it is looked for.
+
+    Every row is checked: the right number of fields, integer ids that exist,
+    ratings within the release's range (:data:`RATING_RANGE`), finite integer
+    timestamps. ``on_bad_rows="error"`` stops at the first bad row with a
+    :class:`DataError` naming file and line; ``"skip"`` drops bad rows and logs
+    how many and the first few line numbers. A (user, movie) pair rated more
+    than once keeps its latest rating; how many were dropped is logged.
+    """
     name, root = locate(dataset, data_dir, download_ok)
     kind = DATASETS[name]
     if kind == "u.data":
-        ml = _read_100k(root)
+        ml = _read_100k(root, on_bad_rows)
     elif kind == "ratings.dat":
-        ml = _read_1m(root)
+        ml = _read_1m(root, on_bad_rows)
     else:
-        ml = _read_csv_family(root, name)
+        ml = _read_csv_family(root, name, on_bad_rows)
     ml.name, ml.root = name, root
     return ml
 
@@ -189,16 +209,17 @@ def _year_from_title(titles: pd.Series) -> pd.Series:
     return titles.str.extract(_YEAR, expand=False).astype("float64")
 
 
-def _read_100k(root: Path) -> MovieLens:
+def _read_100k(root: Path, on_bad: str = "error") -> MovieLens:
     r = read_table(root / "u.data", ["user", "item", "rating", "timestamp"], "\t",
-                   numeric=["user", "item", "rating", "timestamp"])
+                   numeric=["user", "item", "rating", "timestamp"], on_bad=on_bad)
     genres = ML100K_GENRES
     genre_file = root / "u.genre"
     if genre_file.is_file():
         g = read_table(genre_file, ["name", "id"], "|", numeric=["id"])
         genres = list(g.sort_values("id")["name"])
     m = read_table(root / "u.item", ["raw_id", "title", "release", "video", "url", *genres], "|",
-                   numeric=["raw_id", *genres])
+                   numeric=["raw_id", *genres], on_bad=on_bad)
+    m = check_rows(m, {"raw_id": _ID_CHECK}, on_bad)
     flags = m[genres].to_numpy(dtype=bool)
     movies = pd.DataFrame({
         "raw_id": m["raw_id"].astype("int64"),
@@ -209,7 +230,8 @@ def _read_100k(root: Path) -> MovieLens:
     release_year = pd.to_datetime(m["release"], format="%d-%b-%Y", errors="coerce").dt.year
     movies["year"] = year.fillna(release_year)
     u = read_table(root / "u.user", ["raw_id", "age", "gender", "occupation", "zip"], "|",
-                   numeric=["raw_id", "age"])
+                   numeric=["raw_id", "age"], on_bad=on_bad)
+    u = check_rows(u, {"raw_id": _ID_CHECK, "age": _INT_CHECK}, on_bad)
     users = pd.DataFrame({
         "raw_id": u["raw_id"].astype("int64"),
         "age": u["age"].astype("int64"),
@@ -219,16 +241,18 @@ def _read_100k(root: Path) -> MovieLens:
     occ_file = root / "u.occupation"
     occupations = (occ_file.read_text("latin-1").split() if occ_file.is_file()
                    else sorted(users["occupation"].unique()))
-    return _finish("ml-100k", root / "u.data", r, users, movies, genres, occupations)
+    return _finish("ml-100k", r, users, movies, genres, occupations, on_bad, m, u)
 
 
-def _read_1m(root: Path) -> MovieLens:
+def _read_1m(root: Path, on_bad: str = "error") -> MovieLens:
     r = read_table(root / "ratings.dat", ["user", "item", "rating", "timestamp"], "::",
-                   numeric=["user", "item", "rating", "timestamp"])
-    m = read_table(root / "movies.dat", ["raw_id", "title", "genres"], "::", numeric=["raw_id"])
+                   numeric=["user", "item", "rating", "timestamp"], on_bad=on_bad)
+    m = read_table(root / "movies.dat", ["raw_id", "title", "genres"], "::", numeric=["raw_id"], on_bad=on_bad)
+    m = check_rows(m, {"raw_id": _ID_CHECK}, on_bad)
     movies, genres = _movies_with_pipe_genres(m)
     u = read_table(root / "users.dat", ["raw_id", "gender", "age", "occupation", "zip"], "::",
-                   numeric=["raw_id", "age", "occupation"])
+                   numeric=["raw_id", "age", "occupation"], on_bad=on_bad)
+    u = check_rows(u, {"raw_id": _ID_CHECK, "age": _INT_CHECK, "occupation": _INT_CHECK}, on_bad)
     occ = u["occupation"].astype("int64")
     if ((occ < 0) | (occ >= len(ML1M_OCCUPATIONS))).any():
         bad = int(np.flatnonzero(((occ < 0) | (occ >= len(ML1M_OCCUPATIONS))).to_numpy())[0])
@@ -239,17 +263,19 @@ def _read_1m(root: Path) -> MovieLens:
         "gender": u["gender"].astype(str),
         "occupation": [ML1M_OCCUPATIONS[i] for i in occ],
     })
-    return _finish("ml-1m", root / "ratings.dat", r, users, movies, genres, list(ML1M_OCCUPATIONS))
+    return _finish("ml-1m", r, users, movies, genres, list(ML1M_OCCUPATIONS), on_bad, m, u)
 
 
-def _read_csv_family(root: Path, name: str) -> MovieLens:
+def _read_csv_family(root: Path, name: str, on_bad: str = "error") -> MovieLens:
     r = read_table(root / "ratings.csv", ["user", "item", "rating", "timestamp"], ",", encoding="utf-8",
-                   header=True, numeric=["user", "item", "rating", "timestamp"])
+                   header=True, numeric=["user", "item", "rating", "timestamp"], on_bad=on_bad)
     m = read_table(root / "movies.csv", ["raw_id", "title", "genres"], ",", encoding="utf-8", header=True,
-                   quoted=True, numeric=["raw_id"])
+                   quoted=True, numeric=["raw_id"], on_bad=on_bad)
+    m = check_rows(m, {"raw_id": _ID_CHECK}, on_bad)
     movies, genres = _movies_with_pipe_genres(m)
+    r = check_rows(r, {"user": _ID_CHECK}, on_bad)
     users = pd.DataFrame({"raw_id": np.unique(r["user"].to_numpy().astype("int64"))})
-    return _finish(name, root / "ratings.csv", r, users, movies, genres, [], header=True)
+    return _finish(name, r, users, movies, genres, [], on_bad, m)
 
 
 def _movies_with_pipe_genres(m: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -261,20 +287,48 @@ def _movies_with_pipe_genres(m: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return movies, genres
 
 
-def _finish(name, ratings_path, r, users, movies, genres, occupations, header: bool = False) -> MovieLens:
-    """Check ids, keep rated users and movies, and map raw ids to dense indices."""
-    for frame, kind, path in ((users, "user", None), (movies, "movie", None)):
+def _not_integer(v: np.ndarray) -> np.ndarray:
+    return ~np.isfinite(v) | (v != np.round(v)) | (np.abs(v) > MAX_ID)
+
+
+_ID_CHECK = (_not_integer, "is not an integer id")
+_INT_CHECK = (_not_integer, "is not an integer")
+
+
+def _finish(name, r, users, movies, genres, occupations, on_bad="error", *tables) -> MovieLens:
+    """Check every rating row, keep rated users and movies, drop repeated (user, movie) ratings
+    (keeping the latest), and map raw ids to dense indices."""
+    for frame, kind in ((users, "user"), (movies, "movie")):
         dup = frame["raw_id"].duplicated()
         if dup.any():
             raise DataError(f"{kind} id {int(frame['raw_id'][dup].iloc[0])} is listed twice")
+    lo, hi = RATING_RANGE.get(name, CSV_RATING_RANGE)
+    r = check_rows(r, {
+        "user": _ID_CHECK, "item": _ID_CHECK,
+        "rating": (lambda v: ~np.isfinite(v) | (v < lo) | (v > hi), f"is outside {name}'s range {lo:g}..{hi:g}"),
+        "timestamp": (_not_integer, "is not a finite integer timestamp"),
+    }, on_bad)
+    r = check_rows(r, {
+        "user": (lambda v: ~np.isin(v.astype("int64"), users["raw_id"].to_numpy()), "is unknown (rating names unknown user id)"),
+        "item": (lambda v: ~np.isin(v.astype("int64"), movies["raw_id"].to_numpy()), "is unknown (rating names unknown movie id)"),
+    }, on_bad) if on_bad == "skip" else _known_ids(r, users, movies)
+    skipped = sum(report_skipped(t) for t in (r, *tables))
     raw_u = r["user"].to_numpy().astype("int64")
     raw_i = r["item"].to_numpy().astype("int64")
-    offset = 2 if header else 1
-    for raw, frame, kind in ((raw_u, users, "user"), (raw_i, movies, "movie")):
-        known = np.isin(raw, frame["raw_id"].to_numpy())
-        if not known.all():
-            line = int(np.flatnonzero(~known)[0])
-            raise DataError(f"{ratings_path}: line {line + offset}: rating names unknown {kind} id {raw[line]}")
+    t = r["timestamp"].to_numpy().astype("int64")
+    # a pair rated twice keeps its latest rating (by timestamp, then file order): a duplicate would
+    # otherwise let the test item also be a validation or training item
+    dropped = 0
+    if _has_repeats(raw_u, raw_i):
+        order = np.lexsort((np.arange(len(r)), t, raw_i, raw_u))
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = (raw_u[order][1:] != raw_u[order][:-1]) | (raw_i[order][1:] != raw_i[order][:-1])
+        keep = np.sort(order[last])
+        dropped = len(r) - len(keep)
+    if dropped:
+        log.warning("%s: dropped %d repeated (user, movie) rating%s, keeping the latest of each", r.attrs["source"],
+                    dropped, "s" if dropped > 1 else "")
+        raw_u, raw_i, t = raw_u[keep], raw_i[keep], t[keep]
     rated_u = np.unique(raw_u)
     rated_i = np.unique(raw_i)
     users = users[users["raw_id"].isin(rated_u)].sort_values("raw_id").reset_index(drop=True)
@@ -282,9 +336,31 @@ def _finish(name, ratings_path, r, users, movies, genres, occupations, header: b
     ratings = pd.DataFrame({
         "user": np.searchsorted(users["raw_id"].to_numpy(), raw_u),
         "item": np.searchsorted(movies["raw_id"].to_numpy(), raw_i),
-        "rating": r["rating"].to_numpy(dtype=np.float32),
-        "timestamp": r["timestamp"].to_numpy().astype("int64"),
+        "rating": r["rating"].to_numpy(dtype=np.float32)[keep] if dropped else r["rating"].to_numpy(dtype=np.float32),
+        "timestamp": t,
     })
     if ratings.empty:
-        raise DataError(f"{ratings_path}: no ratings")
-    return MovieLens(name, ratings, users, movies, list(genres), list(occupations))
+        raise DataError(f"{r.attrs['source']}: no ratings")
+    return MovieLens(name, ratings, users, movies, list(genres), list(occupations),
+                     skipped_rows=skipped, duplicates_dropped=dropped)
+
+
+def _has_repeats(u: np.ndarray, i: np.ndarray) -> bool:
+    """Whether some (u, i) pair occurs twice (one hash pass over a combined key where it fits int64)."""
+    if not len(u):
+        return False
+    span_u, span_i = int(u.max()) - int(u.min()) + 1, int(i.max()) - int(i.min()) + 1
+    if span_u * span_i < 2 ** 62:
+        key = np.sort((u - u.min()) * span_i + (i - i.min()))  # sorting beats np.unique's hashing many times over
+        return bool((key[1:] == key[:-1]).any())
+    return bool(pd.DataFrame({"u": u, "i": i}).duplicated().any())
+
+
+def _known_ids(r: pd.DataFrame, users: pd.DataFrame, movies: pd.DataFrame) -> pd.DataFrame:
+    for col, frame, kind in (("user", users, "user"), ("item", movies, "movie")):
+        raw = r[col].to_numpy().astype("int64")
+        known = np.isin(raw, frame["raw_id"].to_numpy())
+        if not known.all():
+            j = int(np.flatnonzero(~known)[0])
+            raise DataError(f"{r.attrs['source']}: line {row_line(r, j)}: rating names unknown {kind} id {raw[j]}")
+    return r

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from ..errors import DataError
-from ..io import atomic_path, write_json
+from ..io import atomic_dir, write_json
 from .sampling import NegativeSampler
 from .tables import read_table
 
@@ -168,43 +168,59 @@ def split_movielens(ml, validation: bool = True, seed: int = 0) -> Split:
 
 # --------------------------------------------------------------------------- NCF file format
 
+#: Suffixes of the files of a split folder (besides ``split.json``).
+SPLIT_FILES = (".train.rating", ".test.rating", ".test.negative", ".valid.rating", ".valid.negative")
+#: Written last by :func:`save_ncf`: a graphrec split folder without it is incomplete.
+SPLIT_META = "split.json"
+
+
 def save_ncf(split: Split, out_dir: str | os.PathLike) -> list[Path]:
     """Write ``<name>.train.rating``, ``.test.rating``, ``.test.negative`` as in He et al.'s release.
 
     The validation item goes to ``<name>.valid.rating``/``.valid.negative`` (same
     format) and the sizes to ``split.json``, so :func:`load_ncf` reads back the
     identical split. Indices are graphrec's dense 0-based ones.
+
+    The files are written into a temporary folder renamed into place whole, with
+    ``split.json`` written last as the completeness marker: a kill leaves either
+    the old folder or the complete new one. An existing ``out_dir`` is replaced
+    only if it holds nothing but split files.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    p = out / split.name
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is a file, not a folder; choose another --out")
+    if out.is_dir():
+        other = [e.name for e in out.iterdir() if not (e.name == SPLIT_META or e.name.endswith(SPLIT_FILES))]
+        if other:
+            raise DataError(f"{out}: the folder holds other files ({', '.join(sorted(other)[:3])}); "
+                            "choose a new or empty folder for the split")
     written = []
+    with atomic_dir(out, replace=True) as stage:
+        p = stage / split.name
 
-    def rating_file(path, users, items, ratings, times):
-        lines = [f"{a}\t{b}\t{c:g}\t{d}\n" for a, b, c, d in zip(users.tolist(), items.tolist(),
-                                                              ratings.tolist(), times.tolist())]
-        with atomic_path(path) as tmp:
-            tmp.write_text("".join(lines))
-        written.append(Path(path))
+        def rating_file(path, users, items, ratings, times):
+            lines = [f"{a}\t{b}\t{c:g}\t{d}\n" for a, b, c, d in zip(users.tolist(), items.tolist(),
+                                                                  ratings.tolist(), times.tolist())]
+            Path(path).write_text("".join(lines))
+            written.append(out / Path(path).name)
 
-    def negative_file(path, users, items, negs):
-        lines = [f"({a},{b})\t" + "\t".join(map(str, n)) + "\n"
-                 for a, b, n in zip(users.tolist(), items.tolist(), negs.tolist())]
-        with atomic_path(path) as tmp:
-            tmp.write_text("".join(lines))
-        written.append(Path(path))
+        def negative_file(path, users, items, negs):
+            lines = [f"({a},{b})\t" + "\t".join(map(str, n)) + "\n"
+                     for a, b, n in zip(users.tolist(), items.tolist(), negs.tolist())]
+            Path(path).write_text("".join(lines))
+            written.append(out / Path(path).name)
 
-    rating_file(f"{p}.train.rating", split.train_user, split.train_item, split.train_rating, split.train_time)
-    # A Split keeps only the ids of held-out items: their rating/time columns are written as 0.
-    zeros = lambda n: (torch.zeros(n), torch.zeros(n, dtype=torch.long))  # noqa: E731
-    rating_file(f"{p}.test.rating", split.test_user, split.test_item, *zeros(len(split.test_user)))
-    negative_file(f"{p}.test.negative", split.test_user, split.test_item, split.test_negatives)
-    if split.has_validation:
-        rating_file(f"{p}.valid.rating", split.valid_user, split.valid_item, *zeros(len(split.valid_user)))
-        negative_file(f"{p}.valid.negative", split.valid_user, split.valid_item, split.valid_negatives)
-    write_json(out / "split.json", {"name": split.name, "num_users": split.num_users,
-                                     "num_items": split.num_items, "seed": split.seed})
-    written.append(out / "split.json")
+        rating_file(f"{p}.train.rating", split.train_user, split.train_item, split.train_rating, split.train_time)
+        # A Split keeps only the ids of held-out items: their rating/time columns are written as 0.
+        zeros = lambda n: (torch.zeros(n), torch.zeros(n, dtype=torch.long))  # noqa: E731
+        rating_file(f"{p}.test.rating", split.test_user, split.test_item, *zeros(len(split.test_user)))
+        negative_file(f"{p}.test.negative", split.test_user, split.test_item, split.test_negatives)
+        if split.has_validation:
+            rating_file(f"{p}.valid.rating", split.valid_user, split.valid_item, *zeros(len(split.valid_user)))
+            negative_file(f"{p}.valid.negative", split.valid_user, split.valid_item, split.valid_negatives)
+        write_json(stage / SPLIT_META, {"name": split.name, "num_users": split.num_users,
+                                        "num_items": split.num_items, "seed": split.seed})
+        written.append(out / SPLIT_META)
     return written
 
 
@@ -213,8 +229,17 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0) -> Split:
 
     Without ``.valid.*`` files, each user's latest training interaction becomes
     the validation item and gets 99 seeded negatives.
+
+    Everything is checked before use (:class:`DataError` naming file and line):
+    ids in range, one row per user in each held-out file, held-out items unseen in
+    training, validation and test items distinct, negatives distinct, unseen and
+    never the held-out item; the two ``.valid.*`` files are both present or both
+    absent, and a folder graphrec wrote (held-out ratings written as 0) must have
+    its ``split.json``, written last, or it is an interrupted export.
     """
     d = Path(split_dir)
+    if not d.is_dir():
+        raise DataError(f"{d}: no such split folder" if not d.exists() else f"{d}: is a file, not a split folder")
     trains = sorted(glob.glob(str(d / "*.train.rating")))
     if not trains:
         raise DataError(f"{d}: no *.train.rating file (expected NCF-format split files)")
@@ -222,23 +247,56 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0) -> Split:
         raise DataError(f"{d}: several *.train.rating files ({', '.join(Path(t).name for t in trains)}); keep one")
     prefix = trains[0][: -len(".train.rating")]
     name = Path(prefix).name
+    valid_files = [Path(f"{prefix}{x}") for x in (".valid.rating", ".valid.negative")]
+    present = [f.is_file() for f in valid_files]
+    if any(present) and not all(present):
+        missing = valid_files[present.index(False)]
+        raise DataError(f"{missing}: file not found, but {valid_files[present.index(True)].name} is there: "
+                        "the validation files come as a pair")
+    meta_path = d / SPLIT_META
+    if meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text())
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+            for key in ("num_users", "num_items", "seed"):
+                if key in meta and (not isinstance(meta[key], int) or isinstance(meta[key], bool) or meta[key] < 0):
+                    raise ValueError(f"{key} must be a non-negative integer")
+        except (ValueError, UnicodeDecodeError) as e:
+            raise DataError(f"{meta_path}: invalid ({e})") from None
+    else:
+        meta = {}
     cols = ["user", "item", "rating", "timestamp"]
     tr = read_table(f"{prefix}.train.rating", cols, "\t", numeric=cols)
     te = read_table(f"{prefix}.test.rating", cols, "\t", numeric=cols)
+    if not meta and (all(present) or not te["rating"].to_numpy().any()):
+        raise DataError(f"{d}: incomplete split folder (no {SPLIT_META}, which graphrec writes last): an interrupted "
+                        "'graphrec data split'? Write it again")
+    for path, t in ((f"{prefix}.train.rating", tr), (f"{prefix}.test.rating", te)):
+        _check_integers(path, t, ("user", "item", "timestamp"))
     tu, ti, tn = _read_negatives(Path(f"{prefix}.test.negative"))
-    if not (np.array_equal(tu, te["user"].to_numpy(np.int64)) and np.array_equal(ti, te["item"].to_numpy(np.int64))):
-        raise DataError(f"{prefix}.test.negative: its (user,item) pairs do not match {prefix}.test.rating")
-    meta_path = d / "split.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-    has_valid = Path(f"{prefix}.valid.rating").is_file()
+    _check_pairs(Path(f"{prefix}.test.negative"), tu, ti, te, f"{prefix}.test.rating")
+    has_valid = all(present)
     if has_valid:
         va = read_table(f"{prefix}.valid.rating", cols, "\t", numeric=cols)
+        _check_integers(f"{prefix}.valid.rating", va, ("user", "item", "timestamp"))
         vu, vi, vn = _read_negatives(Path(f"{prefix}.valid.negative"))
+        _check_pairs(Path(f"{prefix}.valid.negative"), vu, vi, va, f"{prefix}.valid.rating")
     tr_u, tr_i = tr["user"].to_numpy(np.int64), tr["item"].to_numpy(np.int64)
     all_u = [tr_u, tu] + ([vu] if has_valid else [])
     all_i = [tr_i, ti, tn.reshape(-1)] + ([vi, vn.reshape(-1)] if has_valid else [])
     num_users = int(meta.get("num_users", max(int(a.max()) for a in all_u if len(a)) + 1))
     num_items = int(meta.get("num_items", max(int(a.max()) for a in all_i if len(a)) + 1))
+    files = {"train": f"{prefix}.train.rating", "test": f"{prefix}.test.negative",
+             "valid": f"{prefix}.valid.negative"}
+    _check_ids(files["train"], tr_u, tr_i, num_users, num_items)
+    _check_ids(files["test"], tu, np.concatenate([ti[:, None], tn], axis=1), num_users, num_items)
+    if has_valid:
+        _check_ids(files["valid"], vu, np.concatenate([vi[:, None], vn], axis=1), num_users, num_items)
+    held = {"test": (tu, ti, tn)}
+    if has_valid:
+        held["valid"] = (vu, vi, vn)
+    _check_held_out(files, tr_u, tr_i, held, num_items)
     if has_valid:
         return Split(num_users, num_items, torch.from_numpy(tr_u), torch.from_numpy(tr_i),
                      torch.from_numpy(tr["rating"].to_numpy(np.float32)),
@@ -256,6 +314,99 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0) -> Split:
     return Split(num_users, num_items, inner.train_user, inner.train_item, inner.train_rating, inner.train_time,
                  torch.from_numpy(tu), torch.from_numpy(ti), torch.from_numpy(tn),
                  inner.test_user, inner.test_item, vneg, name, seed)
+
+
+def _check_integers(path, table, columns) -> None:
+    for c in columns:
+        v = table[c].to_numpy()
+        bad = ~np.isfinite(v) | (v != np.round(v)) | (np.abs(v) > 2 ** 53)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{path}: line {j + 1}: {c} {v[j]!r} is not an integer")
+
+
+def _check_pairs(neg_path: Path, users, items, table, rating_path: str) -> None:
+    """The negatives file lists the same (user, item) rows as its rating file."""
+    ru, ri = table["user"].to_numpy(np.int64), table["item"].to_numpy(np.int64)
+    if len(users) != len(ru):
+        raise DataError(f"{neg_path}: {len(users)} rows but {Path(rating_path).name} has {len(ru)}: "
+                        "they must list the same (user,item) rows")
+    bad = (users != ru) | (items != ri)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{neg_path}: line {j + 1}: ({users[j]},{items[j]}) does not match line {j + 1} of "
+                        f"{Path(rating_path).name} ({ru[j]},{ri[j]})")
+
+
+def _check_ids(path: str, users: np.ndarray, items: np.ndarray, num_users: int, num_items: int) -> None:
+    for kind, ids, n in (("user", users, num_users), ("item", items, num_items)):
+        bad = (ids < 0) | (ids >= n)
+        if bad.any():
+            j = int(np.flatnonzero(bad.reshape(len(bad), -1).any(axis=1))[0])
+            v = ids[j] if ids.ndim == 1 else ids[j][bad[j]][0]
+            raise DataError(f"{path}: line {j + 1}: {kind} id {v} is out of range 0..{n - 1}")
+
+
+def _check_held_out(files: dict, tr_u, tr_i, held: dict, num_items: int) -> None:
+    """One row per user; held-out items unseen in training and distinct; negatives distinct and unseen."""
+    train_keys = np.sort(tr_u * num_items + tr_i)
+
+    def in_train(keys: np.ndarray) -> np.ndarray:
+        if not len(train_keys):
+            return np.zeros(keys.shape, dtype=bool)
+        pos = np.minimum(np.searchsorted(train_keys, keys), len(train_keys) - 1)
+        return train_keys[pos] == keys
+
+    item_of = {}
+    for on, (u, i, negs) in held.items():
+        path = files[on]
+        su = np.sort(u)
+        if (su[1:] == su[:-1]).any():
+            twice = su[1:][su[1:] == su[:-1]]
+            later = min(int(np.flatnonzero(u == x)[1]) for x in twice[:100])
+            raise DataError(f"{path}: line {later + 1}: user {u[later]} has a second row (one row per user)")
+        seen = in_train(u * num_items + i)
+        if seen.any():
+            j = int(np.flatnonzero(seen)[0])
+            raise DataError(f"{path}: line {j + 1}: the {on} item {i[j]} of user {u[j]} is also a training item")
+        item_of[on] = dict(zip(u.tolist(), i.tolist()))
+        if negs.shape[1] > 1:
+            s = np.sort(negs, axis=1)
+            rep = (s[:, 1:] == s[:, :-1]).any(axis=1)
+            if rep.any():
+                j = int(np.flatnonzero(rep)[0])
+                v = s[j][1:][s[j][1:] == s[j][:-1]][0]
+                raise DataError(f"{path}: line {j + 1}: negative {v} is listed twice")
+        own = negs == i[:, None]
+        if own.any():
+            j = int(np.flatnonzero(own.any(axis=1))[0])
+            raise DataError(f"{path}: line {j + 1}: the {on} item {i[j]} is among its own negatives")
+        known = in_train(u[:, None] * num_items + negs)
+        if known.any():
+            j = int(np.flatnonzero(known.any(axis=1))[0])
+            raise DataError(f"{path}: line {j + 1}: negative {negs[j][known[j]][0]} is a training item of user {u[j]}")
+    if "valid" in held:
+        vu, vi, vn = held["valid"]
+        tu, ti, tn = held["test"]
+        test_of = item_of["test"]
+        t = np.array([test_of.get(x, -1) for x in vu.tolist()], dtype=np.int64)
+        same = vi == t
+        if same.any():
+            j = int(np.flatnonzero(same)[0])
+            raise DataError(f"{files['valid']}: line {j + 1}: user {vu[j]}'s validation item {vi[j]} is also "
+                            "their test item")
+        hit = vn == t[:, None]
+        if hit.any():
+            j = int(np.flatnonzero(hit.any(axis=1))[0])
+            raise DataError(f"{files['valid']}: line {j + 1}: the test item {t[j]} of user {vu[j]} is among the "
+                            "validation negatives")
+        valid_of = item_of["valid"]
+        v = np.array([valid_of.get(x, -1) for x in tu.tolist()], dtype=np.int64)
+        hit = tn == v[:, None]
+        if hit.any():
+            j = int(np.flatnonzero(hit.any(axis=1))[0])
+            raise DataError(f"{files['test']}: line {j + 1}: the validation item {v[j]} of user {tu[j]} is among "
+                            "the test negatives")
 
 
 def _read_negatives(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ bipartite graph, user vectors); ``save``/``load`` keep them as a plain tensor fi
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -65,6 +66,9 @@ class EmbeddingConfig:
         for name in ("dim", "epochs"):
             if getattr(self, name) < 1:
                 raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        for name, low, v in (("p", 0, self.p), ("q", 0, self.q), ("lr", 0, self.lr), ("subsample", None, self.subsample)):
+            if v is not None and not (math.isfinite(v) and (v > low if low is not None else v >= 0)):
+                raise GraphrecError(f"--{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {v}")
         if self.trainer == "pyg" and self.walk_length < self.window + 2:
             raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
                                 f"got {self.walk_length}")

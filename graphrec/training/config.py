@@ -1,6 +1,8 @@
 """Everything needed to rebuild a run's data pipeline and model, as plain JSON."""
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 
 
@@ -15,6 +17,7 @@ class DataConfig:
     data_dir: str | None = None
     split_dir: str | None = None
     split_seed: int = 0
+    on_bad_rows: str = "error"  # "skip": drop malformed rating rows (see graphrec.data.load_movielens)
     validation_in_train: bool = False  # the validation item of each user moved into training (a refit)
 
 
@@ -44,15 +47,27 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
             self.data = DataConfig(**self.data)
-        for name in ("epochs", "batch_size", "num_ng", "k", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.threads < 0:
-            raise ValueError(f"threads must be >= 0, got {self.threads}")
-        if self.l2 < 0:
-            raise ValueError(f"l2 must be >= 0, got {self.l2}")
+        if not isinstance(self.data, DataConfig):
+            raise ValueError(f"data must be an object with the data settings, got {self.data!r}")
+        if not isinstance(self.model, str):
+            raise ValueError(f"model must be a name, got {self.model!r}")
+        if not isinstance(self.hparams, dict):
+            raise ValueError(f"hparams must be an object, got {self.hparams!r}")
+        if not isinstance(self.pretrain, list):
+            raise ValueError(f"pretrain must be a list of run directories, got {self.pretrain!r}")
+        for name, low in (("epochs", 1), ("batch_size", 1), ("num_ng", 1), ("k", 1), ("patience", 0),
+                          ("full_eval_every", 0), ("threads", 0), ("seed", None), ("eval_every", 1)):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+                raise ValueError(f"{name} must be an integer, got {v!r}")
+            if low is not None and v < low:
+                raise ValueError(f"{name} must be >= {low}, got {v}")
+        for name, positive in (("lr", True), ("l2", False)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+            if (v <= 0) if positive else (v < 0):
+                raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {v}")
         for name, allowed in (("loss", LOSSES), ("l2_scope", L2_SCOPES), ("select", SELECT_METRICS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(repr(a) for a in allowed)}, "
@@ -69,7 +84,13 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         known = {f.name for f in fields(cls)}
+        if not isinstance(d, dict):
+            raise ValueError("expected a JSON object")
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        if isinstance(d.get("data"), dict):
+            data_known = {f.name for f in fields(DataConfig)}
+            if set(d["data"]) - data_known:
+                raise ValueError(f"unknown data keys: {', '.join(sorted(set(d['data']) - data_known))}")
         return cls(**d)

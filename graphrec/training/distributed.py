@@ -188,11 +188,14 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
     model (on CPU, best weights) and the test metrics, the same on every rank.
     """
     from ..pipeline import train
+    from .runs import clear_unstarted
 
     device = init_process_group(backend)
 
     def setup(path) -> None:  # only rank 0 writes the run directory
         if dist.get_rank() == 0:
+            if not resume:
+                clear_unstarted(path)  # what a run killed before its first checkpoint left under this name
             Path(path).mkdir(parents=True, exist_ok=True)
             write_json(Path(path) / CONFIG, config.to_dict())
 

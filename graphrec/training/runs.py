@@ -34,9 +34,37 @@ def load_tensors(path: str | Path):
         with warnings.catch_warnings():  # a legacy pickle makes torch warn before it refuses
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{path}: refused to load (not a plain tensor checkpoint: {first[:200]})") from None
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, OSError, KeyError,
+            TypeError, IndexError, UnicodeDecodeError) as e:
+        # torch's own text may advise weights_only=False, which would run the file's code: never pass it on
+        kind = "holds objects other than tensors" if isinstance(e, pickle.UnpicklingError) else "is truncated or corrupt"
+        raise CheckpointError(f"{path}: cannot be loaded: the file {kind} ({type(e).__name__}); "
+                              "train or export it again") from None
+
+
+#: What a run directory holds before its first checkpoint; such a run can be restarted under its name.
+_STARTING = (CONFIG, WEIGHTS, "events.out.tfevents.", ".")
+
+
+def finished_epochs(run_dir: str | Path) -> bool:
+    """Whether the run has a checkpoint (written after every epoch) or its final metrics."""
+    return any((Path(run_dir) / f).exists() for f in (CHECKPOINT, METRICS))
+
+
+def restartable(run_dir: str | Path) -> bool:
+    """A run killed before its first checkpoint: only its config, first weights, TensorBoard events, temp files."""
+    d = Path(run_dir)
+    return d.is_dir() and not finished_epochs(d) and all(e.name.startswith(_STARTING) for e in d.iterdir())
+
+
+def clear_unstarted(run_dir: str | Path) -> None:
+    """Remove what a run killed before its first epoch left behind (see :func:`restartable`)."""
+    import shutil
+
+    d = Path(run_dir)
+    if restartable(d):
+        for e in d.iterdir():
+            shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
 
 
 @dataclass
@@ -49,6 +77,11 @@ class Run:
 
     def split(self):
         return self.split_
+
+    @property
+    def finished(self) -> bool:
+        """Whether training ended (``metrics.json`` is written last); else the weights are the best so far."""
+        return (self.path / METRICS).is_file()
 
     @property
     def metrics(self) -> dict:
@@ -75,12 +108,23 @@ def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
 
     run_dir = Path(run_dir)
     config = read_config(run_dir)
+    if not (run_dir / WEIGHTS).is_file():  # before any data is built
+        hint = (f"resume it (graphrec train {config.model} --out {run_dir.parent} --name {run_dir.name} --resume) "
+                "or train it again under the same name"
+                if (run_dir / CHECKPOINT).is_file() or not finished_epochs(run_dir) else "train it again")
+        raise CheckpointError(f"{run_dir}: the run is unfinished (no {WEIGHTS}: it stopped before its first epoch "
+                              f"ended); {hint}")
     data = ml if isinstance(ml, Prepared) else adopt((ml, split) if split is not None else None, config, saved=True)
     model = build_model(config, data)
     state = load_tensors(run_dir / WEIGHTS)
     try:
         model.load_state_dict(state)
     except (RuntimeError, TypeError) as e:
-        raise CheckpointError(f"{run_dir / WEIGHTS}: weights do not fit the model in {CONFIG} ({str(e)[:200]})") from None
+        raise CheckpointError(f"{run_dir / WEIGHTS}: weights do not fit the model in {CONFIG} "
+                              f"({_one_line(str(e))[:300]})") from None
     model.eval()
     return Run(run_dir, config, model, data.ml, data.split)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -14,11 +14,16 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..data.sampling import pairwise_epoch, pointwise_epoch
+from ..errors import GraphrecError
 from ..device import num_threads
 from ..evaluation import evaluate
 from ..io import atomic_path, write_json, write_text
 from .config import TrainConfig
-from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, load_tensors, save_tensors
+from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, finished_epochs, load_tensors, save_tensors
+
+
+class TrainingDiverged(GraphrecError):
+    """The loss or the weights became NaN or infinite."""
 
 
 class Optimizers:
@@ -145,7 +150,12 @@ class Trainer:
                 "bad_epochs": self.bad_epochs, "history": self.history}
 
     def resume(self) -> None:
-        """Continue from ``run_dir/checkpoint.pt`` (written after every epoch)."""
+        """Continue from ``run_dir/checkpoint.pt`` (written after every epoch).
+
+        A run killed before its first epoch ended has no checkpoint: it starts again from epoch 1.
+        """
+        if not finished_epochs(self.run_dir):
+            return
         ck = load_tensors(self.run_dir / CHECKPOINT)
         self.model.load_state_dict(ck["model"])
         self.optimizer.load_state_dict(ck["optimizer"])
@@ -174,6 +184,20 @@ class Trainer:
         sizes = torch.tensor([len(b[0]) for b in batches], dtype=torch.float32)
         total = float(torch.stack(losses) @ sizes) if losses else 0.0
         return total / max(n, 1), time.perf_counter() - start
+
+    def _check_finite(self, epoch: int, loss: float) -> None:
+        """Stop with :class:`TrainingDiverged` when the loss or a weight is NaN or infinite.
+
+        Nothing of the diverged epoch is saved: ``checkpoint.pt`` and ``model.pt`` keep the last good epoch.
+        """
+        bad = [n for n, p in self.model.named_parameters() if not bool(torch.isfinite(p).all())]
+        if math.isfinite(loss) and not bad:
+            return
+        what = f"the loss is {loss}" if not math.isfinite(loss) else f"the weights {', '.join(bad[:3])} are not finite"
+        kept = (f"the last good checkpoint (epoch {epoch - 1}) is kept in {self.run_dir}"
+                if self.run_dir is not None and epoch > 1 else "no epoch completed, so no weights were saved")
+        raise TrainingDiverged(f"training diverged in epoch {epoch} ({what}; lr {self.config.lr:g}); {kept}. "
+                               "Train again with a smaller --lr")
 
     def scorer(self):
         """What evaluation scores: the model, wrapped when it lives off the CPU (evaluation runs there)."""
@@ -207,6 +231,7 @@ class Trainer:
             if cfg.patience and self.bad_epochs >= cfg.patience:  # early-stopped (also when resumed)
                 break
             loss, seconds = self.train_epoch(epoch)
+            self._check_finite(epoch, loss)
             row = {"epoch": epoch, "loss": loss, "seconds": seconds}
             if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
                 row.update(self.evaluate_epoch(epoch))

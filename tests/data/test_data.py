@@ -168,6 +168,11 @@ def test_ncf_paper_files_without_validation(synth_split, tmp_path):
     save_ncf(synth_split, tmp_path)
     for f in ("ml-100k.valid.rating", "ml-100k.valid.negative", "split.json"):
         (tmp_path / f).unlink()
+    test = tmp_path / "ml-100k.test.rating"  # the paper's files carry the held-out rating and time
+    with pytest.raises(DataError, match="incomplete split folder"):  # graphrec's own zeros: an interrupted export
+        load_ncf(tmp_path)
+    test.write_text("".join(f"{u}\t{i}\t4\t978300760\n" for u, i, *_ in
+                            (line.split("\t") for line in test.read_text().splitlines())))
     back = load_ncf(tmp_path)
     assert torch.equal(back.test_item, synth_split.test_item)
     assert len(back.valid_user) > 0

@@ -163,14 +163,14 @@ def test_tampered_checkpoint_is_refused_without_running_code(synth_run, tmp_path
     marker = tmp_path / "pwned"
     with open(tmp_path / "run" / WEIGHTS, "wb") as f:
         pickle.dump({"user.weight": _Exploit(str(marker))}, f)
-    with pytest.raises(CheckpointError, match="refused to load"):
+    with pytest.raises(CheckpointError, match="cannot be loaded"):
         load_run(tmp_path / "run")
     torch.save({"model": _Exploit(str(marker))}, tmp_path / "run" / CHECKPOINT)  # torch's own zip format
-    with pytest.raises(CheckpointError, match="refused to load"):
+    with pytest.raises(CheckpointError, match="cannot be loaded"):
         load_tensors(tmp_path / "run" / CHECKPOINT)
     assert main(["evaluate", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "refused to load" in err
+    assert err.count("\n") == 1 and "cannot be loaded" in err
     assert not marker.exists()
 
 
