@@ -44,6 +44,12 @@ if __name__ == "__main__":
     run("recommend", "--user", "42", "-k", "3", "--explain")  # trains the default feature model on first use
     run("explain", "--user", "42", "--movie", "50", "--method", "shap", "--plot", "runs/demo/explain-42-50.png")
     run("explain", "--global", "--method", "ig", "--out", "runs/demo/explain")
+    section("A new user and new movies: hetero-sage, a GNN over the graph's features (~1 min)")
+    shutil.rmtree("runs/demo/hetero-sage", ignore_errors=True)
+    run("train", "hetero-sage", "--epochs", "10", "--batch-size", "4096", "--lr", "0.01", "--name", "hetero-sage",
+        "--out", "runs/demo", "--quiet")
+    run("recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
+        "--liked", "Star Wars,Fargo", "-k", "8", "--run", "runs/demo/hetero-sage")
     section("node2vec movie embeddings (default settings, every rating; ~30 s)")
     run("embed", "node2vec", "--all-edges", "--out", "runs/demo/node2vec")
     run("similar", "Star Wars", "--embeddings", "runs/demo/node2vec", "-k", "8")

@@ -55,6 +55,8 @@ CATALOGUE = (
     Entry("att-neumf-seed", "att-neumf-seed", {}, LR),
     Entry("node2vec", "node2vec", {}, ({"metric": "dot"}, {"metric": "cosine"})),
     Entry("lightgcn", "lightgcn", {}, LR, train={"l2": 1e-4}),
+    # full-graph message passing per step: large batches (docs/benchmarks.md, issue 15)
+    Entry("hetero-sage", "hetero-sage", {"use_ids": True}, LR, train={"batch_size": 4096}),
     Entry("ease", "ease", grid=({"l2": 100.0}, {"l2": 300.0})),
     Entry("ease-recency", "ease", grid=({"l2": 200.0, "recency": 5.0, "floor": 0.1},
                                         {"l2": 300.0, "recency": 3.0, "floor": 0.1})),
@@ -70,7 +72,7 @@ QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"fa
                  "att-neumf-seed": {"factors": 4, "layers": [8, 4], "heads": 1},
                  "feature-mlp": {"factors": 4, "side_dim": 2, "layers": [8]},
                  "feature-neumf": {"factors": 4, "side_dim": 2, "layers": [8], "gmf_factors": 4},
-                 "lightgcn": {"factors": 8, "num_layers": 2},
+                 "lightgcn": {"factors": 8, "num_layers": 2}, "hetero-sage": {"hidden": 8},
                  "node2vec": {"walk_length": 10, "walks_per_node": 2, "dim": 8}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
 ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "feature-neumf"),

@@ -18,6 +18,9 @@ def add_parser(sub) -> None:
     add_data_args(sp, split=False)
     sp.add_argument("--seed", type=int, default=0, help="seed of the test negatives")
     sp.add_argument("--no-validation", action="store_true", help="hold out only the test item")
+    sp.add_argument("--cold", action="store_true",
+                    help="write the cold-start split instead: 10%% of movies and 10%% of users unseen "
+                         "(graphrec.coldstart), seeded by --seed")
     sp.add_argument("--out", required=True, help="output folder")
     sp.set_defaults(func=run_split)
 
@@ -69,10 +72,29 @@ def run_split(args) -> int:
     from ..pipeline import build_split
 
     ml = load_data(args)
+    if args.cold:
+        return _cold_split(ml, args)
     split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation).split
     for path in save_ncf(split, args.out):  # written whole: all the split's files appear together, or none does
         print(path)
     s = split.summary()
     print(f"{s['train']} train, {s['valid']} validation, {s['test']} test interactions; "
           f"{s['negatives_per_user']} negatives per held-out item")
+    return 0
+
+
+def _cold_split(ml, args) -> int:
+    from pathlib import Path
+
+    from ..coldstart import cold_split_movielens, save_cold
+    from ..io import atomic_dir
+
+    cold = cold_split_movielens(ml, seed=args.seed)
+    with atomic_dir(args.out) as tmp:
+        written = [Path(args.out) / p.relative_to(tmp) for p in save_cold(cold, tmp)]
+    for path in written:
+        print(path)
+    s = cold.summary()
+    print(f"{s['train']} warm training ratings; {s['cold_movies']} cold movies ({s['cold_movie_targets']} targets of "
+          f"{s['cold_movie_users']} users); {s['cold_users']} cold users ({s['cold_user_targets']} targets)")
     return 0

@@ -1,4 +1,8 @@
-"""``graphrec recommend --user ID``: a user's top-k unseen movies from a run or the embedded default."""
+"""``graphrec recommend --user ID``: a user's top-k unseen movies from a run or the embedded default.
+
+With a ``hetero-sage`` run also ``--new-user`` (demographics and liked titles) and
+``--include-new-movies FILE.csv`` (new titles ranked for ``--user``): :mod:`graphrec.inductive`.
+"""
 from __future__ import annotations
 
 from .common import add_data_args, add_device_arg, positive_int, print_json, print_table
@@ -6,7 +10,19 @@ from .common import add_data_args, add_device_arg, positive_int, print_json, pri
 
 def add_parser(sub) -> None:
     p = sub.add_parser("recommend", help="top-k movies a user has not rated")
-    p.add_argument("--user", type=int, required=True, help="the dataset's user id (ML-100K: 1..943)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", type=int, help="the dataset's user id (ML-100K: 1..943)")
+    who.add_argument("--new-user", action="store_true",
+                     help="a user the model never saw, from --gender, --age, --occupation and --liked "
+                          "(needs --run of a hetero-sage run)")
+    new = p.add_argument_group("new users and movies (hetero-sage runs)")
+    new.add_argument("--gender", help="--new-user's gender: F or M")
+    new.add_argument("--age", type=int, help="--new-user's age in years")
+    new.add_argument("--occupation", help="--new-user's occupation, e.g. student (an invalid one lists them all)")
+    new.add_argument("--liked", default="", help='titles --new-user liked, comma-separated: "Star Wars,Fargo"')
+    new.add_argument("--include-new-movies", metavar="FILE.csv",
+                     help="rank the new movies of this CSV (columns title, year, genres with | between genres) "
+                          "for --user")
     p.add_argument("-k", type=positive_int, default=10, help="how many movies (default 10)")
     p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, trained on first use "
                                  "and cached under $GRAPHREC_HOME)")
@@ -21,7 +37,57 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def liked_titles(text: str) -> list[str]:
+    """``"Star Wars,Usual Suspects, The"`` -> ``["Star Wars", "Usual Suspects, The"]``: a piece that is
+    only a trailing article (MovieLens writes "Title, The") belongs to the title before it."""
+    out: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        head = piece.split(" (")[0].strip().lower()
+        if out and head in ("the", "a", "an", "la", "le", "les", "l'", "il", "el", "das", "der", "die"):
+            out[-1] = f"{out[-1]}, {piece}"
+        elif piece:
+            out.append(piece)
+    return out
+
+
+def run_new(args) -> int:
+    """``--new-user`` and ``--include-new-movies``: recommendations from a hetero-sage run's features."""
+    from ..errors import GraphrecError
+    from ..training.runs import load_run
+    from ..training.trainer import num_threads
+
+    if not args.run:
+        raise GraphrecError("--new-user and --include-new-movies need --run: a hetero-sage run "
+                            "(graphrec train hetero-sage)")
+    if args.new_user:
+        missing = [f"--{f}" for f in ("gender", "age", "occupation") if getattr(args, f) is None]
+        if missing:
+            raise GraphrecError(f"--new-user needs {', '.join(missing)}")
+    r = load_run(args.run)
+    if r.ml is None:
+        raise GraphrecError(f"{args.run}: the run's MovieLens files are needed for titles and features")
+    with num_threads(1):
+        if args.new_user:
+            recs = r.recommend_new_user(args.gender, args.age, args.occupation, liked_titles(args.liked), args.k)
+            who = f"a new user ({args.gender}, {args.age}, {args.occupation}; liked: {args.liked or 'nothing yet'})"
+        else:
+            recs = r.recommend_new_movies(args.user, args.include_new_movies, args.k)
+            who = f"user {args.user}, among the new movies of {args.include_new_movies}"
+    if args.json:
+        key = {"new_user": {"gender": args.gender, "age": args.age, "occupation": args.occupation,
+                            "liked": liked_titles(args.liked)}} if args.new_user else {"user": args.user}
+        print_json({**key, "run": str(r.path), "recommendations": recs})
+        return 0
+    print(f"top {len(recs)} movies for {who} ({r.config.model}, {r.path})")
+    print_table([{"rank": x["rank"], **({"movie": x["movie_id"]} if "movie_id" in x else {}), "title": x["title"],
+                  "year": x["year"] or "", "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs],
+                floatfmt=".3f")
+    return 0
+
+
 def run(args) -> int:
+    if args.new_user or args.include_new_movies:
+        return run_new(args)
     from ..data import load_movielens
     from ..cache import default_feature_model, default_neumf
     from ..recommend import recommend

@@ -82,6 +82,8 @@ class FeatureTable:
         if group == "year":
             y = float(self.item_year[i])
             return f"year={int(round(1900 + 100 * y))}" if y else "year=unknown"
+        if group.endswith("_ratings"):  # what a graph model's node reads from its neighbours
+            return f"the {group.split('_')[0]}'s ratings"
         return f"{group} id"
 
 

@@ -8,6 +8,7 @@ from .feature_neumf import FeatureNeuMF
 from .gmf import GMF
 from .implicit_mf import ImplicitALS, ImplicitBPR
 from .groups import GroupRecommender
+from .hetero_sage import HeteroSAGE
 from .lightgcn import LightGCN
 from .mlp import MLP
 from .neumf import NeuMF
@@ -16,4 +17,4 @@ from .node2vec import Node2VecScorer
 __all__ = ["MODELS", "Capabilities", "Recommender", "capabilities", "names", "register", "unregister", "MostPop",
            "ItemKNN", "EASE", "ImplicitALS", "ImplicitBPR", "Node2VecScorer", "GMF", "MLP", "NeuMF",
            "LightGCN", "FeatureMLP", "FeatureNeuMF", "GroupRecommender", "AttentionNeuMF", "AttentionNeuMFAll",
-           "SeedAttentionNeuMF"]
+           "SeedAttentionNeuMF", "HeteroSAGE"]

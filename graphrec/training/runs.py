@@ -92,6 +92,19 @@ class Run:
         p = self.path / METRICS
         return json.loads(p.read_text()) if p.is_file() else {}
 
+    def recommend_new_user(self, gender: str, age: int, occupation: str, liked: list[str] = (),
+                           k: int = 10) -> list[dict]:
+        """Top ``k`` movies for a user the model never saw (``hetero-sage`` runs); see :mod:`graphrec.inductive`."""
+        from ..inductive import recommend_new_user
+
+        return recommend_new_user(self.model, self.ml, gender, age, occupation, liked, k)
+
+    def recommend_new_movies(self, user_id: int, path: str | Path, k: int = 10) -> list[dict]:
+        """The new titles of a ``title,year,genres`` CSV ranked for the dataset's user ``user_id``."""
+        from ..inductive import recommend_new_movies
+
+        return recommend_new_movies(self.model, self.ml, user_id, path, k)
+
 
 def read_config(run_dir: str | Path) -> TrainConfig:
     p = Path(run_dir) / CONFIG

@@ -99,6 +99,8 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
 def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
     """BPR on (user, positive, negative) triples or BCE on (user, item, label) rows, plus
     ``config.l2 * model.regularization(user, *items)`` when L2 is on the batch's embeddings."""
+    if hasattr(model, "batch_loss"):  # models that own their step (e.g. a graph without the batch's edges)
+        return model.batch_loss(batch, config)
     if loss_of(model, config) == "bpr":
         u, p, n = batch
         pos, neg = model.pair_logits(u, p, n)
@@ -121,6 +123,8 @@ def epoch_tensors(users, items, sampler, model, config: TrainConfig, generator: 
 def epoch_batches(model, split, config: TrainConfig, epoch: int):
     """The epoch's shuffled training tensors, from a generator seeded by (seed, epoch)."""
     gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    if hasattr(model, "epoch_batches"):  # models that sample their own epoch (see batch_loss)
+        return model.epoch_batches(split, config, gen)
     return epoch_tensors(split.train_user, split.train_item, split.train_sampler, model, config, gen)
 
 

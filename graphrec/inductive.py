@@ -1,0 +1,156 @@
+"""Recommendations for users and movies a model never saw, from their features (``hetero-sage`` runs).
+
+* :func:`recommend_new_user` -- a new user given by gender, age, occupation and a few liked titles:
+  their node and edges are appended to the graph, message passing runs, and the top ``k`` movies
+  they have not named come back;
+* :func:`recommend_new_movies` -- new titles from a CSV (``title,year,genres``, genres separated by
+  ``|``) are appended as movies without ratings and ranked for a known user.
+
+Both work on a copy of the model (:meth:`graphrec.models.HeteroSAGE.with_nodes`); the run is unchanged.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data.features import FeatureTable
+from .data.graph import age_bucket
+from .errors import DataError, GraphrecError
+
+_YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
+
+
+def check_inductive(model) -> None:
+    if not hasattr(model, "with_nodes"):
+        name = getattr(model, "registry_name", type(model).__name__)
+        raise GraphrecError(f"model {name!r} only knows the users and movies it was trained on; "
+                            "train a hetero-sage run for new users and movies")
+
+
+def demographics(table: FeatureTable, gender: str, age: int, occupation: str) -> tuple[int, int, int]:
+    """Feature codes of a new user; one error naming every invalid value and the valid ones."""
+    problems = []
+    genders = {g.lower(): j for j, g in enumerate(table.gender_names) if g != "unknown"}
+    occupations = {o.lower(): j for j, o in enumerate(table.occupation_names) if o != "unknown"}
+    g = genders.get(str(gender).strip().lower())
+    if g is None:
+        problems.append(f"gender {gender!r} (valid: {', '.join(sorted(x.upper() for x in genders))})")
+    if isinstance(age, bool) or not isinstance(age, (int, np.integer)) or not 1 <= int(age) <= 120:
+        problems.append(f"age {age!r} (valid: a whole number of years, 1 to 120)")
+        a = None
+    else:
+        a = int(age_bucket(np.array([int(age)]))[0]) + 1
+    o = occupations.get(str(occupation).strip().lower())
+    if o is None:
+        valid = [x for x in table.occupation_names if x != "unknown"]
+        listed = ", ".join(valid) or "none: this release has no occupations"
+        problems.append(f"occupation {occupation!r} (valid: {listed})")
+    if problems:
+        raise GraphrecError("invalid demographics: " + "; ".join(problems))
+    return g, a, o
+
+
+def find_movies(ml, titles: list[str]) -> list[int]:
+    """Dense indices of movies named by title: exact (with or without the year), else the most-rated
+    movie whose title contains the text (case-insensitive)."""
+    names = [str(t) for t in ml.movies["title"]]
+    bare = [_YEAR.sub("", t).strip().lower() for t in names]
+    full = [t.lower() for t in names]
+    count = np.bincount(ml.ratings["item"].to_numpy(), minlength=ml.num_items)
+    out = []
+    for title in titles:
+        q = title.strip().lower()
+        if not q:
+            continue
+        hits = [j for j in range(len(names)) if full[j] == q or bare[j] == q]
+        hits = hits or [j for j in range(len(names)) if q in full[j]]
+        if not hits:
+            raise GraphrecError(f"no movie in {ml.name} matches {title.strip()!r}")
+        out.append(max(hits, key=lambda j: (count[j], -j)))
+    return out
+
+
+def read_new_movies(path: str | Path, genre_names: list[str]) -> tuple[list[dict], torch.Tensor, torch.Tensor]:
+    """``(rows, genres multi-hot [N, G], year [N])`` of a ``title,year,genres`` CSV."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    col = {g.lower(): j for j, g in enumerate(genre_names)}
+    rows, genres, years = [], [], []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"title", "year", "genres"} - set(reader.fieldnames or [])
+        if missing:
+            raise DataError(f"{path}: needs the columns title, year, genres (missing: {', '.join(sorted(missing))})")
+        for n, rec in enumerate(reader, start=2):
+            title = (rec["title"] or "").strip()
+            if not title:
+                raise DataError(f"{path}: line {n}: empty title")
+            year_text = (rec["year"] or "").strip()
+            try:
+                year = int(year_text) if year_text else None
+            except ValueError:
+                raise DataError(f"{path}: line {n}: year {year_text!r} is not a whole number") from None
+            if year is not None and not 1870 <= year <= 2100:
+                raise DataError(f"{path}: line {n}: year {year} is outside 1870..2100")
+            multi = np.zeros(len(genre_names), np.float32)
+            names = [g.strip() for g in (rec["genres"] or "").split("|") if g.strip()]
+            for g in names:
+                if g.lower() not in col:
+                    raise DataError(f"{path}: line {n}: unknown genre {g!r} (valid: {', '.join(genre_names)})")
+                multi[col[g.lower()]] = 1.0
+            rows.append({"title": title, "year": year, "genres": names})
+            genres.append(multi)
+            years.append(0.0 if year is None else (year - 1900) / 100.0)
+    if not rows:
+        raise DataError(f"{path}: no movies")
+    return rows, torch.from_numpy(np.stack(genres)), torch.tensor(years, dtype=torch.float32)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
+
+
+@torch.no_grad()
+def recommend_new_user(model, ml, gender: str, age: int, occupation: str, liked: list[str] = (),
+                       k: int = 10) -> list[dict]:
+    """Top ``k`` movies for a user the model never saw; ``liked`` titles become their edges."""
+    check_inductive(model)
+    if k < 1:
+        raise GraphrecError(f"k must be >= 1, got {k}")
+    g, a, o = demographics(model.table, gender, age, occupation)
+    items = torch.tensor(sorted(set(find_movies(ml, list(liked)))), dtype=torch.long)
+    user = model.num_users
+    new = model.with_nodes(users=(torch.tensor([g]), torch.tensor([a]), torch.tensor([o])),
+                           edges=(torch.full_like(items, user), items))
+    new.eval()
+    scores = new.score_all(torch.tensor([user]))[0].float()
+    scores[items] = -math.inf
+    top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
+    movies = ml.movies
+    out = []
+    for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1):
+        row = movies.iloc[item]
+        year = row["year"] if "year" in movies.columns else float("nan")
+        out.append({"rank": rank, "movie_id": int(row["raw_id"]), "title": str(row["title"]),
+                    "year": None if year != year else int(year), "genres": list(row["genres"]),
+                    "score": _sigmoid(logit)})
+    return out
+
+
+@torch.no_grad()
+def recommend_new_movies(model, ml, user_id: int, path: str | Path, k: int = 10) -> list[dict]:
+    """The new titles of ``path`` ranked for the dataset's user ``user_id`` (top ``k``)."""
+    check_inductive(model)
+    user = ml.user_index(user_id)
+    rows, genres, years = read_new_movies(path, list(ml.genres))
+    new = model.with_nodes(movies=(genres, years))
+    new.eval()
+    scores = new.score_all(torch.tensor([user]))[0, model.num_items:].float()
+    order = torch.argsort(scores, descending=True, stable=True)[:k]
+    return [{"rank": r, **rows[j], "score": _sigmoid(float(scores[j]))} for r, j in enumerate(order.tolist(), 1)]

@@ -1,0 +1,543 @@
+"""HeteroSAGE: an inductive GNN recommender over the user-movie graph's features.
+
+GraphSAGE of Hamilton, Ying and Leskovec, "Inductive Representation Learning on
+Large Graphs" (NeurIPS 2017), made heterogeneous with
+:func:`torch_geometric.nn.to_hetero` (Schlichtkrull et al.'s R-GCN scheme: one
+set of weights per relation) over the bipartite graph of
+:func:`graphrec.data.graph.to_hetero` (``user -rates-> movie`` and its reverse).
+
+Node inputs are *features*, so a user or a movie never seen in training gets a
+representation from what it is:
+
+* user ``u``: ``h_u^0 = E_gender[g_u] + E_age[a_u] + E_occupation[o_u] (+ E_user[u])``;
+* movie ``m``: ``h_m^0 = W_genre c_m + E_year[bucket(y_m)] (+ E_movie[m])``, with ``c_m`` the genres
+  multi-hot and 5-year release buckets;
+* both: ``+ E_degree[floor(log2(1 + deg_v))]`` (optionally ``+ w log2(1 + deg_v) / 16``), the node's
+  degree in the message-passing graph (popularity, which a mean over neighbours cannot see; bucket 0
+  for a new node);
+* layer ``l`` (SAGE, mean aggregation, root weight):
+  ``h_v^{l+1} = W_1^{r} h_v^l + W_2^{r} mean_{w in N_r(v)} h_w^l`` for the one relation ``r`` entering
+  ``v``'s type, ReLU between layers. With ``conv="gat"`` the neighbour term is GAT's attention
+  (Velickovic et al., ICLR 2018) and ``W_1 h_v^l`` a residual, so a node without edges keeps its own
+  features;
+* score: ``s(u, m) = h_u^L . h_m^L + w . h_m^L`` (``decoder="dot"``; the bias term is optional) or
+  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
+
+Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
+cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
+supervises a batch of training edges with BPR (or BCE) against sampled negatives, and runs message
+passing over the training edges *minus that batch*, so the model never reads an answer from the
+graph. ``node_dropout`` also hides, in each step, all edges of a random fraction of the movies and
+all but a few of a random fraction of the users, so the model learns to score nodes with no or few
+edges (new movies, new users). The mean aggregation runs as a CSR product per relation
+(:class:`CSRSAGEConv`, exactly ``SAGEConv``). At inference the graph is the split's training
+edges, or any other edge set via :meth:`set_graph`; :meth:`with_nodes` appends new users and movies.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import replace
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GATConv, SAGEConv, to_hetero
+
+from ..data.features import FeatureTable, split_features
+from ..data.graph import RATED_BY, RATES
+from ..data.sampling import NegativeSampler
+from ..errors import GraphrecError
+from .base import Recommender, register
+
+#: Release years are embedded in buckets of this many years since 1900 (bucket 0: unknown or <= 1900).
+YEAR_BUCKET = 5
+NUM_YEAR_BUCKETS = 31  # up to 2055
+#: Node degrees are embedded in buckets ``floor(log2(1 + degree))`` (0: no edge), the last one open-ended.
+NUM_DEGREE_BUCKETS = 16
+
+
+def degree_bucket(degree: Tensor) -> Tensor:
+    """``floor(log2(1 + degree))``, capped at the last bucket."""
+    return torch.clamp(torch.floor(torch.log2(1.0 + degree.float())), 0, NUM_DEGREE_BUCKETS - 1).long()
+
+
+def log_degree(degree: Tensor) -> Tensor:
+    """``log2(1 + degree) / NUM_DEGREE_BUCKETS`` as a ``[N, 1]`` feature (0 for a node without edges)."""
+    return (torch.log2(1.0 + degree.float()) / NUM_DEGREE_BUCKETS)[:, None]
+
+
+def year_bucket(year: Tensor) -> Tensor:
+    """Bucket index of a ``(year - 1900) / 100`` feature (0 = unknown)."""
+    return torch.clamp(torch.floor(year * 100.0 / YEAR_BUCKET), 0, NUM_YEAR_BUCKETS - 1).long()
+
+
+def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
+    """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
+    known = index < emb.num_embeddings
+    return emb(torch.where(known, index, 0)) * known[:, None]
+
+
+class Adjacency(NamedTuple):
+    """Row-normalised adjacency of one relation as CSR (``a``: targets x sources) and its transpose."""
+
+    a: Tensor
+    a_t: Tensor
+
+
+class _SpMM(torch.autograd.Function):
+    """``a @ x`` whose backward is the precomputed ``a_t @ grad`` (no CSR transpose per call)."""
+
+    @staticmethod
+    def forward(ctx, a: Tensor, a_t: Tensor, x: Tensor) -> Tensor:
+        ctx.a_t = a_t
+        return a @ x.contiguous()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return None, None, ctx.a_t @ grad.contiguous()
+
+
+def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
+    """CSR matrix from entries already sorted by row."""
+    crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
+    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the product is all we use
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, cols, values, shape, check_invariants=False)
+
+
+class CSRSAGEConv(SAGEConv):
+    """:class:`~torch_geometric.nn.SAGEConv` (mean aggregation) that also takes an :class:`Adjacency`.
+
+    The mean over neighbours is then one CSR product with a precomputed transpose for the
+    backward, several times faster on CPU than scattering over an edge list; with an edge
+    index it is exactly ``SAGEConv``.
+    """
+
+    def forward(self, x, edge_index, size=None) -> Tensor:
+        if not isinstance(edge_index, Adjacency):
+            return super().forward(x, edge_index, size)
+        x_src, x_dst = (x, x) if isinstance(x, Tensor) else x
+        out = self.lin_l(_SpMM.apply(edge_index.a, edge_index.a_t, x_src))
+        return out + self.lin_r(x_dst) if self.root_weight and x_dst is not None else out
+
+
+class _Encoder(nn.Module):
+    """A homogeneous message-passing stack that :func:`to_hetero` duplicates per relation."""
+
+    def __init__(self, hidden: int, num_layers: int, conv: str, heads: int) -> None:
+        super().__init__()
+        self.num_layers, self.conv = num_layers, conv
+        if conv == "sage":
+            self.convs = nn.ModuleList(CSRSAGEConv((hidden, hidden), hidden, aggr="mean") for _ in range(num_layers))
+            self.skips = nn.ModuleList()
+        else:
+            self.convs = nn.ModuleList(GATConv((hidden, hidden), hidden // heads, heads=heads, add_self_loops=False)
+                                       for _ in range(num_layers))
+            self.skips = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(num_layers))
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        for layer in range(self.num_layers):
+            h = self.convs[layer](x, edge_index)
+            if self.conv == "gat":
+                h = h + self.skips[layer](x)
+            x = h.relu() if layer < self.num_layers - 1 else h
+        return x
+
+
+@register("hetero-sage", uses_graph=True, explainable=True)
+class HeteroSAGE(Recommender):
+    """GraphSAGE (or GAT) over the heterogeneous user-movie graph, with feature inputs.
+
+    Args:
+        table: side features of every user and movie.
+        train_user, train_item: the message-passing edges at inference (the split's training pairs).
+        hidden: width of every node representation.
+        num_layers: message-passing layers.
+        conv: ``"sage"`` or ``"gat"``.
+        heads: attention heads (GAT only).
+        decoder: ``"dot"`` or ``"mlp"``.
+        use_ids: add user and movie id embeddings to the feature inputs (transductive; off for cold start).
+        degree: add an embedding of each node's degree bucket in the message-passing graph (popularity
+            and activity, which mean aggregation cannot see; 0 for a new node).
+        node_dropout: fraction of users and of movies whose edges each training step hides (all of a
+            movie's; all but ``U{0..new_user_edges}`` random ones of a user's).
+        new_user_edges: most edges a user hidden by ``node_dropout`` keeps, as a new user who has rated
+            a few movies.
+        bias: with the dot decoder, add a movie bias ``w . h_m^L`` (popularity that every user shares).
+        degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets; off: not better
+            on the validation cold split, docs/benchmarks.md).
+        loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
+    """
+
+    def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
+                 num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
+                 use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
+                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False) -> None:
+        super().__init__()
+        if conv not in ("sage", "gat"):
+            raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
+        if decoder not in ("dot", "mlp"):
+            raise ValueError(f"decoder must be 'dot' or 'mlp', not {decoder!r}")
+        if loss not in ("bpr", "bce"):
+            raise ValueError(f"loss must be 'bpr' or 'bce', not {loss!r}")
+        if conv == "gat" and hidden % heads:
+            raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
+        if new_user_edges < 0:
+            raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
+        if not 0.0 <= node_dropout < 1.0:
+            raise ValueError(f"node_dropout must be in [0, 1), got {node_dropout}")
+        self.num_users, self.num_items = table.num_users, table.num_items
+        self.hidden, self.num_layers, self.conv, self.heads = hidden, num_layers, conv, heads
+        self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
+        self.degree, self.new_user_edges = degree, new_user_edges
+        self.table = table
+        if conv != "sage":  # GAT's attention reads the target node: no split into feature groups
+            self.capabilities = replace(type(self).capabilities, explainable=False)
+        self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
+        self.register_buffer("user_age", table.user_age.long(), persistent=False)
+        self.register_buffer("user_occupation", table.user_occupation.long(), persistent=False)
+        self.register_buffer("item_genres", table.item_genres.float(), persistent=False)
+        self.register_buffer("item_year", table.item_year.float(), persistent=False)
+        vocab = table.vocab_sizes
+        self.gender_emb = nn.Embedding(vocab["gender"], hidden)
+        self.age_emb = nn.Embedding(vocab["age"], hidden)
+        self.occupation_emb = nn.Embedding(vocab["occupation"], hidden)
+        self.genre_lin = nn.Linear(vocab["genres"], hidden)
+        self.year_emb = nn.Embedding(NUM_YEAR_BUCKETS, hidden)
+        self.user_degree_emb = nn.Embedding(NUM_DEGREE_BUCKETS, hidden)
+        self.movie_degree_emb = nn.Embedding(NUM_DEGREE_BUCKETS, hidden)
+        self.user_degree_lin = nn.Linear(1, hidden, bias=False) if degree_linear else None
+        self.movie_degree_lin = nn.Linear(1, hidden, bias=False) if degree_linear else None
+        self.user_emb = nn.Embedding(self.num_users, hidden) if use_ids else None
+        self.movie_emb = nn.Embedding(self.num_items, hidden) if use_ids else None
+        metadata = (["user", "movie"], [RATES, RATED_BY])
+        self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
+        # identity layers on the dense groups: where graphrec.explain attributes them
+        self.genres_in, self.user_ratings_in, self.movie_ratings_in = nn.Identity(), nn.Identity(), nn.Identity()
+        self.movie_bias = nn.Linear(hidden, 1, bias=False) if bias and decoder == "dot" else None
+        self.mlp = (nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+                    if decoder == "mlp" else None)
+        self._cache: tuple[Tensor, Tensor] | None = None
+        self.set_graph(train_user, train_item)
+        # Negatives come only from movies with training edges: the rest (e.g. cold movies) are unseen.
+        self.register_buffer("train_items", torch.unique(torch.as_tensor(train_item).long()), persistent=False)
+        self.reset_parameters()
+
+    @classmethod
+    def build(cls, ml, split, **hparams) -> "HeteroSAGE":
+        """Node features and edges from the split's training graph (``split.graph``, HeteroData)."""
+        if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
+            raise GraphrecError(f"the split has {split.num_users} users x {split.num_items} items but the data "
+                                f"has {ml.num_users} x {ml.num_items}")
+        table = split_features(ml, split)
+        if table is None:
+            raise GraphrecError("hetero-sage needs the MovieLens files for its node features "
+                                "(pass --data-dir), not only split files")
+        user, item = split.graph[RATES].edge_index
+        return cls(table, user, item, **hparams)
+
+    def reset_parameters(self) -> None:
+        for emb in (self.gender_emb, self.age_emb, self.occupation_emb, self.year_emb, self.user_degree_emb,
+                    self.movie_degree_emb):
+            nn.init.normal_(emb.weight, 0.0, 0.1)
+        for emb in (self.user_emb, self.movie_emb):
+            if emb is not None:
+                nn.init.normal_(emb.weight, 0.0, 0.1)
+        self.genre_lin.reset_parameters()
+        for module in self.encoder.modules():
+            if module is not self.encoder and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        for lin in (self.movie_bias, self.user_degree_lin, self.movie_degree_lin):
+            if lin is not None:
+                lin.reset_parameters()
+        if self.mlp is not None:
+            for m in self.mlp:
+                if isinstance(m, nn.Linear):
+                    m.reset_parameters()
+        self._cache = None
+
+    # -- graph and representations ---------------------------------------------------------------
+    def set_graph(self, users: Tensor, items: Tensor) -> None:
+        """Use the ``(users[e], items[e])`` edges for message passing from now on (inference)."""
+        edge = torch.stack([torch.as_tensor(users).long(), torch.as_tensor(items).long()])
+        if edge.numel() and (int(edge[0].max()) >= self.num_users or int(edge[1].max()) >= self.num_items):
+            raise ValueError("graph edges refer to users or movies outside the model")
+        old = getattr(self, "edge_index", None)
+        self.register_buffer("edge_index", edge.to(old.device) if old is not None else edge, persistent=False)
+        u, m = self.edge_index
+        # edge orders by user and by movie, and one id per (user, movie) pair: buffers, so they move along
+        self.register_buffer("_by_user", torch.argsort(u * self.num_items + m), persistent=False)
+        self.register_buffer("_by_movie", torch.argsort(m * self.num_users + u), persistent=False)
+        self.register_buffer("_pair", torch.unique(u * self.num_items + m, return_inverse=True)[1], persistent=False)
+        self._cache = None
+        self._graph = None
+
+    def graphs(self, keep: Tensor | None = None) -> dict:
+        """``edge_index_dict`` for the encoder over the kept edges (all by default).
+
+        SAGE gets each relation's mean-normalised CSR adjacency and its transpose; GAT the edge lists.
+        """
+        u, m = self.edge_index
+        if self.conv == "gat":
+            e = self.edge_index if keep is None else self.edge_index[:, keep]
+            return {RATES: e, RATED_BY: e.flip(0), "user_degree": torch.bincount(e[0], minlength=self.num_users),
+                    "movie_degree": torch.bincount(e[1], minlength=self.num_items)}
+        bu, bm = self._by_user, self._by_movie
+        if keep is not None:
+            bu, bm = bu[keep[bu]], bm[keep[bm]]
+        u_rows, m_cols = u[bu], m[bu]  # sorted by user
+        m_rows, u_cols = m[bm], u[bm]  # sorted by movie
+        deg_u = torch.bincount(u_rows, minlength=self.num_users)
+        deg_m = torch.bincount(m_rows, minlength=self.num_items)
+        inv_u, inv_m = 1.0 / deg_u.clamp_min(1).float(), 1.0 / deg_m.clamp_min(1).float()
+        U, M = self.num_users, self.num_items  # noqa: N806
+        into_movies = Adjacency(_csr(m_rows, u_cols, inv_m[m_rows], (M, U)),
+                                _csr(u_rows, m_cols, inv_m[m_cols], (U, M)))
+        into_users = Adjacency(_csr(u_rows, m_cols, inv_u[u_rows], (U, M)),
+                               _csr(m_rows, u_cols, inv_u[u_cols], (M, U)))
+        return {RATES: into_movies, RATED_BY: into_users, "user_degree": deg_u, "movie_degree": deg_m}
+
+    def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
+        """Degree embeddings of every user and movie in ``graphs`` (zeros with ``degree=False``)."""
+        if not self.degree:
+            return (torch.zeros(self.num_users, self.hidden, device=self.item_year.device),
+                    torch.zeros(self.num_items, self.hidden, device=self.item_year.device))
+        du = self.user_degree_emb(degree_bucket(graphs["user_degree"]))
+        dm = self.movie_degree_emb(degree_bucket(graphs["movie_degree"]))
+        if self.user_degree_lin is not None:  # log-degree as a number too: order within a bucket
+            du = du + self.user_degree_lin(log_degree(graphs["user_degree"]))
+            dm = dm + self.movie_degree_lin(log_degree(graphs["movie_degree"]))
+        return du, dm
+
+    def encode_graph(self, graphs: dict) -> tuple[Tensor, Tensor]:
+        """Final representations of every node over ``graphs``: features + degree, then message passing."""
+        du, dm = self.degree_inputs(graphs)
+        return self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
+
+    def user_inputs(self, users: Tensor | None = None) -> Tensor:
+        """``h^0`` of ``users`` (default: all), from demographics (+ id)."""
+        if users is None:
+            users = torch.arange(self.num_users, device=self.user_gender.device)
+        h = self.gender_emb(self.user_gender[users]) + self.age_emb(self.user_age[users]) \
+            + self.occupation_emb(self.user_occupation[users])
+        return h + _ids(self.user_emb, users) if self.user_emb is not None else h
+
+    def movie_inputs(self, items: Tensor | None = None) -> Tensor:
+        """``h^0`` of ``items`` (default: all), from genres and year (+ id)."""
+        if items is None:
+            items = torch.arange(self.num_items, device=self.item_year.device)
+        h = self.genre_lin(self.item_genres[items]) + self.year_emb(year_bucket(self.item_year[items]))
+        return h + _ids(self.movie_emb, items) if self.movie_emb is not None else h
+
+    def encode(self, x_user: Tensor, x_movie: Tensor, graphs: dict) -> tuple[Tensor, Tensor]:
+        """Message passing over ``graphs`` (from :meth:`graphs`); returns ``(h_user, h_movie)``."""
+        out = self.encoder({"user": x_user, "movie": x_movie}, {RATES: graphs[RATES], RATED_BY: graphs[RATED_BY]})
+        return out["user"], out["movie"]
+
+    def propagate(self) -> tuple[Tensor, Tensor]:
+        """Final user and movie representations over the current graph; cached at inference."""
+        if self._graph is None:
+            self._graph = self.graphs()
+        if self.training or torch.is_grad_enabled():
+            return self.encode_graph(self._graph)
+        if self._cache is None:
+            self._cache = self.encode_graph(self._graph)
+        return self._cache
+
+    def _apply(self, fn, *args, **kwargs):
+        self._cache, self._graph = None, None  # rebuilt on the new device
+        return super()._apply(fn, *args, **kwargs)
+
+    def train(self, mode: bool = True) -> "HeteroSAGE":
+        self._cache = None  # fused optimizers do not bump weight versions: drop the cache on every switch
+        return super().train(mode)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        self._cache = None
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    def decode(self, hu: Tensor, hm: Tensor) -> Tensor:
+        """Logits of row-aligned user and movie representations (broadcasting over leading dims)."""
+        if self.mlp is None:
+            dot = (hu * hm).sum(-1)
+            return dot + self.movie_bias(hm).squeeze(-1) if self.movie_bias is not None else dot
+        hu, hm = torch.broadcast_tensors(hu, hm)
+        return self.mlp(torch.cat([hu, hm, hu * hm], dim=-1)).squeeze(-1)
+
+    def forward(self, user: Tensor, item: Tensor) -> Tensor:
+        hu, hm = self.propagate()
+        return self.decode(hu[user], hm[item])
+
+    @torch.no_grad()
+    def score(self, users: Tensor, items: Tensor) -> Tensor:
+        hu, hm = self.propagate()
+        return self.decode(hu[users][:, None, :], hm[items])
+
+    @torch.no_grad()
+    def score_all(self, users: Tensor, chunk: int = 1 << 22) -> Tensor:
+        hu, hm = self.propagate()
+        if self.mlp is None:
+            out = hu[users] @ hm.T
+            return out + self.movie_bias(hm).squeeze(-1)[None] if self.movie_bias is not None else out
+        rows = max(1, chunk // (self.num_items * self.hidden))
+        return torch.cat([self.decode(hu[users[s:s + rows], None, :], hm[None])
+                          for s in range(0, len(users), rows)])
+
+    # -- training ---------------------------------------------------------------------------------
+    def epoch_batches(self, split, config, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """One epoch of ``(edge id, user, positive, negatives[num_ng])`` over the graph's edges, shuffled.
+
+        Negatives are drawn from the movies that have training edges, never from a user's positives.
+        """
+        user, item = self.edge_index.cpu()
+        items = self.train_items.cpu()
+        local = torch.searchsorted(items, item)  # positives in the space of movies with edges
+        sampler = NegativeSampler(user, local, len(items))
+        neg = items[sampler.sample(user, config.num_ng, generator)]
+        perm = torch.randperm(len(user), generator=generator)
+        return perm, user[perm], item[perm], neg[perm]
+
+    def step_edges(self, edge_ids: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Mask of the message-passing edges of one step: the graph minus the supervised ``edge_ids``,
+        minus every edge of ``node_dropout`` of the movies, and for ``node_dropout`` of the users all but
+        ``K ~ U{0..new_user_edges}`` random ones (new users arrive with a few ratings)."""
+        # by (user, movie) pair, so a duplicated rating cannot leak through a second edge
+        supervised = torch.zeros(int(self._pair.max()) + 1 if len(self._pair) else 0, dtype=torch.bool,
+                                 device=self._pair.device)
+        supervised[self._pair[edge_ids]] = True
+        keep = ~supervised[self._pair]
+        if self.node_dropout:
+            p = self.node_dropout
+            drop_u = torch.rand(self.num_users, generator=generator) < p
+            drop_m = torch.rand(self.num_items, generator=generator) < p
+            user, movie = self.edge_index
+            drop_u, drop_m = drop_u.to(keep.device), drop_m.to(keep.device)
+            keep &= ~drop_m[movie]
+            few = torch.nonzero(keep & drop_u[user]).flatten()
+            if len(few):
+                # random order within each user, then keep the first K of each
+                order = torch.argsort(user[few].double() + torch.rand(len(few), generator=generator,
+                                                                      dtype=torch.float64).to(keep.device))
+                few, owner = few[order], user[few[order]]
+                start = torch.searchsorted(owner, owner)  # first row of each owner (sorted)
+                budget = torch.randint(self.new_user_edges + 1, (self.num_users,), generator=generator)
+                keep[few[(torch.arange(len(few), device=keep.device) - start) >= budget.to(keep.device)[owner]]] = False
+        return keep
+
+    def batch_loss(self, batch: tuple[Tensor, ...], config) -> Tensor:
+        """BPR (``-log sigmoid(s_pos - s_neg)``) or BCE on one batch, message passing without the batch's edges."""
+        edge_ids, user, pos, neg = batch
+        hu, hm = self.encode_graph(self.graphs(self.step_edges(edge_ids)))
+        eu = hu[user]
+        s_pos = self.decode(eu, hm[pos])
+        s_neg = self.decode(eu[:, None, :], hm[neg])
+        if self.loss == "bpr":
+            return -F.logsigmoid(s_pos[:, None] - s_neg).mean()
+        logits = torch.cat([s_pos, s_neg.reshape(-1)])
+        labels = torch.cat([torch.ones_like(s_pos), torch.zeros(s_neg.numel(), device=s_pos.device)])
+        return F.binary_cross_entropy_with_logits(logits, labels)
+
+    # -- new users and movies ---------------------------------------------------------------------
+    def with_nodes(self, users: tuple[Tensor, Tensor, Tensor] | None = None,
+                   movies: tuple[Tensor, Tensor] | None = None,
+                   edges: tuple[Tensor, Tensor] | None = None) -> "HeteroSAGE":
+        """A copy (parameters shared) with new nodes appended after the known ones.
+
+        Args:
+            users: ``(gender, age bucket, occupation)`` codes of new users (:class:`FeatureTable` vocabularies).
+            movies: ``(genres multi-hot [N, G], year [N])`` of new movies, year as ``(year - 1900) / 100``.
+            edges: extra ``(user, movie)`` message-passing edges, indices in the extended numbering.
+
+        New nodes have no id embedding; the copy's graph is the current graph plus ``edges``.
+        """
+        new = copy.copy(self)  # shallow: shares parameters and submodules
+        new._buffers = dict(self._buffers)
+        new._cache, new._graph = None, None
+        if users is not None:
+            g, a, o = (torch.as_tensor(t).long().to(self.user_gender.device) for t in users)
+            new.user_gender = torch.cat([self.user_gender, g])
+            new.user_age = torch.cat([self.user_age, a])
+            new.user_occupation = torch.cat([self.user_occupation, o])
+            new.num_users = self.num_users + len(g)
+        if movies is not None:
+            genres, year = movies
+            new.item_genres = torch.cat([self.item_genres, torch.as_tensor(genres).float().to(self.item_genres.device)])
+            new.item_year = torch.cat([self.item_year, torch.as_tensor(year).float().to(self.item_year.device)])
+            new.num_items = self.num_items + len(year)
+        eu, em = self.edge_index
+        if edges is not None:
+            eu = torch.cat([eu, torch.as_tensor(edges[0]).long().to(eu.device)])
+            em = torch.cat([em, torch.as_tensor(edges[1]).long().to(em.device)])
+        new.set_graph(eu, em)
+        return new
+
+    # -- feature groups, for graphrec.explain ---------------------------------------------------
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Own features of the pair, plus what each node reads from the graph (``*_ratings``).
+
+        GAT's attention depends on the target node, so only the SAGE encoder has groups.
+        """
+        if self.conv != "sage":
+            raise AttributeError("groups: only the SAGE encoder splits into feature groups")
+        ids = ("user", "movie") if self.use_ids else ()
+        return (*ids, "gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings")
+
+    def _relation_convs(self, layer: int) -> tuple[CSRSAGEConv, CSRSAGEConv]:
+        """(into movies, into users) convolutions of one layer."""
+        convs = self.encoder.convs[layer]
+        return convs["__".join(RATES)], convs["__".join(RATED_BY)]
+
+    @torch.no_grad()
+    def neighbour_means(self) -> tuple[Tensor, Tensor]:
+        """Per node what it reads from the graph: its degree embedding, then the mean of its neighbours'
+        representations at every layer's input; ``[num_users, (L + 1) * hidden]`` and
+        ``[num_items, (L + 1) * hidden]``, over the current graph."""
+        if self._graph is None:
+            self._graph = self.graphs()
+        into_movies, into_users = self._graph[RATES], self._graph[RATED_BY]
+        du, dm = self.degree_inputs(self._graph)
+        hu, hm = self.user_inputs() + du, self.movie_inputs() + dm
+        agg_u, agg_m = [du], [dm]
+        for layer in range(self.num_layers):
+            au, am = into_users.a @ hm, into_movies.a @ hu
+            agg_u.append(au)
+            agg_m.append(am)
+            hu, hm = self._layer(layer, hu, hm, au, am)
+        return torch.cat(agg_u, 1), torch.cat(agg_m, 1)
+
+    def _layer(self, layer: int, hu: Tensor, hm: Tensor, agg_u: Tensor, agg_m: Tensor) -> tuple[Tensor, Tensor]:
+        """One SAGE layer from the nodes' own representations and their neighbour means."""
+        to_movie, to_user = self._relation_convs(layer)
+        hu, hm = to_user.lin_l(agg_u) + to_user.lin_r(hu), to_movie.lin_l(agg_m) + to_movie.lin_r(hm)
+        return (hu.relu(), hm.relu()) if layer < self.num_layers - 1 else (hu, hm)
+
+    def group_layers(self) -> list[nn.Module]:
+        ids = [self.user_emb, self.movie_emb] if self.use_ids else []
+        return [*ids, self.gender_emb, self.age_emb, self.occupation_emb, self.genres_in, self.year_emb,
+                self.user_ratings_in, self.movie_ratings_in]
+
+    def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
+        agg_u, agg_m = self.neighbour_means()
+        ids = (users, items) if self.use_ids else ()
+        return (*ids, self.user_gender[users], self.user_age[users], self.user_occupation[users],
+                self.item_genres[items], year_bucket(self.item_year[items]), agg_u[users], agg_m[items])
+
+    def forward_groups(self, *inputs: Tensor) -> Tensor:
+        """The pair's logit from its groups, the rest of the graph held at its current state.
+
+        At the pair's own inputs this is exactly :meth:`forward`; for a node without edges (a new user
+        or movie) it is exact for any input, as nothing then flows back through its neighbours.
+        """
+        x = dict(zip(self.groups, [layer(v) for layer, v in zip(self.group_layers(), inputs)]))
+        hu = x["gender"] + x["age"] + x["occupation"] + (x["user"] if self.use_ids else 0)
+        hm = self.genre_lin(x["genres"]) + x["year"] + (x["movie"] if self.use_ids else 0)
+        agg_u = x["user_ratings"].chunk(self.num_layers + 1, 1)
+        agg_m = x["movie_ratings"].chunk(self.num_layers + 1, 1)
+        hu, hm = hu + agg_u[0], hm + agg_m[0]  # degree embeddings
+        for layer in range(self.num_layers):
+            hu, hm = self._layer(layer, hu, hm, agg_u[layer + 1], agg_m[layer + 1])
+        return self.decode(hu, hm)

@@ -1,0 +1,63 @@
+"""New users and movies from their features: input checks with one clear message each."""
+import pytest
+import torch
+
+from graphrec.data import FeatureTable
+from graphrec.errors import DataError, GraphrecError
+from graphrec.inductive import demographics, find_movies, read_new_movies, recommend_new_user
+from graphrec.models import HeteroSAGE
+
+
+def test_demographics_codes_and_one_error_listing_valid_values(synth):
+    table = FeatureTable.from_movielens(synth)
+    g, a, o = demographics(table, "f", 25, "Student")
+    assert table.gender_names[g] == "F" and table.age_names[a] == "25-34" and table.occupation_names[o] == "student"
+    assert table.age_names[demographics(table, "M", 17, "other")[1]] == "<18"
+    with pytest.raises(GraphrecError) as e:
+        demographics(table, "X", 0, "astronaut")
+    msg = str(e.value)
+    assert "\n" not in msg and "gender 'X' (valid: F, M)" in msg and "age 0" in msg
+    assert "occupation 'astronaut' (valid: administrator, artist, doctor" in msg
+
+
+def test_titles_match_exactly_then_by_the_most_rated_containing_them(synth):
+    titles = list(synth.movies["title"])
+    assert find_movies(synth, [titles[4], titles[4].rsplit(" (", 1)[0].upper()]) == [4, 4]
+    hits = [j for j, t in enumerate(titles) if "movie 1" in t.lower()]
+    count = torch.bincount(torch.as_tensor(synth.ratings["item"].to_numpy()), minlength=synth.num_items)
+    assert find_movies(synth, ["movie 1"]) == [max(hits, key=lambda j: (int(count[j]), -j))]
+    with pytest.raises(GraphrecError, match="no movie in ml-100k matches 'Nope'"):
+        find_movies(synth, ["Nope"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name,year\nA,2000\n", "needs the columns title, year, genres"),
+    ("title,year,genres\nA,20x0,Drama\n", "line 2: year '20x0' is not a whole number"),
+    ("title,year,genres\nA,2000,Drama|Space Opera\n", "line 2: unknown genre 'Space Opera' (valid: unknown, Action"),
+    ("title,year,genres\n,2000,Drama\n", "line 2: empty title"),
+    ("title,year,genres\n", "no movies"),
+])
+def test_bad_new_movie_files_get_one_line(synth, tmp_path, text, message):
+    path = tmp_path / "new.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace("|", r"\|")):
+        read_new_movies(path, list(synth.genres))
+
+
+def test_new_movie_file_parsed(synth, tmp_path):
+    path = tmp_path / "new.csv"
+    path.write_text("title,year,genres\nA,1995,drama|Comedy\nB,,\n")
+    rows, genres, years = read_new_movies(path, list(synth.genres))
+    assert [r["title"] for r in rows] == ["A", "B"] and rows[1]["year"] is None
+    assert genres[0].nonzero().flatten().tolist() == [synth.genres.index("Comedy"), synth.genres.index("Drama")]
+    assert years.tolist() == pytest.approx([0.95, 0.0])
+
+
+def test_a_transductive_model_is_refused(synth, synth_split):
+    from graphrec.models import GMF
+
+    with pytest.raises(GraphrecError, match="train a hetero-sage run"):
+        recommend_new_user(GMF(synth.num_users, synth.num_items), synth, "F", 30, "student")
+    model = HeteroSAGE.build(synth, synth_split, hidden=8)
+    recs = recommend_new_user(model, synth, "F", 30, "student", liked=[synth.movies["title"][0]], k=5)
+    assert len(recs) == 5 and synth.movies["raw_id"][0] not in [r["movie_id"] for r in recs]
