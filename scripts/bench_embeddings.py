@@ -1,116 +1,184 @@
-"""node2vec embedding quality and speed: graphrec's word2vec, PyG's Node2Vec and gensim on the same walks.
+"""Neighbour quality and speed of movie embeddings: graphrec's word2vec, gensim, PyG's Node2Vec and two baselines.
 
-    python scripts/bench_embeddings.py [--data-dir DIR] [--epochs 1] [--window 10] [--trainers word2vec,pyg,gensim]
+    python scripts/bench_embeddings.py [--data-dir DIR] [--rows word2vec,gensim,pyg,cosine,popularity]
+                                       [--threads 1] [embedding flags of `graphrec embed node2vec`]
 
-For each trainer: HR@10/NDCG@10 (sampled among 99 negatives, and full) of
-scoring (user, movie) by the dot product of their embeddings on the project's
-leave-one-out split (embeddings from training edges only), genre coherence@10
-against the random-pair rate, wall time of the walks and of one epoch, and the
-10 nearest movies of Star Wars (1977). gensim (``Word2Vec(sg=1)``, benchmark-only
-dependency) trains on exactly the walks graphrec's word2vec gets; PyG's
-Node2Vec draws its own walks every epoch, so its epoch time includes walking.
+Rows:
+
+* ``word2vec``: graphrec's from-scratch skip-gram on node2vec walks (``graphrec embed node2vec``'s settings);
+* ``gensim``: ``gensim.models.Word2Vec(sg=1)`` on exactly the same walks and settings (benchmark-only dependency);
+* ``pyg``: :class:`torch_geometric.nn.Node2Vec`, which draws its own walks (``--pyg-epochs``);
+* ``cosine``: item-item cosine of the binary training matrix (the baseline to beat);
+* ``popularity``: every movie's neighbours are the most-rated movies.
+
+Quality (embeddings from the leave-one-out split's training edges only; see
+:mod:`graphrec.embeddings.quality`): item-to-item HR@10/NDCG@10 on validation
+(query = latest training movie, target = validation movie; what tuning may look
+at) and on test (query = validation movie, target = test movie), genre
+coherence@10 (``random``: the same share over all movie pairs), popularity bias
+of the 10 nearest (mean log(1 + ratings) minus the query's), the sequel check
+and the mean pairwise cosine (collapse: near 1).
+
+Time, in seconds of wall clock: ``walks_s`` (torch-cluster walks, shared by
+word2vec and gensim), ``setup_s`` (gensim's vocabulary build), ``train_s`` (all
+epochs) and ``total_s``: walks + training for graphrec's word2vec, vocabulary +
+training for gensim (its walks are not counted), training for PyG (it walks
+inside its epochs). ``x_gensim`` is ``total_s`` over gensim's in the same run.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import time
+from dataclasses import asdict, fields, replace
 
 import numpy as np
 import torch
 
+from graphrec.cli.embed import add_node2vec_args, config_from_args
 from graphrec.data import load_movielens
+from graphrec.embeddings import EmbeddingConfig, fit_embeddings
+from graphrec.embeddings.node2vec import movie_walks
+from graphrec.embeddings.quality import item_cosine, neighbour_quality, popularity, top_k
+from graphrec.embeddings.walks import build_graph
 from graphrec.pipeline import prepare
 from graphrec.training import DataConfig
-from graphrec.embeddings import (EmbeddingConfig, EmbeddingScorer, bipartite_graph, fit_embeddings, genre_coherence,
-                                 match_title, nearest, random_walks)
-from graphrec.evaluation import evaluate
 
-SEQUELS = ("Return of the Jedi (1983)", "Empire Strikes Back, The (1980)")
+ROWS = ("word2vec", "gensim", "pyg", "cosine", "popularity")
+COLUMNS = ("row", "valid_i2i_HR@10", "test_i2i_HR@10", "test_i2i_NDCG@10", "coherence@10", "pop_bias", "sequels@10",
+           "mean_cosine", "walks_s", "setup_s", "train_s", "total_s", "x_gensim")
 
 
 def gensim_vectors(walks: torch.Tensor, num_nodes: int, c: EmbeddingConfig, threads: int) -> tuple[torch.Tensor, dict]:
+    """gensim's skip-gram on ``walks`` (-1 = no token) with ``c``'s settings; nodes it never saw stay 0."""
     from gensim.models import Word2Vec
 
-    sentences = [[str(x) for x in row] for row in walks.tolist()]
+    sentences = [[str(x) for x in row if x >= 0] for row in walks.tolist()]
     t0 = time.perf_counter()
-    m = Word2Vec(vector_size=c.dim, window=c.window, negative=c.negatives,
-                 sg=1, hs=0, min_count=1, sample=c.subsample, workers=threads, seed=c.seed, alpha=c.lr or 0.025)
+    m = Word2Vec(vector_size=c.dim, window=c.window, negative=c.negatives, ns_exponent=c.ns_exponent, sg=1, hs=0,
+                 min_count=1, sample=c.subsample, workers=threads, seed=c.seed, alpha=c.lr or 0.025)
     m.build_vocab(sentences)
-    t_vocab = time.perf_counter() - t0
+    setup = time.perf_counter() - t0
     t0 = time.perf_counter()
     m.train(sentences, total_examples=len(sentences), epochs=c.epochs)
-    per_epoch = (time.perf_counter() - t0) / c.epochs
-    out = torch.zeros(num_nodes, c.dim)  # nodes no walk visits (movies without training edges) stay 0
+    train = time.perf_counter() - t0
+    out = torch.zeros(num_nodes, c.dim)
     for i in range(num_nodes):
         if str(i) in m.wv.key_to_index:
             out[i] = torch.from_numpy(m.wv[str(i)])
-    return out, {"epoch_seconds": [per_epoch] * c.epochs, "vocab_seconds": t_vocab}
+    return out, {"setup_s": setup, "train_s": train}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default=None)
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--trainers", default="word2vec,pyg,gensim")
-    p.add_argument("--threads", type=int, default=1, help="torch threads and gensim workers (default 1: a fair single-core race on a shared machine)")
-    d = EmbeddingConfig()
-    for name in ("dim", "walk_length", "walks_per_node", "window", "negatives", "epochs", "seed"):
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    p.add_argument("--row-negatives", type=int, default=None, help="graphrec word2vec: negatives per row (default 2k)")
-    p.add_argument("--p", type=float, default=1.0)
-    p.add_argument("--q", type=float, default=1.0)
+    p.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated rows among {', '.join(ROWS)}")
+    p.add_argument("--threads", type=int, default=1, help="torch threads and gensim workers (default 1)")
+    p.add_argument("--pyg-epochs", type=int, default=None, help="epochs of the pyg row (default: --epochs)")
+    p.add_argument("--vary", action="append", default=[], metavar="FIELD=V1,V2",
+                   help="tuning sweep: word2vec rows with one config field changed at a time (repeatable), "
+                        "e.g. --vary subsample=0,1e-3 --vary window=5,20; select on valid_i2i_HR@10 only")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
+    add_node2vec_args(p)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    cfg = replace(config_from_args(args), workers=args.threads)
+    if args.vary:
+        return sweep(args, cfg)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
     split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
     titles = list(ml.movies["title"])
-    star_wars = match_title(titles, "Star Wars (1977)")
     genres = ml.genre_matrix()
-    cfg = EmbeddingConfig(dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
-                          window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
-                          seed=args.seed, row_negatives=args.row_negatives)
-    graph = bipartite_graph(split)
-    t0 = time.perf_counter()
-    walks = random_walks(graph, cfg.walk_length, cfg.walks_per_node, cfg.p, cfg.q, cfg.seed)
-    t_walks = time.perf_counter() - t0
+    graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight, cfg.neighbours)
+    walks, t_walks = None, float("nan")
     rows, neighbours = [], {}
-    for trainer in args.trainers.split(","):
-        if trainer == "gensim":
+    for row in args.rows.split(","):
+        times = {"walks_s": float("nan"), "setup_s": 0.0}
+        if row in ("word2vec", "gensim") and walks is None:
+            t0 = time.perf_counter()
+            walks = movie_walks(graph, cfg)
+            t_walks = time.perf_counter() - t0
+        if row == "word2vec":
+            t0 = time.perf_counter()
+            emb = fit_embeddings(split, cfg, progress=False, walks=walks, graph=graph)
+            times.update(walks_s=t_walks, train_s=time.perf_counter() - t0)
+            times["total_s"] = t_walks + times["train_s"]
+            sim = emb.movie
+        elif row == "gensim":
             vectors, info = gensim_vectors(walks, graph.num_nodes, cfg, args.threads)
-            movie, user, walk_s = vectors[split.num_users:], vectors[:split.num_users], t_walks
+            times.update(walks_s=t_walks, **info)
+            times["total_s"] = info["setup_s"] + info["train_s"]
+            sim = vectors[graph.user_offset:graph.user_offset + graph.num_items]
+        elif row == "pyg":
+            c = replace(cfg, trainer="pyg", epochs=args.pyg_epochs or cfg.epochs)
+            t0 = time.perf_counter()
+            sim = fit_embeddings(split, c, progress=False, graph=graph).movie
+            times["train_s"] = times["total_s"] = time.perf_counter() - t0
+        elif row == "cosine":
+            sim, times = item_cosine(split), {}
+        elif row == "popularity":
+            sim, times = popularity(split), {}
         else:
-            c = EmbeddingConfig(**{**cfg.__dict__, "trainer": trainer})
-            emb = fit_embeddings(split, c, progress=False, walks=walks if trainer == "word2vec" else None, graph=graph)
-            movie, user, info = emb.movie, emb.user, emb.info
-            walk_s = t_walks if trainer == "word2vec" else float("nan")
-        res = evaluate(EmbeddingScorer(movie, user, "dot"), split)
-        coh, rand = genre_coherence(movie, genres, k=10)
-        idx, _ = nearest(movie, star_wars, 10)
-        near = [titles[i] for i in idx.tolist()]
-        neighbours[trainer] = near
-        compile_s = sum(h.get("compile_seconds", 0.0) for h in info.get("history", []))
-        rows.append({"trainer": trainer, "HR@10": res["HR@10"], "NDCG@10": res["NDCG@10"],
-                     "full_HR@10": res["full_HR@10"], "full_NDCG@10": res["full_NDCG@10"],
-                     "coherence@10": coh, "random": rand, "walks_s": walk_s,
-                     "epoch_s": float(np.mean(info["epoch_seconds"])), "setup_s": compile_s + info.get("vocab_seconds", 0.0),
-                     "sequels": sum(s in near for s in SEQUELS)})
-        print(f"# {trainer} done", flush=True)
-    cols = list(rows[0])
-    print("  ".join(f"{c:>12}" for c in cols))
+            raise SystemExit(f"unknown row {row!r}: choose among {', '.join(ROWS)}")
+        q = neighbour_quality(sim, split, titles, genres)
+        near = top_k(sim, torch.tensor([titles.index("Star Wars (1977)")]), 10)[0].tolist()
+        neighbours[row] = [titles[i] for i in near]
+        rows.append({"row": row, **q, **times})
+        print(f"# {row} done", flush=True)
+    base = next((r["total_s"] for r in rows if r["row"] == "gensim"), float("nan"))
     for r in rows:
-        print("  ".join(f"{v:>12.4f}" if isinstance(v, float) else f"{v!s:>12}" for v in r.values()))
-    print(f"\nml-100k split seed 0, training edges only; dim {cfg.dim}, walk length {cfg.walk_length}, "
-          f"{cfg.walks_per_node} walks/node, window {cfg.window}, {cfg.negatives} negatives, {cfg.epochs} epoch(s), "
-          f"p {cfg.p:g}, q {cfg.q:g}; {args.threads} torch threads / gensim workers; walks {tuple(walks.shape)}")
-    print("setup_s: torch.compile (word2vec) or vocabulary build (gensim), outside the epoch time")
-    print("sequels: how many of Return of the Jedi and Empire Strikes Back are among Star Wars' 10 nearest (cosine)")
-    for t, near in neighbours.items():
-        print(f"\nStar Wars (1977), nearest by {t}: " + "; ".join(near))
+        r["x_gensim"] = r.get("total_s", float("nan")) / base
+    print("  ".join(f"{c:>16}" for c in COLUMNS))
+    for r in rows:
+        vals = [r.get(c, float("nan")) for c in COLUMNS]
+        print("  ".join(f"{v:>16.4f}" if isinstance(v, float) else f"{v!s:>16}" for v in vals))
+    print(f"\n{ml.name} split seed 0, training edges only; {args.threads} thread(s)/worker(s); random genre coherence "
+          f"{rows[0].get('random_coherence', float('nan')):.4f}; config: "
+          + ", ".join(f"{k}={v}" for k, v in asdict(cfg).items() if k not in ("trainer", "all_edges")))
+    for r, near in neighbours.items():
+        print(f"\nStar Wars (1977), 10 nearest by {r}: " + "; ".join(near))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "neighbours": neighbours, "config": cfg.__dict__}, f, indent=2)
+            json.dump({"rows": rows, "neighbours": neighbours, "config": asdict(cfg), "threads": args.threads},
+                      f, indent=2, default=float)
+
+
+def sweep(args, base: EmbeddingConfig) -> None:
+    """Print one row per varied setting: validation item-to-item quality, collapse and time (no test figures)."""
+    ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
+    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
+    titles, genres = list(ml.movies["title"]), ml.genre_matrix()
+    kinds = {f.name: f.type for f in fields(EmbeddingConfig)}
+    settings = [("base", base)]
+    for spec in args.vary:
+        key, _, values = spec.partition("=")
+        if key not in kinds:
+            raise SystemExit(f"--vary: unknown field {key!r}")
+        default = getattr(EmbeddingConfig(), key)
+        for v in values.split(","):
+            conv = (type(default) if default is not None else (float if "." in v or "e" in v else int))(v)
+            c = replace(base, **{key: conv})
+            c.check()
+            settings.append((f"{key}={v}", c))
+    cols = ("setting", "valid_i2i_HR@10", "valid_i2i_NDCG@10", "coherence@10", "pop_bias", "sequels@10", "mean_cosine",
+            "star_wars@5", "seconds")
+    star_wars = titles.index("Star Wars (1977)")
+    sequels = {titles.index(t) for t in ("Empire Strikes Back, The (1980)", "Return of the Jedi (1983)")}
+    print("  ".join(f"{c:>18}" for c in cols), flush=True)
+    out = []
+    for name, c in settings:
+        t0 = time.perf_counter()
+        emb = fit_embeddings(split, c, progress=False)
+        q = neighbour_quality(emb.movie, split, titles, genres, on=("valid",))
+        q.update(setting=name, seconds=time.perf_counter() - t0,
+                 star_wars=len(sequels & set(top_k(emb.movie, torch.tensor([star_wars]), 5)[0].tolist())))
+        q["star_wars@5"] = q.pop("star_wars")
+        out.append({**q, "config": asdict(c)})
+        print("  ".join(f"{q[k]:>18.4f}" if isinstance(q[k], float) else f"{q[k]!s:>18}" for k in cols), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2, default=float)
 
 
 if __name__ == "__main__":

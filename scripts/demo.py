@@ -50,7 +50,7 @@ if __name__ == "__main__":
         "--out", "runs/demo", "--quiet")
     run("recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
         "--liked", "Star Wars,Fargo", "-k", "8", "--run", "runs/demo/hetero-sage")
-    section("node2vec movie embeddings (default settings, every rating; ~30 s)")
+    section("node2vec movie embeddings (defaults: co-movie graph of 10 nearest by Jaccard, every rating; ~15 s)")
     run("embed", "node2vec", "--all-edges", "--out", "runs/demo/node2vec")
     run("similar", "Star Wars", "--embeddings", "runs/demo/node2vec", "-k", "8")
     print("PCA map: runs/demo/node2vec/pca.png; 3-D projector: tensorboard --logdir runs/demo/node2vec/tensorboard "

@@ -1,6 +1,9 @@
 """node2vec movie embeddings on MovieLens: the same as ``graphrec embed node2vec``.
 
-    python scripts/node2vec.py --p 1 --q 1 [--trainer word2vec|pyg] [--graph bipartite|comovie] [--out DIR]
+    python scripts/node2vec.py [--trainer word2vec|pyg] [--graph comovie|bipartite] [--map pca|tsne] [--out DIR]
+
+The defaults are the setting with the best item-to-item HR@10 on validation (docs/benchmarks.md);
+the slides' setting is ``--graph bipartite --window 2 --negatives 4``.
 
 Writes embeddings.pt/.json, movies.tsv, pca.png and a TensorBoard projector log
 (``tensorboard --logdir DIR/tensorboard``). ``--help`` lists every flag.

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from ..embeddings.node2vec import TRAINERS, EmbeddingConfig, export_embeddings
-from ..embeddings.walks import GRAPHS
+from ..embeddings.node2vec import TOKENS, TRAINERS, EmbeddingConfig, export_embeddings
+from ..embeddings.quality import collapse_warning
+from ..embeddings.walks import GRAPHS, WEIGHTINGS
+from ..viz.embeddings import MAP_METHODS
 from ..errors import GraphrecError
 from .common import add_data_args, add_device_arg, load_split, positive_int
 
@@ -15,11 +18,17 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     """The node2vec flags (shared with ``scripts/node2vec.py``, which calls this command)."""
     g = p.add_argument_group("walks")
     g.add_argument("--graph", choices=GRAPHS, default=_D.graph,
-                   help="bipartite user-movie graph, or the movie-movie co-rating projection (default bipartite)")
+                   help=f"bipartite user-movie graph, or the movie-movie co-rating projection (default {_D.graph})")
     g.add_argument("--all-edges", action="store_true",
                    help="walk on every rating, held-out test/validation items included (default: training edges only)")
     g.add_argument("--min-weight", type=int, default=_D.min_weight,
                    help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
+    g.add_argument("--weight", choices=WEIGHTINGS, default=_D.weight,
+                   help="comovie edge weight: raw co-rating count, or cosine/jaccard/pmi of the raters "
+                        f"(default {_D.weight})")
+    g.add_argument("--neighbours", type=int, default=_D.neighbours, metavar="K",
+                   help=f"comovie: keep each movie's K heaviest edges, 0 = all (default {_D.neighbours}; "
+                        "the near-complete graph of all edges collapses)")
     g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
     g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
     g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
@@ -27,7 +36,9 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"walks started at each node (default {_D.walks_per_node})")
     t = p.add_argument_group("skip-gram")
     t.add_argument("--trainer", choices=TRAINERS, default=_D.trainer,
-                   help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec")
+                   help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec "
+                        "(on ML-100K one pyg epoch takes ~17x word2vec's whole run and reaches item-to-item "
+                        "HR@10 0.11 against word2vec's 0.16: it needs several --epochs, not measured beyond one)")
     t.add_argument("--dim", type=int, default=_D.dim, help=f"embedding size (default {_D.dim})")
     t.add_argument("--window", type=int, default=_D.window,
                    help=f"context window; the original slides used 2 (default {_D.window})")
@@ -35,13 +46,24 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"negatives per pair; the slides used 4 (default {_D.negatives})")
     t.add_argument("--epochs", type=int, default=_D.epochs, help=f"passes over the walks (default {_D.epochs})")
     t.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.01)")
+                   help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.05)")
     t.add_argument("--batch-size", type=positive_int, default=None,
-                   help="walk positions per step for word2vec (default 512, ~window pairs each), nodes per step for pyg (default 128)")
-    t.add_argument("--subsample", type=float, default=0.0,
-                   help="word2vec: frequent-node subsampling threshold, e.g. 1e-3 (default 0 = off)")
-    t.add_argument("--row-negatives", type=positive_int, default=None,
-                   help="word2vec: negatives drawn per walk position, shared by its contexts (default 2 x --negatives)")
+                   help="walks per step for word2vec (default 32), start nodes per step for pyg (default 16)")
+    t.add_argument("--subsample", type=float, default=_D.subsample,
+                   help=f"word2vec: frequent-node subsampling threshold, 0 = off (default {_D.subsample:g})")
+    t.add_argument("--ns-exponent", type=float, default=_D.ns_exponent,
+                   help=f"word2vec: negatives drawn from counts ** this (default {_D.ns_exponent:g}; word2vec 0.75)")
+    t.add_argument("--shared-negatives", type=positive_int, default=None,
+                   help="word2vec: negatives drawn per 16 walk positions, shared by them "
+                        "(default 2 x --negatives, more for windows over 5)")
+    t.add_argument("--tokens", choices=TOKENS, default=_D.tokens,
+                   help=f"word2vec: train on every walk token or only the movies (default {_D.tokens})")
+    t.add_argument("--no-center", dest="center", action="store_false",
+                   help="keep the raw movie vectors (default: subtract their mean, which removes the direction "
+                        "all skip-gram vectors share and the blockbusters' pull on every neighbour list)")
+    t.add_argument("--workers", type=int, default=_D.workers,
+                   help=f"word2vec: training threads, Hogwild like gensim's workers "
+                        f"(default {_D.workers}: reproducible)")
     t.add_argument("--seed", type=int, default=0)
 
 
@@ -50,7 +72,9 @@ def config_from_args(args) -> EmbeddingConfig:
                         dim=args.dim, walk_length=args.walk_length, walks_per_node=args.walks_per_node,
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
-                        row_negatives=args.row_negatives, seed=args.seed,
+                        ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
+                        weight=args.weight, neighbours=args.neighbours or None, center=args.center,
+                        workers=args.workers, seed=args.seed,
                         **({"device": args.device} if getattr(args, "device", None) else {}))
     c.check()
     return c
@@ -62,6 +86,8 @@ def add_parser(sub) -> None:
     n = esub.add_parser("node2vec", help="node2vec walks + skip-gram; writes embeddings, movies.tsv, PCA PNG, projector")
     add_node2vec_args(n)
     n.add_argument("--out", default="runs/node2vec", help="output folder (default runs/node2vec)")
+    n.add_argument("--map", choices=MAP_METHODS, default="pca",
+                   help="2-D map of the movies written as <map>.png: pca or tsne (scikit-learn; default pca)")
     n.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_device_arg(n, "the skip-gram trains")
     add_data_args(n)
@@ -73,14 +99,23 @@ def run_node2vec(args) -> int:
     ml, split = load_split(args)
     if ml is None:
         raise GraphrecError("embed node2vec needs the MovieLens files for titles: add --data-dir")
-    emb, out = export_embeddings(ml, split, config, args.out, progress=not args.no_progress)
+    emb, out = export_embeddings(ml, split, config, args.out, progress=not args.no_progress, method=args.map)
     info = emb.info
+    warning = collapse_warning(emb.movie)
+    if warning:
+        print(f"graphrec: warning: {warning}", file=sys.stderr)
     epochs = ", ".join(f"{s:.1f}" for s in info["epoch_seconds"])
     walks = f"walks {info['walk_seconds']:.1f} s, " if "walk_seconds" in info else ""
     print(f"{config.trainer} on the {config.graph} graph ({info['graph_nodes']} nodes, {info['graph_edges']} "
           f"directed edges, {'all ratings' if config.all_edges else 'training edges only'}): "
           f"{walks}epochs {epochs} s, final loss {info['history'][-1]['loss']:.4f}")
-    print(f"wrote {out}/embeddings.pt, embeddings.json, movies.tsv, pca.png")
+    q = info["quality"]
+    held = (f"item-to-item HR@10 {q['valid_i2i_HR@10']:.3f} (validation), {q['test_i2i_HR@10']:.3f} (test); "
+            if "test_i2i_HR@10" in q else "")
+    print(f"neighbours: {held}genre coherence@10 {q['coherence@10']:.3f} (random {q['random_coherence']:.3f}), "
+          f"popularity bias {q['pop_bias']:+.2f}, sequels found {q['sequels@10']:.2f}, "
+          f"mean pairwise cosine {q['mean_cosine']:.2f}")
+    print(f"wrote {out}/embeddings.pt, embeddings.json, movies.tsv, {args.map}.png")
     print(f"projector: tensorboard --logdir {out}/tensorboard  (then open the PROJECTOR tab)")
     return 0
 

@@ -1,8 +1,11 @@
 """``graphrec similar TITLE``: the movies nearest a movie in an embedding."""
 from __future__ import annotations
 
+import sys
+
 from ..cache import default_embeddings
 from ..embeddings.node2vec import NodeEmbeddings, read_movies
+from ..embeddings.quality import collapse_warning
 from ..embeddings.similarity import METRICS, match_title, nearest
 from ..errors import CheckpointError, GraphrecError
 from .common import add_data_args, positive_int, print_json, print_table
@@ -28,6 +31,9 @@ def run(args) -> int:
     movies = read_movies(folder)
     if len(movies) != len(emb.movie):
         raise CheckpointError(f"{folder}: movies.tsv has {len(movies)} rows but the embedding {len(emb.movie)}")
+    warning = collapse_warning(emb.movie)
+    if warning:
+        print(f"graphrec: warning: {warning}", file=sys.stderr)
     titles = list(movies["title"])
     query = match_title(titles, args.title)
     idx, val = nearest(emb.movie, query, args.k, args.metric)

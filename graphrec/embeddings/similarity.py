@@ -49,11 +49,17 @@ def genre_coherence(emb: Tensor, genres: np.ndarray, k: int = 10, metric: str = 
     a genre). The random-pair rate is the same share over all pairs of distinct
     such movies: what neighbours drawn at random would score.
     """
-    g = torch.as_tensor(genres, dtype=torch.float32)
-    has = g.sum(1) > 0
+    has = torch.as_tensor(genres).sum(1) > 0
     movies = torch.nonzero(has).flatten() if movies is None else movies
     idx, _ = nearest_all(emb, movies, k, metric)
-    share = (g[movies][:, None, :] * g[idx]).sum(-1) > 0
+    return neighbour_coherence(genres, movies, idx)
+
+
+def neighbour_coherence(genres: np.ndarray, movies: Tensor, neighbours: Tensor) -> tuple[float, float]:
+    """:func:`genre_coherence` of given ``[Q, k]`` ``neighbours`` of ``movies``."""
+    g = torch.as_tensor(genres, dtype=torch.float32)
+    has = g.sum(1) > 0
+    share = (g[movies][:, None, :] * g[neighbours]).sum(-1) > 0
     overlap = (g[has] @ g[has].T) > 0
     n = int(has.sum())
     random_rate = (overlap.sum() - overlap.diagonal().sum()) / (n * (n - 1))

@@ -30,6 +30,8 @@ from ..data.graph import homogeneous_view
 from ..errors import GraphrecError
 
 GRAPHS = ("bipartite", "comovie")
+#: Edge weights of the co-movie graph: the raw co-rating count, or a normalised association (see :func:`comovie_graph`).
+WEIGHTINGS = ("count", "cosine", "jaccard", "pmi")
 
 
 @dataclass
@@ -86,15 +88,27 @@ def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor
     return WalkGraph("bipartite", view.edge_index, view.num_nodes, split.num_users, split.num_items, split.num_users)
 
 
-def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, max_edges: int = 4_000_000) -> WalkGraph:
-    """Movie-movie graph: weight = number of users who rated both, kept where ``>= min_weight``.
+def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
+                  neighbours: int | None = None, symmetric: bool = True, max_edges: int = 4_000_000) -> WalkGraph:
+    """Movie-movie graph: an edge where at least ``min_weight`` users rated both movies.
 
+    With ``c_ij`` common raters and ``n_i`` raters of movie ``i`` (``N`` users),
+    the edge weight is ``c_ij`` (``count``: walks drift to the blockbusters,
+    which share raters with everything), ``c_ij / sqrt(n_i n_j)`` (``cosine``),
+    ``c_ij / (n_i + n_j - c_ij)`` (``jaccard``) or ``max(0, log(N c_ij / (n_i n_j)))``
+    (``pmi``, positive pointwise mutual information; pairs at or below chance are dropped).
+    ``neighbours`` = K keeps each movie's K heaviest edges (and the edges that
+    name it among theirs): without it the graph is nearly complete, a walk
+    forgets its start within two steps and every movie gets the same contexts
+    (collapsed embeddings).
     The walkable ``edge_index`` repeats each edge in proportion to its weight
-    (see the module docstring); ``edge_weight`` keeps the co-rating counts of
-    the distinct edges, in the order of ``unique_edge_index``.
+    (see the module docstring); ``edge_weight`` keeps the weights of the
+    distinct edges, in the order of ``unique_edge_index``.
     """
     if min_weight < 1:
         raise GraphrecError(f"--min-weight must be >= 1, got {min_weight}")
+    if weight not in WEIGHTINGS:
+        raise GraphrecError(f"unknown --weight {weight!r}: choose one of {', '.join(WEIGHTINGS)}")
     b = bipartite_graph(split, all_edges)
     src, dst = b.edge_index
     keep = src < split.num_users  # user -> movie direction, once per rating
@@ -102,10 +116,30 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, ma
     x = sp.csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=(split.num_users, split.num_items))
     co = (x.T @ x).tocoo()
     mask = (co.row != co.col) & (co.data >= min_weight)
-    row, col, w = co.row[mask], co.col[mask], co.data[mask]
+    row, col, w = co.row[mask], co.col[mask], co.data[mask].astype(np.float64)
+    n = np.asarray(x.sum(0)).ravel().astype(np.float64)
+    if weight == "cosine":
+        w = w / np.sqrt(n[row] * n[col])
+    elif weight == "jaccard":
+        w = w / (n[row] + n[col] - w)
+    elif weight == "pmi":
+        w = np.log(split.num_users * w / (n[row] * n[col]))
+        row, col, w = row[w > 0], col[w > 0], w[w > 0]
+    if neighbours is not None and len(w):
+        order = np.lexsort((-w, row))  # by movie, heaviest first
+        rank = np.arange(len(order)) - np.searchsorted(row[order], row[order])
+        top = np.zeros(len(w), bool)
+        top[order[rank < neighbours]] = True
+        m = split.num_items
+        keep = top | np.isin(col.astype(np.int64) * m + row, row[top].astype(np.int64) * m + col[top]) if symmetric else top
+        row, col, w = row[keep], col[keep], w[keep]
     if len(w) == 0:
         raise GraphrecError(f"no two movies share {min_weight} raters: lower --min-weight")
-    quantum = max(1.0, float(w.sum()) / max_edges)
+    # quantise: the lightest edge appears once, at most max_edges copies in all
+    if weight == "count":
+        quantum = max(1.0, float(w.sum()) / max_edges)
+    else:  # the heaviest edge gets at most 100 copies (1 % resolution), the lightest at least one
+        quantum = max(float(w.min()), float(w.max()) / 100, float(w.sum()) / max_edges)
     mult = np.maximum(1, np.rint(w / quantum)).astype(np.int64)
     rep_row, rep_col = np.repeat(row, mult), np.repeat(col, mult)
     order = np.lexsort((rep_col, rep_row))
@@ -117,11 +151,12 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, ma
     return g
 
 
-def build_graph(kind: str, split: Split, all_edges: bool = False, min_weight: int = 5) -> WalkGraph:
+def build_graph(kind: str, split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
+                neighbours: int | None = None) -> WalkGraph:
     if kind == "bipartite":
         return bipartite_graph(split, all_edges)
     if kind == "comovie":
-        return comovie_graph(split, all_edges, min_weight)
+        return comovie_graph(split, all_edges, min_weight, weight, neighbours)
     raise GraphrecError(f"unknown graph {kind!r}: choose one of {', '.join(GRAPHS)}")
 
 

@@ -17,14 +17,15 @@ class Node2VecScorer:
         metric: ``"dot"`` or ``"cosine"``.
         seed: seeds the walks and the skip-gram.
         **config: :class:`graphrec.embeddings.EmbeddingConfig` fields; the defaults here are the
-            benchmark's budget (walk length 40, 5 walks per node, window 5, 64 dimensions).
+            benchmark's budget (the user-movie graph, which gives users their own vectors; walk length 40,
+            5 walks per node, window 5, 64 dimensions).
     """
 
-    def __init__(self, metric: str = "dot", seed: int = 0, walk_length: int = 40, walks_per_node: int = 5,
-                 window: int = 5, dim: int = 64, **config) -> None:
+    def __init__(self, metric: str = "dot", seed: int = 0, graph: str = "bipartite", walk_length: int = 40,
+                 walks_per_node: int = 5, window: int = 5, dim: int = 64, **config) -> None:
         self.metric, self.seed = metric, seed
-        self.config = {"walk_length": walk_length, "walks_per_node": walks_per_node, "window": window, "dim": dim,
-                       **config}
+        self.config = {"graph": graph, "walk_length": walk_length, "walks_per_node": walks_per_node,
+                       "window": window, "dim": dim, **config}
         self.scorer = None
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Pictures of movie embeddings: a PCA scatter PNG and TensorBoard's embedding projector."""
+"""Pictures of movie embeddings: a PCA or t-SNE map (PNG) and TensorBoard's embedding projector."""
 from __future__ import annotations
 
 import os
@@ -53,16 +53,62 @@ def add_projector(writer, emb: Tensor, table: pd.DataFrame, tag: str = "movies",
     writer.add_embedding(emb.detach().float(), metadata=metadata, metadata_header=header, tag=tag)
 
 
-def pca_plot(emb: Tensor, table: pd.DataFrame, path: str | os.PathLike, label_top: int = 25,
-             title: str = "Movie embeddings (PCA)") -> Path:
-    """Scatter the first two principal components, coloured by main genre; label the most-rated titles."""
-    from sklearn.decomposition import PCA
+MAP_METHODS = ("pca", "tsne")
 
-    plt = pyplot()
+
+def label_choice(table: pd.DataFrame, franchises: int = 6, per_genre: int = 1, limit: int = 30) -> list[int]:
+    """Rows worth a label: the first ``franchises`` franchises of
+    :data:`~graphrec.embeddings.quality.SEQUELS`, then the ``per_genre`` most-rated
+    movies of each main genre, ``limit`` rows at most.
+
+    Sequels that land together show that the map keeps franchises; one famous
+    title per genre shows where the genres lie.
+    """
+    from ..embeddings.quality import SEQUELS
+
+    index = {t: i for i, t in enumerate(table["title"])}
+    chosen: list[int] = []
+    for query, sequels in SEQUELS[:franchises]:
+        for t in (query, *sequels):
+            if t in index and index[t] not in chosen:
+                chosen.append(index[t])
+    ranked = table.assign(_row=range(len(table))).sort_values("ratings", ascending=False)
+    for _, group in ranked.groupby("main_genre", sort=False):
+        chosen.extend(r for r in group["_row"].head(per_genre) if r not in chosen)
+    return chosen[:limit]
+
+
+def project_2d(emb: Tensor, method: str = "pca", seed: int = 0) -> tuple[np.ndarray, tuple[str, str]]:
+    """``[M, 2]`` coordinates by scikit-learn's PCA or t-SNE (cosine distances), and the two axis names."""
     x = emb.detach().float().numpy()
-    pca = PCA(n_components=2, random_state=0)
-    xy = pca.fit_transform(x)
-    fig, ax = plt.subplots(figsize=(11, 9))
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed)
+        xy = pca.fit_transform(x)
+        ev = pca.explained_variance_ratio_
+        return xy, (f"PC1 ({ev[0]:.1%} of variance)", f"PC2 ({ev[1]:.1%} of variance)")
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30, max(2, (len(x) - 1) // 3)))
+        xy = TSNE(n_components=2, metric="cosine", init="pca", perplexity=perplexity,
+                  random_state=seed).fit_transform(x)
+        return xy, ("t-SNE 1", "t-SNE 2")
+    raise ValueError(f"unknown map method {method!r}: choose one of {', '.join(MAP_METHODS)}")
+
+
+def map_plot(emb: Tensor, table: pd.DataFrame, path: str | os.PathLike, method: str = "pca",
+             title: str = "Movie embeddings", labels: list[int] | None = None) -> Path:
+    """Scatter a 2-D map of the movies (PCA or t-SNE), coloured by main genre and sized by ratings.
+
+    ``labels`` (default :func:`label_choice`) are the rows named on the map; the
+    names are moved apart with adjustText when it is installed (otherwise only
+    half of them are drawn, to keep them legible).
+    """
+    plt = pyplot()
+    xy, (xlabel, ylabel) = project_2d(emb, method)
+    fig, ax = plt.subplots(figsize=(12, 10))
     genres = table["main_genre"].to_numpy()
     order = pd.Series(genres).value_counts().index.tolist()
     cmap = plt.get_cmap("tab20")
@@ -70,14 +116,23 @@ def pca_plot(emb: Tensor, table: pd.DataFrame, path: str | os.PathLike, label_to
     size = 6 + 40 * np.sqrt(counts / max(counts.max(), 1))
     for j, g in enumerate(order):
         m = genres == g
-        ax.scatter(xy[m, 0], xy[m, 1], s=size[m], color=cmap(j % 20), alpha=0.6, label=f"{g} ({m.sum()})",
+        ax.scatter(xy[m, 0], xy[m, 1], s=size[m], color=cmap(j % 20), alpha=0.5, label=f"{g} ({m.sum()})",
                    linewidths=0)
-    for i in np.argsort(-counts)[:label_top]:
-        ax.annotate(table["title"].iloc[i], xy[i], fontsize=7, alpha=0.9, xytext=(3, 3), textcoords="offset points")
-    ev = pca.explained_variance_ratio_
-    ax.set_xlabel(f"PC1 ({ev[0]:.1%} of variance)")
-    ax.set_ylabel(f"PC2 ({ev[1]:.1%} of variance)")
-    ax.set_title(f"{title}; colour = main genre, size = number of ratings")
+    labels = label_choice(table) if labels is None else labels
+    try:
+        from adjustText import adjust_text
+    except ImportError:  # no label mover: fewer labels overlap less
+        adjust_text, labels = None, labels[: max(1, len(labels) // 2)]
+    texts = []
+    for i in labels:
+        ax.scatter(xy[i, 0], xy[i, 1], s=size[i], facecolors="none", edgecolors="black", linewidths=0.6)
+        texts.append(ax.text(xy[i, 0], xy[i, 1], table["title"].iloc[i], fontsize=7))
+    if adjust_text is not None and texts:
+        adjust_text(texts, ax=ax, arrowprops=dict(arrowstyle="-", color="0.4", lw=0.5))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title} ({method.upper() if method == 'pca' else 't-SNE'}); colour = main genre, "
+                 f"size = number of ratings; circled: franchises and each genre's most-rated movie", fontsize=9)
     ax.legend(fontsize=7, markerscale=0.8, loc="best", title="main genre", title_fontsize=8, ncol=2)
     path = Path(path)
     save_figure(fig, path, dpi=120)

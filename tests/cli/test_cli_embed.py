@@ -19,9 +19,10 @@ def emb_dir(synth_dir, tmp_path_factory):
 
 def test_node2vec_writes_a_complete_folder(emb_dir, synth):
     t = torch.load(emb_dir / "embeddings.pt", weights_only=True)
-    assert t["movie"].shape == (synth.num_items, 8) and t["user"].shape == (synth.num_users, 8)
+    assert t["movie"].shape == (synth.num_items, 8) and "user" not in t  # the co-movie graph has no users
     meta = json.loads((emb_dir / "embeddings.json").read_text())
     assert meta["config"]["trainer"] == "word2vec" and meta["config"]["all_edges"] is False
+    assert meta["config"]["graph"] == "comovie" and 0.0 <= meta["info"]["quality"]["test_i2i_HR@10"] <= 1.0
     lines = (emb_dir / "movies.tsv").read_text().splitlines()
     assert lines[0] == "title\tyear\tmain_genre\tgenres\tratings" and len(lines) == synth.num_items + 1
     assert lines[1].split("\t")[0] == synth.movies["title"][0]
