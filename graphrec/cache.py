@@ -1,6 +1,8 @@
 """graphrec's cache, in one place.
 
-``$GRAPHREC_HOME`` (default ``~/.cache/graphrec``) holds the downloaded datasets (``datasets/``),
+``$GRAPHREC_HOME`` (default: the platform's user cache folder, ``~/.cache/graphrec`` on Linux) holds
+the downloaded datasets (``datasets/``), the parsed datasets and splits (``processed/``,
+:mod:`graphrec.data.cache`),
 the default models trained on first use (``models/``: the NeuMF of ``graphrec recommend``, the
 feature model of ``graphrec explain``) and the default movie embeddings of ``graphrec similar``
 (``embeddings/``). Each entry is built in a temporary folder and moved into place only when
@@ -16,18 +18,23 @@ from typing import Callable
 
 
 def graphrec_home() -> Path:
-    """``$GRAPHREC_HOME`` or ``~/.cache/graphrec``."""
+    """``$GRAPHREC_HOME``, else the platform's user cache folder (``~/.cache/graphrec`` on Linux)."""
     from .errors import DataError
 
-    home = Path(os.environ.get("GRAPHREC_HOME") or Path.home() / ".cache" / "graphrec")
+    if os.environ.get("GRAPHREC_HOME"):
+        home = Path(os.environ["GRAPHREC_HOME"])
+    else:
+        import platformdirs
+
+        home = Path(platformdirs.user_cache_dir("graphrec", appauthor=False))
     if home.exists() and not home.is_dir():
         raise DataError(f"GRAPHREC_HOME={home} is a file, not a folder: point it at a folder")
     return home
 
 
 def cache_dir(kind: str, name: str = "") -> Path:
-    """``graphrec_home() / kind / name`` with ``kind`` one of ``datasets``, ``models``, ``embeddings``."""
-    if kind not in ("datasets", "models", "embeddings"):
+    """``graphrec_home() / kind / name`` with ``kind`` one of ``datasets``, ``processed``, ``models``, ``embeddings``."""
+    if kind not in ("datasets", "processed", "models", "embeddings"):
         raise ValueError(f"unknown cache kind {kind!r}")
     return graphrec_home() / kind / name if name else graphrec_home() / kind
 
@@ -55,7 +62,17 @@ def default_neumf(data_dir: str | None = None, progress: bool = True, data=None,
     base = DEFAULT_CONFIG.to_dict()
     config = TrainConfig.from_dict({**base, **({"device": device} if device else {}),
                                     "data": {**base["data"], "data_dir": data_dir}})
-    return _trained(config, cache_dir("models", "neumf-ml-100k"), data, progress, "the default NeuMF on ML-100K")
+    return _trained(config, default_neumf_dir(), data, progress, "the default NeuMF on ML-100K")
+
+
+def default_neumf_dir() -> Path:
+    """Where :func:`default_neumf` keeps its run (trained or not yet)."""
+    return cache_dir("models", "neumf-ml-100k")
+
+
+def default_feature_dir(dataset: str) -> Path:
+    """Where :func:`default_feature_model` keeps the run for ``dataset`` (trained or not yet)."""
+    return cache_dir("models", f"feature-mlp-{dataset}")
 
 
 def default_feature_model(ml, data=None, progress: bool = True, device: str | None = None) -> Path:
@@ -67,7 +84,7 @@ def default_feature_model(ml, data=None, progress: bool = True, device: str | No
     config = default_config(ml, **({"device": device} if device else {}))
     if not isinstance(data, (Prepared, tuple)):
         data = (ml, data)  # a split, or None: split here
-    return _trained(config, cache_dir("models", f"feature-mlp-{ml.name}"), data, progress,
+    return _trained(config, default_feature_dir(ml.name), data, progress,
                     f"the default feature model on {ml.name}")
 
 
@@ -76,15 +93,20 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
     (:data:`graphrec.embeddings.node2vec.DEFAULT_SIMILAR`, on every rating), trained on first use."""
     from dataclasses import asdict
 
+    from .data.movielens import locate
     from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig, export_embeddings
     from .pipeline import load_dataset, prepare
     from .training.config import DataConfig
 
     config = DataConfig(dataset, data_dir)
-    ml = load_dataset(config)
-    return cached(cache_dir("embeddings", f"{ml.name}-default"),
-                  lambda tmp: export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)),
-                                                tmp, progress), META, f"training the default {ml.name} embedding once")
+    name = locate(dataset, data_dir)[0]  # the dataset is loaded only to train
+
+    def build(tmp: Path) -> None:
+        ml = load_dataset(config)
+        export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), tmp, progress)
+
+    return cached(cache_dir("embeddings", f"{name}-default"), build, META,
+                  f"training the default {name} embedding once")
 
 
 def _trained(config, target: Path, data, progress: bool, what: str) -> Path:
@@ -92,4 +114,4 @@ def _trained(config, target: Path, data, progress: bool, what: str) -> Path:
     from .training.runs import METRICS
 
     return cached(target, lambda tmp: train(config, tmp, adopt(data, config), progress=progress), METRICS,
-                  f"training {what}" if progress else None)
+                  f"training {what}" if progress is not False else None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data.movielens import MovieLens, load_movielens
+from .data.movielens import MovieLens, load_movielens, locate
 from .data.split import Split
 from .errors import CheckpointError, DataError, GraphrecError
 from .training.config import DataConfig, TrainConfig
@@ -38,30 +38,36 @@ class Prepared:
         return iter((self.ml, self.split))
 
 
-def load_dataset(data: DataConfig, saved: bool = False) -> MovieLens:
+def load_dataset(data: DataConfig, saved: bool = False, cache: bool = True) -> MovieLens:
     """The MovieLens release ``data`` names. ``saved``: the config comes from a run directory, so a
-    data folder that no longer exists falls back to ``$GRAPHREC_DATA``/the cache instead of failing."""
-    data_dir = data.data_dir
-    if saved and data_dir and not Path(data_dir).is_dir():
-        data_dir = None
-    return load_movielens(data.dataset, data_dir, on_bad_rows=data.on_bad_rows)
+    data folder that no longer exists falls back to ``$GRAPHREC_DATA``/the cache instead of failing.
+    ``cache``: read (and keep) the parse in the processed-data cache (:mod:`graphrec.data.cache`)."""
+    return load_movielens(data.dataset, dataset_dir(data, saved), on_bad_rows=data.on_bad_rows, cache=cache)
+
+
+def dataset_dir(data: DataConfig, saved: bool = False) -> str | None:
+    """The data folder of ``data`` (``None`` for a run's folder that no longer exists: located as usual)."""
+    if saved and data.data_dir and not Path(data.data_dir).is_dir():
+        return None
+    return data.data_dir
 
 
 def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool = True,
-                saved: bool = False) -> Prepared:
+                saved: bool = False, cache: bool = True) -> Prepared:
     """The one split builder: NCF-format files from ``data.split_dir``, else the leave-one-out split
     of the dataset with test negatives seeded by ``data.split_seed``.
 
     With split files the dataset is optional (titles, features); when found, its size must match.
     The split's training graph carries the dataset's node features when the dataset is known.
+    ``cache``: dataset and split come from (and go to) the processed-data cache.
     """
     from .data.split import load_ncf, split_movielens
 
     if data.split_dir:
-        split = load_ncf(data.split_dir, seed=data.split_seed)
+        split = load_ncf(data.split_dir, seed=data.split_seed, cache=cache)
         if ml is None and (data.dataset or data.data_dir):
             try:
-                ml = load_dataset(data, saved)
+                ml = load_dataset(data, saved, cache)
             except DataError:
                 ml = None
         if ml is not None and (ml.num_users, ml.num_items) != (split.num_users, split.num_items):
@@ -69,8 +75,8 @@ def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool 
                 f"--split-dir has {split.num_users} users x {split.num_items} items but {ml.name} has "
                 f"{ml.num_users} x {ml.num_items}: they do not belong together")
     else:
-        ml = ml if ml is not None else load_dataset(data, saved)
-        split = split_movielens(ml, validation=validation, seed=data.split_seed)
+        ml = ml if ml is not None else load_dataset(data, saved, cache)
+        split = split_movielens(ml, validation=validation, seed=data.split_seed, cache=cache)
     split = split.with_dataset(ml)
     if data.validation_in_train:  # a refit's data: each user's validation item moved into training
         from .training.refit import with_validation_in_train
@@ -79,9 +85,23 @@ def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool 
     return Prepared(ml, split)
 
 
-def prepare(data: DataConfig | TrainConfig, ml: MovieLens | None = None, saved: bool = False) -> Prepared:
+def cached_split(data: DataConfig) -> Split | None:
+    """The split :func:`build_split` would make, read straight from the processed-data cache without
+    parsing anything (:mod:`graphrec.data.cache`), or ``None`` when the cache does not hold it yet.
+    Loading a run uses it: a NeuMF needs the split's sizes, not the dataset."""
+    from .data.cache import cached_split_of, split_key
+    from .data.split import load_ncf
+
+    if data.split_dir:
+        return load_ncf(data.split_dir, seed=data.split_seed)  # cached by content, parsed on first use
+    name, root = locate(data.dataset, data.data_dir)
+    return cached_split_of(name, root, split_key(data.split_seed))
+
+
+def prepare(data: DataConfig | TrainConfig, ml: MovieLens | None = None, saved: bool = False,
+            cache: bool = True) -> Prepared:
     """Dataset, split and training graph for a data (or training) config."""
-    return build_split(data.data if isinstance(data, TrainConfig) else data, ml, saved=saved)
+    return build_split(data.data if isinstance(data, TrainConfig) else data, ml, saved=saved, cache=cache)
 
 
 def adopt(prepared: Prepared | tuple | None, config: TrainConfig, saved: bool = False) -> Prepared:
@@ -141,13 +161,17 @@ def build_model(config: TrainConfig, data: Prepared):
     """The registered model of ``config``, freshly initialised with ``config.seed`` (no pretraining)."""
     import torch
 
-    from .models import MODELS, names
+    from .models import TRAINABLE, model_class
 
-    if config.model not in MODELS or not MODELS[config.model].capabilities.trainable:
-        raise CheckpointError(f"unknown model {config.model!r}; trainable: {', '.join(names(trainable=True))}")
+    try:
+        cls = model_class(config.model)  # imports only this model's module
+    except KeyError:
+        cls = None
+    if cls is None or not cls.capabilities.trainable:
+        raise CheckpointError(f"unknown model {config.model!r}; trainable: {', '.join(TRAINABLE)}")
     torch.manual_seed(config.seed)
     try:
-        return MODELS[config.model].build(data.ml, data.split, **config.hparams)
+        return cls.build(data.ml, data.split, **config.hparams)
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
 

@@ -6,8 +6,6 @@
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 
@@ -33,43 +31,21 @@ def rated_items(user: int, split: Split, ml: MovieLens | None = None) -> np.ndar
     return torch.cat([i[u == user] for u, i in parts]).numpy()
 
 
-@torch.no_grad()
 def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> list[dict]:
     """The ``k`` highest-scoring movies that user ``user_id`` (the dataset's own id) has not rated.
 
     Each entry has ``rank``, ``movie_id`` (the dataset's id), ``title``, ``year``,
     ``genres`` and ``score`` (the sigmoid of the model's logit). Fewer than ``k``
-    come back when the user has fewer unseen movies.
+    come back when the user has fewer unseen movies. (:class:`graphrec.api.TrainedRun`
+    does the same for a loaded run, for one user or all at once.)
     """
-    if k < 1:
-        raise GraphrecError(f"k must be >= 1, got {k}")
+    from .api import TrainedRun
+
     if ml is None:
         raise GraphrecError("recommendations need the dataset's movie titles: pass --data-dir")
     user = ml.user_index(user_id)  # DataError naming the valid id range
     if user >= split.num_users or ml.num_items != split.num_items:
         raise GraphrecError(f"the model was trained on {split.num_users} users x {split.num_items} items, "
                             f"{ml.name} has {ml.num_users} x {ml.num_items}")
-    was_training = getattr(model, "training", False)
-    if was_training:
-        model.eval()
-    scores = model.score_all(torch.tensor([user]))[0].float()
-    if was_training:
-        model.train()
-    rated = torch.from_numpy(rated_items(user, split, ml))
-    unrated = torch.ones_like(scores, dtype=torch.bool)
-    unrated[rated] = False
-    if not torch.isfinite(scores[unrated]).all():
-        raise GraphrecError("the model's scores are not finite (NaN or infinite): its training diverged; "
-                            "train it again, e.g. with a smaller --lr")
-    scores[rated] = -math.inf
-    n = int(unrated.sum())
-    top = torch.topk(scores, min(k, n))
-    movies = ml.movies
-    out = []
-    for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1):
-        row = movies.iloc[item]
-        year = row["year"] if "year" in movies.columns else float("nan")
-        out.append({"rank": rank, "movie_id": int(row["raw_id"]), "title": str(row["title"]),
-                    "year": None if year != year else int(year), "genres": list(row["genres"]),
-                    "score": 1.0 / (1.0 + math.exp(-logit))})
-    return out
+    run = TrainedRun.from_model(model, ml, split)
+    return run.listing(*run.recommend(user_id, k))

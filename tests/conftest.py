@@ -74,7 +74,32 @@ def synth_split(synthetic_data):
     return synthetic_data().split
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory):
+    """Session fixtures (datasets, runs) cache under a private GRAPHREC_HOME too, never the user's."""
+    old = os.environ.get("GRAPHREC_HOME")
+    os.environ["GRAPHREC_HOME"] = str(tmp_path_factory.mktemp("session-home"))
+    yield
+    if old is None:
+        os.environ.pop("GRAPHREC_HOME", None)
+    else:
+        os.environ["GRAPHREC_HOME"] = old
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
-    """Never touch the user's cache: every test gets its own GRAPHREC_HOME."""
-    monkeypatch.setenv("GRAPHREC_HOME", str(tmp_path / "graphrec-home"))
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """Never touch the user's cache: every test gets its own GRAPHREC_HOME (beside ``tmp_path``, not in it:
+    commands fill the processed-data cache, and tests list what they wrote in ``tmp_path``)."""
+    monkeypatch.setenv("GRAPHREC_HOME", str(tmp_path_factory.mktemp("graphrec-home")))
+
+
+@pytest.fixture(scope="session")
+def neumf_run(synth_dir, tmp_path_factory) -> Path:
+    """A tiny NeuMF trained for one epoch on the synthetic data (a run directory)."""
+    from graphrec.training import DataConfig, TrainConfig, train
+
+    config = TrainConfig(model="neumf", hparams={"factors": 4, "layers": [8, 4]}, epochs=1, batch_size=256,
+                         full_eval_every=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
+    run = tmp_path_factory.mktemp("runs") / "neumf"
+    train(config, run, progress=False)
+    return run

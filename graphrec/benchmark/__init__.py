@@ -12,10 +12,10 @@ Protocol (also in the README):
   model a paired interval of its difference to the best baseline (chosen on validation);
   a difference is called real only when that interval excludes zero.
 """
-from .catalogue import (ATTENTION_PAIRS, CATALOGUE, KNN_GRID, LR_GRID, METRICS, QUICK_EPOCHS, QUICK_HPARAMS, Entry,
-                        available, select)
-from .report import Report, markdown_table
-from .runner import Benchmark, RunResult, Settings
+from .._lazy import lazy_exports
 
-__all__ = ["ATTENTION_PAIRS", "CATALOGUE", "KNN_GRID", "LR_GRID", "METRICS", "QUICK_EPOCHS", "QUICK_HPARAMS", "Entry",
-           "available", "select", "Report", "markdown_table", "Benchmark", "RunResult", "Settings"]
+_EXPORTS = {**dict.fromkeys(("ATTENTION_PAIRS", "CATALOGUE", "KNN_GRID", "LR_GRID", "METRICS", "QUICK_EPOCHS",
+                             "QUICK_HPARAMS", "Entry", "Settings", "available", "select"), "catalogue"),
+            "Report": "report", "markdown_table": "report", "Benchmark": "runner", "RunResult": "runner"}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models import MODELS, capabilities
+from ..training.config import DataConfig, TrainConfig
 
 METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
 #: The validation grid every learned family gets (same budget for all).
@@ -30,11 +30,15 @@ class Entry:
     @property
     def baseline(self) -> bool:
         """Deterministic, non-learned floors: fitted once, the same for every seed."""
+        from ..models import capabilities
+
         return capabilities(self.model).baseline
 
     @property
     def fitted(self) -> bool:
         """Fitted on the split outside the trainer (baselines, Node2Vec embeddings scored by dot product)."""
+        from ..models import capabilities
+
         return capabilities(self.model).fit
 
 
@@ -82,6 +86,8 @@ ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("a
 
 def available() -> list[Entry]:
     """Catalogue entries whose model is registered and usable in this install."""
+    from ..models import MODELS
+
     return [e for e in CATALOGUE if e.model in MODELS and getattr(MODELS[e.model], "available", lambda: True)()]
 
 
@@ -99,3 +105,17 @@ def select(names: list[str] | None) -> list[Entry]:
     return [e for e in entries if e.name in set(names)]
 
 
+@dataclass
+class Settings:
+    """How every entry runs: seeds, epoch budget and batch (the ``graphrec benchmark`` flags' defaults)."""
+
+    seeds: int = 3
+    epochs: int = 10
+    batch_size: int = 4096
+    num_ng: int = 4
+    patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
+    quick: bool = False
+    refit: bool = True  # retrain the chosen setting on train + validation for the chosen epochs, per seed
+    tuned: bool = True  # use each model's tuned config (graphrec/configs/<dataset>/) instead of its grid
+    data: DataConfig = field(default_factory=DataConfig)
+    device: str = TrainConfig.device

@@ -11,8 +11,8 @@ from tqdm.auto import tqdm
 
 from ..evaluation import evaluate
 from ..models import MODELS, capabilities
-from ..training import DataConfig, TrainConfig
-from .catalogue import CATALOGUE, QUICK_HPARAMS, Entry
+from ..training.config import TrainConfig
+from .catalogue import CATALOGUE, QUICK_HPARAMS, Entry, Settings
 from .report import Report, _tag
 
 @dataclass
@@ -29,20 +29,6 @@ class RunResult:
     run_dir: Path | None = None
     towers: list[float] | None = None  # average (GMF, MLP) fusion weights on the test pairs
     selected: dict | None = None  # per-user test values of the selected run before its refit
-
-
-@dataclass
-class Settings:
-    seeds: int = 3
-    epochs: int = 10
-    batch_size: int = 4096
-    num_ng: int = 4
-    patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
-    quick: bool = False
-    refit: bool = True  # retrain the chosen setting on train + validation for the chosen epochs, per seed
-    tuned: bool = True  # use each model's tuned config (shipped, or --configs) instead of its grid
-    data: DataConfig = field(default_factory=DataConfig)
-    device: str = TrainConfig.device
 
 
 class Benchmark(Report):

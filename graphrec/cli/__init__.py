@@ -1,5 +1,9 @@
 """The ``graphrec`` command line. Each sub-command lives in its own module.
 
+Parsers are light: a sub-command module imports torch, pandas and the rest only
+inside the function that runs it, so ``graphrec --help``, ``graphrec CMD --help``
+and argument errors answer at once (``tests/cli/test_lazy_imports.py`` guards this).
+
 Every failure ends in one line on stderr and a non-zero exit: a user mistake
 (:class:`~graphrec.errors.GraphrecError`) with its message, anything else with
 its type, message and a hint; ``--debug`` shows the traceback instead.
@@ -15,7 +19,7 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "train", "tune", "evaluate", "recommend", "similar", "explain", "embed", "benchmark"]
+COMMANDS = ["data", "train", "tune", "evaluate", "recommend", "similar", "explain", "embed", "benchmark", "cache"]
 
 #: Failures of paths the user named: exit status 2 like other user errors.
 _USER_OS_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)

@@ -10,7 +10,7 @@ from .common import add_data_args, add_device_arg, data_config, load_split, posi
 
 
 def add_parser(sub) -> None:
-    from ..benchmark import CATALOGUE, QUICK_EPOCHS, Settings
+    from ..benchmark.catalogue import CATALOGUE, QUICK_EPOCHS, Settings
 
     p = sub.add_parser("benchmark", help="train and compare every model over seeds: table, CSV and charts",
                        description="Trains and evaluates each model over the seeds on the same split and epoch "

@@ -4,9 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from ..data.movielens import MovieLens
 from ..data.tables import ON_BAD_ROWS
+
+if TYPE_CHECKING:
+    from ..data.movielens import MovieLens
 
 
 def positive_int(text: str) -> int:
@@ -33,6 +36,8 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool
     g = p.add_argument_group("data")
     g.add_argument("--dataset", default=None, help="ml-100k (default), ml-1m, ml-latest-small, ml-20m, ml-25m, ml-32m")
     g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="parse the data files again instead of reading the processed-data cache (graphrec cache info)")
     if bad_rows:
         g.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="error",
                        help="a malformed row in the data files: stop with its file and line (error, the default), "
@@ -40,6 +45,21 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool
     if split:
         g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
         g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
+
+
+def add_progress_args(p: argparse.ArgumentParser) -> None:
+    """``--progress``/``--quiet``: ``args.progress`` is True, False or None (decide by the terminal)."""
+    g = p.add_argument_group("progress")
+    g.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="progress bars even when stderr is not a terminal (default: bars on a terminal, "
+                        "otherwise one log line per epoch)")
+    g.add_argument("--quiet", "--no-progress", dest="progress", action="store_false",
+                   help="no progress bars or epoch lines")
+
+
+def show_bars(progress: bool | None) -> bool:
+    """Progress bars: on or off as forced, or (``None``) when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else progress
 
 
 def add_device_arg(p: argparse.ArgumentParser, what: str = "models run") -> None:
@@ -66,7 +86,7 @@ def data_config(args, absolute: bool = False):
 def load_data(args) -> MovieLens:
     from ..pipeline import load_dataset
 
-    return load_dataset(data_config(args))
+    return load_dataset(data_config(args), cache=not args.no_cache)
 
 
 def load_split(args, ml: MovieLens | None = None):
@@ -74,7 +94,7 @@ def load_split(args, ml: MovieLens | None = None):
     through :func:`graphrec.pipeline.build_split`; a :class:`~graphrec.pipeline.Prepared` pair."""
     from ..pipeline import build_split
 
-    return build_split(data_config(args), ml)
+    return build_split(data_config(args), ml, cache=not args.no_cache)
 
 
 def print_json(obj) -> None:

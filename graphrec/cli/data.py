@@ -1,9 +1,6 @@
 """``graphrec data``: dataset statistics and split files."""
 from __future__ import annotations
 
-import numpy as np
-
-from ..data import save_ncf
 from .common import add_data_args, data_config, load_data, print_json
 
 
@@ -25,12 +22,16 @@ def add_parser(sub) -> None:
     sp.set_defaults(func=run_split)
 
 
-def _degree_stats(deg: np.ndarray) -> dict:
+def _degree_stats(deg) -> dict:
+    import numpy as np
+
     return {"min": int(deg.min()), "median": float(np.median(deg)), "mean": float(deg.mean()),
             "max": int(deg.max())}
 
 
 def dataset_stats(ml) -> dict:
+    import numpy as np
+
     r = ml.ratings
     n = len(r)
     return {
@@ -69,12 +70,14 @@ def run_info(args) -> int:
 def run_split(args) -> int:
     from dataclasses import replace
 
+    from ..data import save_ncf
     from ..pipeline import build_split
 
     ml = load_data(args)
     if args.cold:
         return _cold_split(ml, args)
-    split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation).split
+    split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation,
+                        cache=not args.no_cache).split
     for path in save_ncf(split, args.out):  # written whole: all the split's files appear together, or none does
         print(path)
     s = split.summary()

@@ -4,12 +4,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..embeddings.node2vec import TOKENS, TRAINERS, EmbeddingConfig, export_embeddings
-from ..embeddings.quality import collapse_warning
-from ..embeddings.walks import GRAPHS, WEIGHTINGS
-from ..viz.embeddings import MAP_METHODS
+from ..embeddings.config import GRAPHS, MAP_METHODS, TOKENS, TRAINERS, WEIGHTINGS, EmbeddingConfig
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, load_split, positive_int
+from .common import add_data_args, add_device_arg, add_progress_args, load_split, positive_int, show_bars
 
 _D = EmbeddingConfig()
 
@@ -88,18 +85,21 @@ def add_parser(sub) -> None:
     n.add_argument("--out", default="runs/node2vec", help="output folder (default runs/node2vec)")
     n.add_argument("--map", choices=MAP_METHODS, default="pca",
                    help="2-D map of the movies written as <map>.png: pca or tsne (scikit-learn; default pca)")
-    n.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_progress_args(n)
     add_device_arg(n, "the skip-gram trains")
     add_data_args(n)
     n.set_defaults(func=run_node2vec)
 
 
 def run_node2vec(args) -> int:
+    from ..embeddings.node2vec import export_embeddings
+    from ..embeddings.quality import collapse_warning
+
     config = config_from_args(args)  # validate before loading anything
     ml, split = load_split(args)
     if ml is None:
         raise GraphrecError("embed node2vec needs the MovieLens files for titles: add --data-dir")
-    emb, out = export_embeddings(ml, split, config, args.out, progress=not args.no_progress, method=args.map)
+    emb, out = export_embeddings(ml, split, config, args.out, progress=show_bars(args.progress), method=args.map)
     info = emb.info
     warning = collapse_warning(emb.movie)
     if warning:

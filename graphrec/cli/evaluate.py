@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from ..errors import GraphrecError
-from ..evaluation import evaluate, with_intervals
-from ..models import MODELS, names
+from ..models import FITTED
 from .common import add_data_args, add_device_arg, load_split, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a trained run or a baseline (mostpop, itemknn)")
-    p.add_argument("run", help="a run directory, or a model fitted on the split: " + ", ".join(names(fit=True)))
+    p.add_argument("run", help="a run directory, or a model fitted on the split: " + ", ".join(FITTED))
     p.add_argument("--k", type=positive_int, default=10, help="cut-off (default 10)")
     p.add_argument("--full", action="store_true", help="also rank among all unseen items")
     p.add_argument("--neighbours", type=positive_int, default=None, help="ItemKNN neighbours (default: the model's)")
@@ -21,11 +20,13 @@ def add_parser(sub) -> None:
 
 def load_scorer(args):
     """(scorer, split) for a baseline name or a run directory."""
-    if args.run in names(fit=True):
+    if args.run in FITTED:
         import inspect
 
+        from ..models import model_class
+
         _, split = load_split(args)
-        cls = MODELS[args.run]
+        cls = model_class(args.run)
         takes = inspect.signature(cls.__init__).parameters
         return cls(**({"k": args.neighbours} if "k" in takes and args.neighbours else {})).fit(split), split
     from pathlib import Path
@@ -33,9 +34,14 @@ def load_scorer(args):
     from ..training.runs import load_run  # noqa: PLC0415 - heavy, only for runs
 
     if not Path(args.run).is_dir():
-        raise GraphrecError(f"{args.run}: no such run directory (nor a fitted model: {', '.join(names(fit=True))})")
+        raise GraphrecError(f"{args.run}: no such run directory (nor a fitted model: {', '.join(FITTED)})")
 
     data = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else None
+    if data is None and args.no_cache:
+        from ..pipeline import prepare
+        from ..training.runs import read_config
+
+        data = prepare(read_config(args.run), saved=True, cache=False)
     run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
     if not run.finished:
         import sys
@@ -48,7 +54,8 @@ def load_scorer(args):
 
 
 def run(args) -> int:
-    from ..training.trainer import num_threads  # noqa: PLC0415
+    from ..evaluation import evaluate, with_intervals
+    from ..device import num_threads
 
     scorer, split = load_scorer(args)
     with num_threads(1):  # small per-op work: one thread is fastest, and robust on a busy machine

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, load_data, positive_int, print_json, print_table
+from .common import add_data_args, add_device_arg, add_progress_args, load_data, positive_int, print_json, print_table
 
 
 def add_parser(sub) -> None:
@@ -32,35 +30,40 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seeds the background and the sampled pairs (default 0)")
     add_device_arg(p, "the default feature model trains on first use; attributions run on the CPU")
     add_data_args(p, split=False)
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
 def load_feature_model(args):
-    """(model, ml, split) from ``--run``, or the default feature model (trained on first use)."""
+    """The feature model to explain as a :class:`graphrec.api.TrainedRun`: ``--run``, or the default
+    feature model (trained on first use)."""
+    from ..api import load_run
     from ..explain import check_group_model
-    from ..training.runs import load_run
 
-    if args.run:
-        run = load_run(args.run)
-        check_group_model(run.model)
-        if run.ml is None:
-            raise GraphrecError(f"{args.run}: the run's MovieLens files are needed to explain it (its data folder "
-                                "is missing)")
-        return run.model, run.ml, run.split()
-    from ..cache import default_feature_model
-    from ..explain.default import default_config
-    from ..pipeline import prepare
+    cache = not args.no_cache
+    path = args.run
+    if not path:
+        from ..cache import default_feature_dir, default_feature_model
+        from ..data.movielens import locate
+        from ..training.runs import METRICS
 
-    ml = load_data(args)
-    if args.user is not None and args.movie is not None:  # refuse unknown ids before training anything
-        ml.user_index(args.user), ml.movie_index(args.movie)
-    data = prepare(default_config(ml), ml)
-    run = load_run(default_feature_model(ml, data, device=args.device), data)
-    return run.model, ml, data.split
+        path = default_feature_dir(locate(args.dataset, args.data_dir)[0])
+        if not (path / METRICS).is_file():  # first use: train it
+            from ..explain.default import default_config
+            from ..pipeline import prepare
+
+            ml = load_data(args)
+            if args.user is not None and args.movie is not None:  # refuse unknown ids before training anything
+                ml.user_index(args.user), ml.movie_index(args.movie)
+            default_feature_model(ml, prepare(default_config(ml), ml, cache=cache), progress=args.progress,
+                                  device=args.device)
+    run = load_run(path, data_dir=args.data_dir, cache=cache)
+    check_group_model(run.model)
+    return run
 
 
 def run(args) -> int:
-    from ..training.trainer import num_threads
+    from ..device import num_threads
 
     with num_threads(1):  # small models: one intra-op thread is fastest
         return explain(args)
@@ -71,19 +74,20 @@ def explain(args) -> int:
         raise GraphrecError("give --user and --movie (dataset ids), or --global")
     if args.global_ and args.attention_map:
         raise GraphrecError("--attention-map shows one prediction: give --user and --movie instead of --global")
-    model, ml, split = load_feature_model(args)
-    from ..data import FeatureTable
+    r = load_feature_model(args)
+    import torch
+
     from ..explain import make_explainer
 
-    table = FeatureTable.from_movielens(ml)
+    model, split, catalog, table = r.model, r.split, r.catalog, r.features
     explainer = make_explainer(args.method, model, split, background=args.background, seed=args.seed)
     if args.global_:
         return explain_global(args, model, split, explainer)
-    u, i = ml.user_index(args.user), ml.movie_index(args.movie)
+    u, i = catalog.user_index(args.user), catalog.movie_index(args.movie)
     if u >= model.num_users or i >= model.num_items:
         raise GraphrecError(f"the model scores {model.num_users} users x {model.num_items} movies; "
                             f"user {args.user} or movie {args.movie} lies outside them")
-    title = str(ml.movies["title"].iloc[i])
+    title = catalog.titles[i]
     if args.attention_map:
         from ..explain.attention_map import attention_map, plot_attention_map
 

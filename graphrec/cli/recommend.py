@@ -1,17 +1,36 @@
-"""``graphrec recommend --user ID``: a user's top-k unseen movies from a run or the embedded default.
+"""``graphrec recommend``: top-k unseen movies for one user, several, or all at once (one vectorized pass).
 
 With a ``hetero-sage`` run also ``--new-user`` (demographics and liked titles) and
 ``--include-new-movies FILE.csv`` (new titles ranked for ``--user``): :mod:`graphrec.inductive`.
 """
 from __future__ import annotations
 
-from .common import add_data_args, add_device_arg, positive_int, print_json, print_table
+import argparse
+from pathlib import Path
+
+from ..errors import GraphrecError
+from .common import add_data_args, add_device_arg, add_progress_args, positive_int, print_json, print_table
+
+#: File formats ``--out`` writes, by suffix.
+OUT_FORMATS = (".csv", ".jsonl")
+
+
+def _user_list(text: str) -> list[int]:
+    try:
+        users = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of user ids") from None
+    if not users:
+        raise argparse.ArgumentTypeError("give at least one user id")
+    return users
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("recommend", help="top-k movies a user has not rated")
+    p = sub.add_parser("recommend", help="top-k movies a user (or every user) has not rated")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", type=int, help="the dataset's user id (ML-100K: 1..943)")
+    who.add_argument("--users", type=_user_list, metavar="ID,ID,...", help="several users, e.g. 1,5,9")
+    who.add_argument("--all-users", action="store_true", help="every user of the dataset")
     who.add_argument("--new-user", action="store_true",
                      help="a user the model never saw, from --gender, --age, --occupation and --liked "
                           "(needs --run of a hetero-sage run)")
@@ -26,13 +45,15 @@ def add_parser(sub) -> None:
     p.add_argument("-k", type=positive_int, default=10, help="how many movies (default 10)")
     p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, trained on first use "
                                  "and cached under $GRAPHREC_HOME)")
+    p.add_argument("--out", metavar="FILE", help="write the lists to FILE (.csv: one row per user and rank; "
+                                                 ".jsonl: one line per user) instead of printing them")
     p.add_argument("--explain", action="store_true",
                    help="per movie: its top contributing feature groups and the user's most similar movie rated >= 4 "
-                        "(without --run this uses the default feature model, as NeuMF has no feature groups)")
+                        "(one --user; without --run this uses the default feature model, as NeuMF has no feature groups)")
     p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="print JSON")
     add_device_arg(p, "the model scores (and the default model trains); explanations run on the CPU")
+    add_progress_args(p)
     add_data_args(p, split=False)
     p.set_defaults(func=run)
 
@@ -88,75 +109,133 @@ def run_new(args) -> int:
 def run(args) -> int:
     if args.new_user or args.include_new_movies:
         return run_new(args)
-    from ..data import load_movielens
-    from ..cache import default_feature_model, default_neumf
-    from ..recommend import recommend
-    from ..training.runs import load_run
+    from ..api import load_run
+    from ..device import num_threads
 
-    if args.run:
-        r = load_run(args.run)
-    elif args.explain:
-        ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows)
-        ml.user_index(args.user)
-        data = _split(ml)
-        r = load_run(default_feature_model(ml, data, progress=not args.quiet, device=args.device), data)
-    else:
-        ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows)
-        ml.user_index(args.user)  # refuse an unknown user before training anything
-        data = _split(ml)
-        r = load_run(default_neumf(args.data_dir, progress=not args.quiet, data=data, device=args.device), data)
-    ml = r.ml if r.ml is not None else (load_movielens(args.dataset, args.data_dir, on_bad_rows=args.on_bad_rows)
-                                      if args.data_dir else None)
-    from ..training.trainer import num_threads
+    if args.out and Path(args.out).suffix not in OUT_FORMATS:
+        raise GraphrecError(f"--out {args.out}: choose a .csv or .jsonl file")
+    if args.explain and args.user is None:
+        raise GraphrecError("--explain explains one user's list: give --user")
+    path = args.run
+    if args.explain and not path:
+        path = _default_feature_run(args)
+    elif not path:
+        from ..cache import default_neumf, default_neumf_dir
+        from ..training.runs import METRICS
 
-    from ..device import on_device, resolve_device
+        if not (default_neumf_dir() / METRICS).is_file():  # first use: check the user, then train
+            from ..data import load_movielens
+            from ..pipeline import prepare
+            from ..recommend import DEFAULT_CONFIG
 
+            ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
+            for user in [args.user] if args.user is not None else (args.users or []):
+                ml.user_index(user)
+            default_neumf(args.data_dir, progress=args.progress, data=prepare(DEFAULT_CONFIG, ml, cache=not args.no_cache),
+                          device=args.device)
+    r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device,
+                 on_bad_rows=args.on_bad_rows)
     with num_threads(1):
-        recs = recommend(on_device(r.model, resolve_device(args.device)), r.split(), ml, args.user, args.k)
-        r.model.cpu()
-        if args.explain:
-            add_explanations(recs, r.model, r.split(), ml, args)
-    if args.json:
-        print_json({"user": args.user, "run": str(r.path), "recommendations": recs})
+        if args.user is not None:
+            users = [args.user]
+            lists = [r.listing(*r.recommend(args.user, args.k))]
+            if args.explain:
+                add_explanations(lists[0], r, args)
+        else:
+            users, items, scores = r.recommend_all(args.k, users=None if args.all_users else args.users)
+            users = users.tolist()
+            lists = [r.listing(i, s) for i, s in zip(items, scores)]
+    if args.out:
+        write_lists(args.out, users, lists)
+        if args.json:
+            print_json({"run": str(r.path), "out": args.out, "users": len(users)})
+        else:
+            print(f"wrote top {args.k} for {len(users)} users ({r.config.model}, {r.path}) to {args.out}")
         return 0
-    print(f"top {len(recs)} unseen movies for user {args.user} ({r.config.model}, {r.path})")
-    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"], "year": x["year"] or "",
-                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+    if args.json:
+        if args.user is not None:
+            print_json({"user": args.user, "run": str(r.path), "recommendations": lists[0]})
+        else:
+            print_json({"run": str(r.path), "users": [{"user": u, "recommendations": x}
+                                                      for u, x in zip(users, lists)]})
+        return 0
+    for n, (user, recs) in enumerate(zip(users, lists)):
+        if n:
+            print()
+        print_list(user, recs, r)
     if args.explain:
-        print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
-              "among the user's movies rated >= 4):" if "why" in recs[0] else "")
-        for x in recs:
-            why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
-            liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
-            print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked) if t))
+        print_explanations(lists[0], args)
     return 0
 
 
-def add_explanations(recs: list[dict], model, split, ml, args) -> None:
+def print_list(user: int, recs: list[dict], r) -> None:
+    print(f"top {len(recs)} unseen movies for user {user} ({r.config.model}, {r.path})")
+    print_table([{"rank": x["rank"], "movie": x["movie_id"], "title": x["title"], "year": x["year"] or "",
+                  "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs], floatfmt=".3f")
+
+
+def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
+    """``--out``: CSV (``user_id, rank, movie_id, title, year, genres, score``) or JSON lines, atomically."""
+    import csv
+    import io
+    import json
+
+    from ..io import write_text
+
+    buf = io.StringIO()
+    if path.endswith(".jsonl"):
+        for u, recs in zip(users, lists):
+            buf.write(json.dumps({"user": u, "recommendations": recs}) + "\n")
+    else:
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["user_id", "rank", "movie_id", "title", "year", "genres", "score"])
+        for u, recs in zip(users, lists):
+            for x in recs:
+                w.writerow([u, x["rank"], x["movie_id"], x["title"], "" if x["year"] is None else x["year"],
+                            "|".join(x["genres"]), f"{x['score']:.6f}"])
+    write_text(path, buf.getvalue())
+
+
+def _default_feature_run(args) -> Path:
+    from ..cache import default_feature_model
+    from ..data import load_movielens
+    from ..explain.default import default_config
+    from ..pipeline import prepare
+
+    ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
+    ml.user_index(args.user)  # refuse an unknown user before training anything
+    return default_feature_model(ml, prepare(default_config(ml), ml, cache=not args.no_cache), progress=args.progress,
+                                 device=args.device)
+
+
+def add_explanations(recs: list[dict], r, args) -> None:
     """Add ``why`` (top groups, feature models only) and ``because_you_liked`` to each recommendation."""
-    from ..data import FeatureTable
     from ..explain import make_explainer
     from ..explain.recommend import explain_recommendations
+    from ..models import capabilities
 
     if not recs:
         return
-    from ..models import capabilities
-
+    model, split, c = r.model.cpu(), r.split, r.catalog  # explanations run on the CPU
     features = capabilities(model).explainable
     explainer = make_explainer(args.method, model, split) if features else None
-    items = [ml.movie_index(x["movie_id"]) for x in recs]
-    for x, e in zip(recs, explain_recommendations(model, split, ml.user_index(args.user), items, explainer,
-                                                  FeatureTable.from_movielens(ml) if features else None)):
+    items = [c.movie_index(x["movie_id"]) for x in recs]
+    for x, e in zip(recs, explain_recommendations(model, split, c.user_index(args.user), items, explainer,
+                                                  r.features if features else None)):
         if "top_groups" in e:
             x["why"] = e["top_groups"]
         if "because_you_liked" in e:
-            row = ml.movies.iloc[e["because_you_liked"]]
-            x["because_you_liked"] = {"movie_id": int(row["raw_id"]), "title": str(row["title"]),
+            liked = c.movie(e["because_you_liked"])
+            x["because_you_liked"] = {"movie_id": liked["movie_id"], "title": liked["title"],
                                       "similarity": e["similarity"]}
 
 
-def _split(ml):
-    from ..pipeline import prepare
-    from ..recommend import DEFAULT_CONFIG
-
-    return prepare(DEFAULT_CONFIG, ml)
+def print_explanations(recs: list[dict], args) -> None:
+    if not recs:
+        return
+    print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
+          "among the user's movies rated >= 4):" if "why" in recs[0] else "")
+    for x in recs:
+        why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
+        liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
+        print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked) if t))

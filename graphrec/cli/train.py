@@ -6,9 +6,10 @@ import math
 from pathlib import Path
 
 from ..errors import GraphrecError
-from ..models import MODELS, names
+from ..models import TRAINABLE
 from ..training.config import TrainConfig
-from .common import add_data_args, add_device_arg, data_config, nonnegative_int, positive_int, print_table
+from .common import (add_data_args, add_device_arg, add_progress_args, data_config, nonnegative_int, positive_int,
+                     print_table)
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
 MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers",
@@ -54,7 +55,7 @@ _pos_float = _float(lambda v: v > 0.0, "> 0")
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model (gmf, mlp, neumf, ...) into runs/<name>/")
-    p.add_argument("model", choices=names(trainable=True), help="registered trainable model")
+    p.add_argument("model", choices=TRAINABLE, help="registered trainable model")
     m = p.add_argument_group("model (passed only to models that take them)")
     m.add_argument("--factors", type=positive_int, help="embedding size / predictive factors (GMF, NeuMF)")
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
@@ -93,15 +94,17 @@ def add_parser(sub) -> None:
     o.add_argument("--name", help="run directory name (default: the model, numbered if taken)")
     o.add_argument("--resume", action="store_true",
                    help="continue the interrupted run --out/--name from its checkpoint (only --epochs may change)")
-    o.add_argument("--quiet", action="store_true", help="no progress bars")
     t.add_argument("--distributed", action="store_true",
                    help="data-parallel across the processes started by torchrun (gloo on CPU, nccl on GPU)")
+    add_progress_args(p)
     p.set_defaults(func=run)
 
 
 def model_hparams(model: str, args) -> dict:
     """The model flags the user gave, checked against the model's constructor."""
-    cls = MODELS[model]
+    from ..models import model_class
+
+    cls = model_class(model)
     accepted = set(inspect.signature(cls.__init__).parameters)
     given = {key: getattr(args, flag) for flag, key in MODEL_FLAGS.items() if getattr(args, flag) is not None}
     bad = sorted(k for k in given if k not in accepted)
@@ -197,11 +200,16 @@ def run(args) -> int:
 
         from ..training.distributed import train_distributed
 
-        _, metrics = train_distributed(config, run_dir, resume=args.resume, progress=not args.quiet)
+        _, metrics = train_distributed(config, run_dir, resume=args.resume, progress=args.progress)
         if dist.get_rank() != 0:
             return 0
     else:
-        _, metrics = train(config, run_dir, resume=args.resume, progress=not args.quiet)
+        data = (None, None)
+        if args.no_cache:
+            from ..pipeline import prepare
+
+            data = tuple(prepare(config, cache=False))
+        _, metrics = train(config, run_dir, *data, resume=args.resume, progress=args.progress)
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)

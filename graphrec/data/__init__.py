@@ -1,12 +1,17 @@
-"""Data: loading MovieLens, the bipartite graph, the split and negative sampling."""
-from .features import GROUPS, FeatureTable
-from .graph import HomogeneousView, homogeneous, to_hetero
-from .movielens import DATASETS, MovieLens, load_movielens, locate
-from .sampling import NegativeSampler, pairwise_epoch, pointwise_epoch
-from .split import Split, leave_one_out, load_ncf, save_ncf, split_movielens
+"""Data: loading MovieLens, the bipartite graph, the split and negative sampling.
 
-__all__ = [
-    "DATASETS", "FeatureTable", "GROUPS", "MovieLens", "load_movielens", "locate", "to_hetero", "homogeneous", "HomogeneousView",
-    "Split", "leave_one_out", "split_movielens", "save_ncf", "load_ncf", "NegativeSampler",
-    "pointwise_epoch", "pairwise_epoch",
-]
+Names are exported lazily: ``from graphrec.data import Split`` imports only
+:mod:`graphrec.data.split` (the graph module would pull in torch_geometric).
+"""
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "GROUPS": "features", "FeatureTable": "features",
+    "HomogeneousView": "graph", "homogeneous": "graph", "to_hetero": "graph",
+    "DATASETS": "movielens", "MovieLens": "movielens", "load_movielens": "movielens", "locate": "movielens",
+    "NegativeSampler": "sampling", "pairwise_epoch": "sampling", "pointwise_epoch": "sampling",
+    "Split": "split", "leave_one_out": "split", "load_ncf": "split", "save_ncf": "split",
+    "split_movielens": "split",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -46,6 +46,14 @@ class FeatureTable:
 
     @classmethod
     def from_movielens(cls, ml: MovieLens) -> "FeatureTable":
+        """The codes :func:`~graphrec.data.graph.add_feature_codes` puts on the graph's node stores; kept
+        beside the dataset's parse in the processed-data cache, so a warm load builds no graph."""
+        from .cache import cached_features
+
+        return cached_features(getattr(ml, "cache_entry", None), lambda: cls._codes_of(ml))
+
+    @classmethod
+    def _codes_of(cls, ml: MovieLens) -> "FeatureTable":
         from torch_geometric.data import HeteroData
 
         data = HeteroData()
@@ -90,11 +98,15 @@ class FeatureTable:
 def split_features(ml: MovieLens | None, split) -> FeatureTable | None:
     """The feature codes on the node stores of ``split.graph`` (the pipeline's HeteroData), or ``None``
     when the graph has none (split files without the dataset). For a split built outside the pipeline,
-    ``ml``'s training graph is built here (the split is left as it is)."""
+    ``ml``'s training graph is built here (the split is left as it is). A graph not built yet is not built
+    just to read the codes: with the dataset known, they come from :meth:`FeatureTable.from_movielens`
+    (the same codes, cached), which is how loading a run stays quick."""
     from .graph import has_features, split_graph
 
+    matches = ml is not None and (ml.num_users, ml.num_items) == (split.num_users, split.num_items)
+    if matches and not split.graph_built:
+        return FeatureTable.from_movielens(ml)
     graph = split.graph
-    if not has_features(graph) and ml is not None and (ml.num_users, ml.num_items) == (split.num_users,
-                                                                                         split.num_items):
+    if not has_features(graph) and matches:
         graph = split_graph(split, ml)
     return FeatureTable.from_graph(graph) if has_features(graph) else None

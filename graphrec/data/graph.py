@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import HeteroData
 
 from .movielens import AGE_BUCKETS, AGE_LABELS, MovieLens
+
+if TYPE_CHECKING:
+    from torch_geometric.data import HeteroData
 
 RATES = ("user", "rates", "movie")
 RATED_BY = ("movie", "rated_by", "user")
@@ -56,6 +59,8 @@ def to_hetero(ml: MovieLens, users: Tensor | None = None, items: Tensor | None =
     Node stores hold ``x`` (dense features), ``raw_id`` (the dataset's ids) and the
     categorical codes the feature models embed (see :func:`add_feature_codes`).
     """
+    from torch_geometric.data import HeteroData
+
     data = HeteroData()
     data["user"].x, data["user"].feature_names = user_features(ml)
     data["user"].raw_id = torch.from_numpy(ml.users["raw_id"].to_numpy().copy())
@@ -120,6 +125,8 @@ def add_feature_codes(data: HeteroData, ml: MovieLens) -> None:
 def split_graph(split, ml: MovieLens | None = None) -> HeteroData:
     """A split's training edges as the bipartite graph: with the dataset's node features and id maps
     when ``ml`` is given, else bare nodes (the NCF split files alone carry no features)."""
+    from torch_geometric.data import HeteroData
+
     u, i = split.train_user.long(), split.train_item.long()
     if ml is not None:
         return to_hetero(ml, u, i, split.train_rating, split.train_time)
@@ -175,6 +182,8 @@ def homogeneous(users: Tensor, items: Tensor, num_users: int, num_items: int) ->
 def homogeneous_view(data: HeteroData) -> HomogeneousView:
     """The undirected user+movie view of a bipartite graph, through PyG's ``to_homogeneous``
     (node type order user, movie: users ``0..U-1``, movies ``U..``), sorted by source node."""
+    from torch_geometric.data import HeteroData
+
     bare = HeteroData()
     bare["user"].num_nodes, bare["movie"].num_nodes = data["user"].num_nodes, data["movie"].num_nodes
     bare[RATES].edge_index = data[RATES].edge_index

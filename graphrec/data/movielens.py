@@ -16,13 +16,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from ..cache import cache_dir
 from ..errors import DataError
-from .download import BASE_URL, download, safe_extract
-from .tables import check_rows, read_table, report_skipped, row_line
+
+if TYPE_CHECKING:  # pandas, and tqdm through the downloader, load only when a file is parsed or fetched
+    import pandas as pd
 
 #: Archive name on GroupLens, and the file that marks a folder as holding it.
 DATASETS: dict[str, str] = {
@@ -79,6 +81,8 @@ class MovieLens:
     #: Rows dropped while loading: bad rows (``on_bad_rows="skip"``) and repeated (user, movie) ratings.
     skipped_rows: int = 0
     duplicates_dropped: int = 0
+    #: The processed-data cache entry of the source files (:mod:`graphrec.data.cache`), if loaded through it.
+    cache_entry: Path | None = field(default=None, repr=False, compare=False)
 
     @property
     def num_users(self) -> int:
@@ -159,6 +163,8 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
                 f"{' and '.join(looked)})"
             )
     if download_ok:
+        from .download import BASE_URL
+
         try:
             return name, fetch(name)
         except OSError as e:
@@ -171,6 +177,8 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
 
 def fetch(name: str) -> Path:
     """Download ``name`` from GroupLens into the cache (checksum-verified) and extract it."""
+    from .download import BASE_URL, download, safe_extract
+
     cache = cache_dir("datasets")
     archive = download(f"{BASE_URL}/{name}.zip", cache / f"{name}.zip")
     extracted = safe_extract(archive, cache / f".{name}.extract")
@@ -183,7 +191,7 @@ def fetch(name: str) -> Path:
 # --------------------------------------------------------------------------- reading
 
 def load_movielens(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
-                   download_ok: bool = True, on_bad_rows: str = "error") -> MovieLens:
+                   download_ok: bool = True, on_bad_rows: str = "error", cache: bool = True) -> MovieLens:
     """Load a MovieLens release; see :func:`locate` for where it is looked for.
 
     Every row is checked: the right number of fields, integer ids that exist,
@@ -192,8 +200,20 @@ def load_movielens(dataset: str | None = None, data_dir: str | os.PathLike | Non
     :class:`DataError` naming file and line; ``"skip"`` drops bad rows and logs
     how many and the first few line numbers. A (user, movie) pair rated more
     than once keeps its latest rating; how many were dropped is logged.
+
+    With ``cache``, a strict parse (``on_bad_rows="error"``) is kept under ``GRAPHREC_HOME/processed``
+    and reused while the source files are unchanged (:mod:`graphrec.data.cache`).
     """
     name, root = locate(dataset, data_dir, download_ok)
+    if cache and on_bad_rows == "error":  # a lenient parse is never cached: it could hide a bad file
+        from .cache import cached_dataset
+
+        return cached_dataset(name, root, lambda: parse_movielens(name, root))
+    return parse_movielens(name, root, on_bad_rows)
+
+
+def parse_movielens(name: str, root: Path, on_bad_rows: str = "error") -> MovieLens:
+    """Read release ``name`` from the folder ``root`` (no cache); see :func:`load_movielens`."""
     kind = DATASETS[name]
     if kind == "u.data":
         ml = _read_100k(root, on_bad_rows)
@@ -210,6 +230,10 @@ def _year_from_title(titles: pd.Series) -> pd.Series:
 
 
 def _read_100k(root: Path, on_bad: str = "error") -> MovieLens:
+    import pandas as pd
+
+    from .tables import check_rows, read_table
+
     r = read_table(root / "u.data", ["user", "item", "rating", "timestamp"], "\t",
                    numeric=["user", "item", "rating", "timestamp"], on_bad=on_bad)
     genres = ML100K_GENRES
@@ -245,6 +269,10 @@ def _read_100k(root: Path, on_bad: str = "error") -> MovieLens:
 
 
 def _read_1m(root: Path, on_bad: str = "error") -> MovieLens:
+    import pandas as pd
+
+    from .tables import check_rows, read_table
+
     r = read_table(root / "ratings.dat", ["user", "item", "rating", "timestamp"], "::",
                    numeric=["user", "item", "rating", "timestamp"], on_bad=on_bad)
     m = read_table(root / "movies.dat", ["raw_id", "title", "genres"], "::", numeric=["raw_id"], on_bad=on_bad)
@@ -267,6 +295,10 @@ def _read_1m(root: Path, on_bad: str = "error") -> MovieLens:
 
 
 def _read_csv_family(root: Path, name: str, on_bad: str = "error") -> MovieLens:
+    import pandas as pd
+
+    from .tables import check_rows, read_table
+
     r = read_table(root / "ratings.csv", ["user", "item", "rating", "timestamp"], ",", encoding="utf-8",
                    header=True, numeric=["user", "item", "rating", "timestamp"], on_bad=on_bad)
     m = read_table(root / "movies.csv", ["raw_id", "title", "genres"], ",", encoding="utf-8", header=True,
@@ -279,6 +311,8 @@ def _read_csv_family(root: Path, name: str, on_bad: str = "error") -> MovieLens:
 
 
 def _movies_with_pipe_genres(m: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    import pandas as pd
+
     lists = [[g for g in s.split("|") if g and g != "(no genres listed)"] for s in m["genres"].astype(str)]
     genres = sorted({g for gs in lists for g in gs})
     title = m["title"].astype(str).str.strip()
@@ -298,6 +332,10 @@ _INT_CHECK = (_not_integer, "is not an integer")
 def _finish(name, r, users, movies, genres, occupations, on_bad="error", *tables) -> MovieLens:
     """Check every rating row, keep rated users and movies, drop repeated (user, movie) ratings
     (keeping the latest), and map raw ids to dense indices."""
+    import pandas as pd
+
+    from .tables import check_rows, report_skipped
+
     for frame, kind in ((users, "user"), (movies, "movie")):
         dup = frame["raw_id"].duplicated()
         if dup.any():
@@ -353,10 +391,14 @@ def _has_repeats(u: np.ndarray, i: np.ndarray) -> bool:
     if span_u * span_i < 2 ** 62:
         key = np.sort((u - u.min()) * span_i + (i - i.min()))  # sorting beats np.unique's hashing many times over
         return bool((key[1:] == key[:-1]).any())
+    import pandas as pd
+
     return bool(pd.DataFrame({"u": u, "i": i}).duplicated().any())
 
 
 def _known_ids(r: pd.DataFrame, users: pd.DataFrame, movies: pd.DataFrame) -> pd.DataFrame:
+    from .tables import row_line
+
     for col, frame, kind in (("user", users, "user"), ("item", movies, "movie")):
         raw = r[col].to_numpy().astype("int64")
         known = np.isin(raw, frame["raw_id"].to_numpy())

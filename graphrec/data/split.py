@@ -20,7 +20,6 @@ from torch import Tensor
 from ..errors import DataError
 from ..io import atomic_dir, write_json
 from .sampling import NegativeSampler
-from .tables import read_table
 
 NUM_TEST_NEGATIVES = 99
 
@@ -71,6 +70,11 @@ class Split:
 
             self._graph = split_graph(self, self._dataset)
         return self._graph
+
+    @property
+    def graph_built(self) -> bool:
+        """Whether :attr:`graph` exists already (reading it would otherwise build it)."""
+        return self._graph is not None
 
     @graph.setter
     def graph(self, data) -> None:
@@ -159,11 +163,22 @@ def leave_one_out(users, items, num_users: int, num_items: int, timestamps, rati
                  torch.from_numpy(r[train]), torch.from_numpy(t[train]), tu, ti, tn, vu, vi, vn, name, seed)
 
 
-def split_movielens(ml, validation: bool = True, seed: int = 0) -> Split:
-    r = ml.ratings
-    return leave_one_out(r["user"].to_numpy(), r["item"].to_numpy(), ml.num_users, ml.num_items,
-                         r["timestamp"].to_numpy(), r["rating"].to_numpy(), validation=validation, seed=seed,
-                         name=ml.name)
+def split_movielens(ml, validation: bool = True, seed: int = 0, cache: bool = True) -> Split:
+    """:func:`leave_one_out` of every rating in ``ml``.
+
+    With ``cache``, a dataset loaded through the processed-data cache keeps its
+    split there too (:mod:`graphrec.data.cache`), and later calls read it back.
+    """
+    from .cache import cached_split, split_key
+
+    def build() -> Split:
+        r = ml.ratings
+        return leave_one_out(r["user"].to_numpy(), r["item"].to_numpy(), ml.num_users, ml.num_items,
+                             r["timestamp"].to_numpy(), r["rating"].to_numpy(), validation=validation, seed=seed,
+                             name=ml.name)
+
+    entry = getattr(ml, "cache_entry", None) if cache else None
+    return cached_split(entry, split_key(seed, validation), build)
 
 
 # --------------------------------------------------------------------------- NCF file format
@@ -224,11 +239,12 @@ def save_ncf(split: Split, out_dir: str | os.PathLike) -> list[Path]:
     return written
 
 
-def load_ncf(split_dir: str | os.PathLike, seed: int = 0) -> Split:
+def load_ncf(split_dir: str | os.PathLike, seed: int = 0, cache: bool = True) -> Split:
     """Read NCF-format split files (graphrec's own or the paper's released ones).
 
     Without ``.valid.*`` files, each user's latest training interaction becomes
-    the validation item and gets 99 seeded negatives.
+    the validation item and gets 99 seeded negatives. With ``cache``, the parsed
+    split is kept under ``GRAPHREC_HOME`` while the files are unchanged.
 
     Everything is checked before use (:class:`DataError` naming file and line):
     ids in range, one row per user in each held-out file, held-out items unseen in
@@ -240,6 +256,16 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0) -> Split:
     d = Path(split_dir)
     if not d.is_dir():
         raise DataError(f"{d}: no such split folder" if not d.exists() else f"{d}: is a file, not a split folder")
+    if cache:
+        from .cache import cached_split, split_dir_entry, split_key
+
+        return cached_split(split_dir_entry(d), split_key(seed), lambda: _read_ncf(d, seed))
+    return _read_ncf(d, seed)
+
+
+def _read_ncf(d: Path, seed: int) -> Split:
+    from .tables import read_table  # pandas: only when the files are parsed
+
     trains = sorted(glob.glob(str(d / "*.train.rating")))
     if not trains:
         raise DataError(f"{d}: no *.train.rating file (expected NCF-format split files)")

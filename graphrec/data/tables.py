@@ -9,12 +9,13 @@ import csv
 import io
 import logging
 from pathlib import Path
-from typing import Callable, Sequence
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..errors import DataError
+
+if TYPE_CHECKING:  # numpy and pandas load with the first file read (the CLI's parsers import ON_BAD_ROWS)
+    import numpy as np
+    import pandas as pd
 
 #: What ``--on-bad-rows`` accepts: stop at the first bad row, or drop bad rows and report them.
 ON_BAD_ROWS = ("error", "skip")
@@ -41,6 +42,9 @@ def read_table(
     header, not data. ``df.attrs`` holds ``source`` (the path), ``skipped`` (line
     numbers dropped) and what :func:`row_line` needs to name a row's line.
     """
+    import numpy as np
+    import pandas as pd
+
     if on_bad not in ON_BAD_ROWS:
         raise ValueError(f"on_bad must be one of {ON_BAD_ROWS}, got {on_bad!r}")
     path = Path(path)
@@ -99,6 +103,8 @@ def check_rows(df: pd.DataFrame, checks: dict[str, tuple[Callable[[np.ndarray], 
     ``on_bad="error"``: :class:`DataError` naming the file and line of the first bad
     row; ``"skip"``: drop the bad rows, adding their lines to ``df.attrs["skipped"]``.
     """
+    import numpy as np
+
     bad_any = np.zeros(len(df), dtype=bool)
     for col, (is_bad, what) in checks.items():
         values = df[col].to_numpy()
@@ -128,6 +134,8 @@ def report_skipped(df: pd.DataFrame, shown: int = 5) -> int:
 
 
 def _show(v) -> str:
+    import numpy as np
+
     if isinstance(v, (float, np.floating)):
         return f"{v:.20g}" if np.isfinite(v) else str(v)
     return repr(v)
@@ -149,6 +157,8 @@ def _check_header(path: Path, first: str, names, numeric, sep: str) -> None:
 
 def _data_lines(raw: bytes, header: bool, rows: int) -> np.ndarray:
     """Line number of each data row: blank lines are skipped by the reader, so count them."""
+    import numpy as np
+
     buf = np.frombuffer(raw, dtype=np.uint8)
     ends = np.flatnonzero(buf == 10)
     if len(buf) and buf[-1] != 10:
@@ -198,6 +208,9 @@ def _problem(row, names, col) -> str | None:
 def _slow_read(path: Path, text: str, names, numeric, kwargs, on_bad: str) -> pd.DataFrame:
     """Slow path, run only after the fast read failed: the first bad line is a :class:`DataError`
     (``on_bad="skip"``: every bad line is dropped and noted in ``attrs["skipped"]``)."""
+    import numpy as np
+    import pandas as pd
+
     col = {c: list(names).index(c) for c in numeric}
     good, lines, skipped = [], [], []
     for n, row in _rows(path, text, kwargs):

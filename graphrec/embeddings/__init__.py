@@ -1,15 +1,14 @@
-"""Graph embeddings: node2vec walks, a from-scratch skip-gram, similar movies and their quality."""
-from .node2vec import TOKENS, TRAINERS, EmbeddingConfig, NodeEmbeddings, fit_embeddings
-from .quality import (SEQUELS, collapse_warning, item_cosine, item_to_item, mean_pairwise_cosine, neighbour_quality,
-                      popularity, popularity_bias, sequel_check)
-from .similarity import EmbeddingScorer, genre_coherence, match_title, nearest, nearest_all
-from .walks import GRAPHS, WEIGHTINGS, WalkGraph, bipartite_graph, build_graph, comovie_graph, random_walks
-from .word2vec import SkipGram, UnigramNegatives, compact_walks, train_skipgram, walk_step
+"""Graph embeddings: node2vec walks, a from-scratch skip-gram, similar movies and their quality (exported lazily)."""
+from .._lazy import lazy_exports
 
-__all__ = [
-    "TOKENS", "TRAINERS", "EmbeddingConfig", "NodeEmbeddings", "fit_embeddings", "SEQUELS", "collapse_warning",
-    "item_cosine", "item_to_item", "mean_pairwise_cosine", "neighbour_quality", "popularity", "popularity_bias",
-    "sequel_check", "EmbeddingScorer", "genre_coherence", "match_title", "nearest", "nearest_all", "GRAPHS",
-    "WEIGHTINGS", "WalkGraph", "bipartite_graph", "build_graph", "comovie_graph", "random_walks", "SkipGram",
-    "UnigramNegatives", "compact_walks", "train_skipgram", "walk_step",
-]
+_EXPORTS = {
+    **dict.fromkeys(("TOKENS", "TRAINERS", "EmbeddingConfig", "GRAPHS", "WEIGHTINGS"), "config"),
+    "NodeEmbeddings": "node2vec", "fit_embeddings": "node2vec",
+    **dict.fromkeys(("SEQUELS", "collapse_warning", "item_cosine", "item_to_item", "mean_pairwise_cosine",
+                     "neighbour_quality", "popularity", "popularity_bias", "sequel_check"), "quality"),
+    **dict.fromkeys(("EmbeddingScorer", "genre_coherence", "match_title", "nearest", "nearest_all"), "similarity"),
+    **dict.fromkeys(("WalkGraph", "bipartite_graph", "build_graph", "comovie_graph", "random_walks"), "walks"),
+    **dict.fromkeys(("SkipGram", "UnigramNegatives", "compact_walks", "train_skipgram", "walk_step"), "word2vec"),
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

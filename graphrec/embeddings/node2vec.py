@@ -14,89 +14,23 @@ bipartite graph, user vectors); ``save``/``load`` keep them as a plain tensor fi
 from __future__ import annotations
 
 import json
-import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import Tensor
 
-from ..data import Split
-from ..errors import CheckpointError, GraphrecError
+from ..errors import CheckpointError
 from ..io import write_json
-from .walks import GRAPHS, WEIGHTINGS, WalkGraph, build_graph, check_walk_args, random_walks
-from .word2vec import check_window, compact_walks, train_skipgram
+from .config import TOKENS, TRAINERS, EmbeddingConfig  # noqa: F401 - re-exported
 
-TRAINERS = ("word2vec", "pyg")
-#: Which walk tokens the word2vec trainer sees: every node, or only the movies (users still steer the walk).
-TOKENS = ("all", "movies")
+if TYPE_CHECKING:  # walks and word2vec import torch-cluster and scipy: loading embeddings needs neither
+    from ..data import Split
+    from .walks import WalkGraph
+
 WEIGHTS, META = "embeddings.pt", "embeddings.json"
-
-
-@dataclass
-class EmbeddingConfig:
-    """Hyper-parameters. The defaults are the setting with the best item-to-item HR@10 on ML-100K's
-    *validation* items (docs/benchmarks.md): walks on the co-movie graph of each movie's 10 nearest
-    movies by Jaccard similarity of their raters, window 5, centred vectors. The slides used
-    ``graph="bipartite"``, window 2 and 4 negatives.
-    """
-
-    trainer: str = "word2vec"
-    graph: str = "comovie"
-    all_edges: bool = False
-    min_weight: int = 1
-    dim: int = 128
-    walk_length: int = 40
-    walks_per_node: int = 10
-    window: int = 5
-    negatives: int = 5
-    epochs: int = 1
-    p: float = 1.0
-    q: float = 1.0
-    lr: float | None = None
-    batch_size: int | None = None
-    subsample: float = 0.0
-    ns_exponent: float = 0.75
-    shared_negatives: int | None = None
-    tokens: str = "all"
-    weight: str = "jaccard"
-    neighbours: int | None = 10
-    center: bool = True
-    workers: int = 1
-    seed: int = 0
-    device: str = "auto"  # auto | cpu | cuda[:N]: where the skip-gram trains (graphrec.device)
-
-    def check(self) -> None:
-        if self.trainer not in TRAINERS:
-            raise GraphrecError(f"unknown trainer {self.trainer!r}: choose one of {', '.join(TRAINERS)}")
-        if self.graph not in GRAPHS:
-            raise GraphrecError(f"unknown graph {self.graph!r}: choose one of {', '.join(GRAPHS)}")
-        check_walk_args(self.p, self.q, self.walk_length, self.walks_per_node)
-        check_window(self.window, self.negatives)
-        if self.tokens not in TOKENS:
-            raise GraphrecError(f"unknown --tokens {self.tokens!r}: choose one of {', '.join(TOKENS)}")
-        if self.weight not in WEIGHTINGS:
-            raise GraphrecError(f"unknown --weight {self.weight!r}: choose one of {', '.join(WEIGHTINGS)}")
-        if self.neighbours is not None and self.neighbours < 1:
-            raise GraphrecError(f"--neighbours must be >= 1 (or 0 for all edges), got {self.neighbours}")
-        if not self.subsample >= 0:
-            raise GraphrecError(f"--subsample must be >= 0, got {self.subsample}")
-        for name in ("dim", "epochs", "workers"):
-            if getattr(self, name) < 1:
-                raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
-        for name, low, v in (("p", 0, self.p), ("q", 0, self.q), ("lr", 0, self.lr), ("subsample", None, self.subsample)):
-            if v is not None and not (math.isfinite(v) and (v > low if low is not None else v >= 0)):
-                raise GraphrecError(f"--{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {v}")
-        if self.trainer == "pyg" and self.walk_length < self.window + 2:
-            raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
-                                f"got {self.walk_length}")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "EmbeddingConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass
@@ -145,6 +79,9 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     ``walks`` (word2vec trainer) reuses precomputed walks; ``log(tag, value, step)``
     receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``).
     """
+    from .walks import build_graph
+    from .word2vec import train_skipgram
+
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
@@ -190,6 +127,9 @@ def center_movies(movie: Tensor, walked: Tensor) -> Tensor:
 
 def movie_walks(graph: WalkGraph, config: EmbeddingConfig) -> Tensor:
     """The walks the word2vec trainer sees: node2vec walks, kept to their movie tokens with ``tokens="movies"``."""
+    from .walks import random_walks
+    from .word2vec import compact_walks
+
     walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
     if config.tokens == "movies" and graph.user_offset:
         walks = compact_walks(walks, walks >= graph.user_offset)
@@ -284,14 +224,24 @@ def summary_quality(emb: NodeEmbeddings, ml, split: Split) -> dict:
     return q
 
 
-def read_movies(folder: str | Path):
-    """The ``movies.tsv`` of an embedding folder as a DataFrame."""
-    import pandas as pd
+def movie_rows(folder: str | Path) -> list[dict[str, str]]:
+    """The rows of an embedding folder's ``movies.tsv`` (title, year, main_genre, genres, ratings) as
+    strings, read without pandas (``graphrec similar``)."""
+    import csv
 
     path = Path(folder) / MOVIES
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
-    return pd.read_csv(path, sep="\t", keep_default_na=False, dtype={"year": str})
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def read_movies(folder: str | Path):
+    """The ``movies.tsv`` of an embedding folder as a DataFrame (``ratings`` as integers)."""
+    import pandas as pd
+
+    return pd.DataFrame(movie_rows(folder), columns=["title", "year", "main_genre", "genres", "ratings"]).astype(
+        {"ratings": "int64"})
 
 
 #: Settings of the embedding ``graphrec similar`` trains on first use: the defaults, on every rating.

@@ -9,8 +9,7 @@ import torch
 from torch import Tensor
 
 from ..errors import GraphrecError
-
-METRICS = ("cosine", "euclidean")
+from .config import METRICS
 _ARTICLE = re.compile(r"^(.*), (the|a|an|la|le|les|il|das|der|die|el)( \(\d{4}\))?$", re.IGNORECASE)
 _YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
 

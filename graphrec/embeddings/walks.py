@@ -28,10 +28,7 @@ from torch import Tensor
 from ..data import Split, homogeneous
 from ..data.graph import homogeneous_view
 from ..errors import GraphrecError
-
-GRAPHS = ("bipartite", "comovie")
-#: Edge weights of the co-movie graph: the raw co-rating count, or a normalised association (see :func:`comovie_graph`).
-WEIGHTINGS = ("count", "cosine", "jaccard", "pmi")
+from .config import GRAPHS, WEIGHTINGS
 
 
 @dataclass

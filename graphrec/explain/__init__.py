@@ -29,22 +29,22 @@ seeded RNG and restores the previous mode; no parameter or buffer is written.
 """
 from __future__ import annotations
 
-from .base import Attribution, GroupExplainer, check_group_model, sample_pairs, seeded_sample
-from .gradients import IntegratedGradientsExplainer
-from .lime import LimeExplainer
-from .shapley import ShapExplainer
+from .._lazy import lazy_exports
 
-#: Engines by the name ``graphrec explain --method`` takes.
-ENGINES: dict[str, type[GroupExplainer]] = {"ig": IntegratedGradientsExplainer, "shap": ShapExplainer,
-                                            "lime": LimeExplainer}
+_EXPORTS = {"Attribution": "base", "GroupExplainer": "base", "check_group_model": "base", "sample_pairs": "base",
+            "seeded_sample": "base", "IntegratedGradientsExplainer": "gradients", "LimeExplainer": "lime",
+            "ShapExplainer": "shapley"}
+#: Engines by the name ``graphrec explain --method`` takes, and the class (module, name) behind each:
+#: only the chosen engine's library (Captum or SHAP) is imported.
+ENGINES: dict[str, str] = {"ig": "IntegratedGradientsExplainer", "shap": "ShapExplainer", "lime": "LimeExplainer"}
 
 
-def make_explainer(method: str, model, split, **kwargs) -> GroupExplainer:
+def make_explainer(method: str, model, split, **kwargs):
     """The ``method`` engine for ``model``, its background drawn from ``split``'s training pairs."""
     if method not in ENGINES:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(ENGINES)}")
-    return ENGINES[method].from_split(model, split, **kwargs)
+    return __getattr__(ENGINES[method]).from_split(model, split, **kwargs)
 
 
-__all__ = ["Attribution", "GroupExplainer", "IntegratedGradientsExplainer", "ShapExplainer", "LimeExplainer",
-           "ENGINES", "make_explainer", "check_group_model", "sample_pairs", "seeded_sample"]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [*_EXPORTS, "ENGINES", "make_explainer"]

@@ -136,13 +136,18 @@ def unregister(name: str) -> None:
 def capabilities(model) -> Capabilities:
     """The capabilities of a registered name, class or model instance (a plain default for anything else)."""
     if isinstance(model, str):
-        if model not in MODELS:
-            raise KeyError(f"unknown model {model!r}; known: {', '.join(sorted(MODELS))}")
-        model = MODELS[model]
+        from . import MODEL_MODULES, model_class
+
+        try:
+            model = model_class(model)
+        except KeyError:
+            raise KeyError(f"unknown model {model!r}; known: {', '.join(sorted({*MODELS, *MODEL_MODULES}))}") from None
     return getattr(model, "capabilities", Capabilities(trainable=False))
 
 
 def names(**required: bool) -> list[str]:
     """Registered names whose capabilities match ``required`` (e.g. ``names(trainable=True)``), sorted."""
-    return sorted(n for n, cls in MODELS.items()
+    from . import import_all
+
+    return sorted(n for n, cls in import_all().items()
                   if all(getattr(cls.capabilities, k) == v for k, v in required.items()))

@@ -1,6 +1,7 @@
-"""Training: one trainer for every model, and run directories."""
-from .config import DataConfig, TrainConfig
-from .runs import Run, load_run
-from .trainer import Trainer, train
+"""Training: one trainer for every model, and run directories (exported lazily)."""
+from .._lazy import lazy_exports
 
-__all__ = ["DataConfig", "TrainConfig", "Trainer", "train", "Run", "load_run"]
+_EXPORTS = {"DataConfig": "config", "TrainConfig": "config", "Trainer": "trainer", "train": "trainer",
+            "Run": "runs", "load_run": "runs"}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -128,8 +128,8 @@ class DistributedTrainer(Trainer):
         self.out_dir = Path(run_dir) if run_dir is not None else None
         dense_embeddings(model)
         lead = self.rank == 0
-        super().__init__(model, split, config, run_dir if lead else None, progress and lead, tensorboard and lead,
-                         device=device or rank_device())
+        super().__init__(model, split, config, run_dir if lead else None, progress if lead else False,
+                         tensorboard and lead, device=device or rank_device())
         self.ddp = DistributedDataParallel(_Loss(model, config),
                                            device_ids=[self.device] if self.device.type == "cuda" else None)
         self.verify_sync, self.sync_checks = verify_sync, 0

@@ -125,22 +125,30 @@ def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
 
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    if not (run_dir / WEIGHTS).is_file():  # before any data is built
+    check_finished(run_dir, config)  # before any data is built
+    data = ml if isinstance(ml, Prepared) else adopt((ml, split) if split is not None else None, config, saved=True)
+    model = load_weights(build_model(config, data), run_dir)
+    return Run(run_dir, config, model, data.ml, data.split)
+
+
+def check_finished(run_dir: Path, config: TrainConfig) -> None:
+    """:class:`CheckpointError` naming the way out for a run that stopped before its first epoch ended."""
+    if not (run_dir / WEIGHTS).is_file():
         hint = (f"resume it (graphrec train {config.model} --out {run_dir.parent} --name {run_dir.name} --resume) "
                 "or train it again under the same name"
                 if (run_dir / CHECKPOINT).is_file() or not finished_epochs(run_dir) else "train it again")
         raise CheckpointError(f"{run_dir}: the run is unfinished (no {WEIGHTS}: it stopped before its first epoch "
                               f"ended); {hint}")
-    data = ml if isinstance(ml, Prepared) else adopt((ml, split) if split is not None else None, config, saved=True)
-    model = build_model(config, data)
-    state = load_tensors(run_dir / WEIGHTS)
+
+
+def load_weights(model: torch.nn.Module, run_dir: str | Path) -> torch.nn.Module:
+    """Load a run's best weights into ``model`` (built from its config) and put it in eval mode."""
+    path = Path(run_dir) / WEIGHTS
     try:
-        model.load_state_dict(state)
+        model.load_state_dict(load_tensors(path))
     except (RuntimeError, TypeError) as e:
-        raise CheckpointError(f"{run_dir / WEIGHTS}: weights do not fit the model in {CONFIG} "
-                              f"({_one_line(str(e))[:300]})") from None
-    model.eval()
-    return Run(run_dir, config, model, data.ml, data.split)
+        raise CheckpointError(f"{path}: weights do not fit the model in {CONFIG} ({_one_line(str(e))[:300]})") from None
+    return model.eval()
 
 
 def _one_line(text: str) -> str:

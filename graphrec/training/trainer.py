@@ -6,6 +6,7 @@ import copy
 import csv
 import io
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -129,17 +130,23 @@ def epoch_batches(model, split, config: TrainConfig, epoch: int):
 
 
 class Trainer:
-    """Trains ``model`` on ``split`` as ``config`` says, writing into ``run_dir`` (if given)."""
+    """Trains ``model`` on ``split`` as ``config`` says, writing into ``run_dir`` (if given).
+
+    ``progress``: True for progress bars, False for silence, ``None`` for bars on
+    a terminal and otherwise one line per epoch on stderr (for logs).
+    """
 
     def __init__(self, model, split, config: TrainConfig, run_dir: str | Path | None = None,
-                 progress: bool = True, tensorboard: bool = True, device: torch.device | None = None,
+                 progress: bool | None = True, tensorboard: bool = True, device: torch.device | None = None,
                  on_evaluation=None) -> None:
         from ..device import resolve_device
 
         self.device = device if device is not None else resolve_device(config.device)
         self.model, self.split, self.config = model.to(self.device), split, config
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        self.progress, self.tensorboard = progress, tensorboard
+        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.log_epochs = progress is None and not self.progress
+        self.tensorboard = tensorboard
         self.optimizer = make_optimizer(model, config)
         self.history: list[dict] = []
         self.best_score, self.best_epoch, self.bad_epochs, self.start_epoch = -math.inf, 0, 0, 1
@@ -259,6 +266,10 @@ class Trainer:
                                           v, epoch)
                 writer.flush()
             epochs.set_postfix(loss=f"{loss:.4f}", **({"valid": f"{row[sel]:.3f}"} if sel in row else {}))
+            if self.log_epochs:
+                print(f"{cfg.model} epoch {epoch}/{cfg.epochs}: loss {loss:.4f}"
+                      + (f", validation {cfg.select}@{cfg.k} {row[sel]:.4f}" if sel in row else "") + f" ({seconds:.1f} s)",
+                      file=sys.stderr, flush=True)
             if self.run_dir is not None:
                 save_tensors(self._checkpoint(epoch), self.run_dir / CHECKPOINT)
                 self._write_history()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from torch import Tensor
 
+from ..embeddings.config import MAP_METHODS
 from ..io import pyplot, save_figure, write_text
 
 #: Columns of ``movies.tsv`` and of the projector's metadata.
@@ -53,7 +54,6 @@ def add_projector(writer, emb: Tensor, table: pd.DataFrame, tag: str = "movies",
     writer.add_embedding(emb.detach().float(), metadata=metadata, metadata_header=header, tag=tag)
 
 
-MAP_METHODS = ("pca", "tsne")
 
 
 def label_choice(table: pd.DataFrame, franchises: int = 6, per_genre: int = 1, limit: int = 30) -> list[int]:

@@ -1,0 +1,86 @@
+"""node2vec's settings, importable without torch (the ``graphrec embed`` parser reads their defaults)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from ..errors import GraphrecError
+
+#: Skip-gram trainers; graphs to walk on and the co-movie graph's edge weights (see
+#: :mod:`graphrec.embeddings.walks`); how ``graphrec similar`` compares movie vectors.
+GRAPHS = ("bipartite", "comovie")
+#: Edge weights of the co-movie graph: the raw co-rating count, or a normalised association (see :func:`comovie_graph`).
+WEIGHTINGS = ("count", "cosine", "jaccard", "pmi")
+METRICS = ("cosine", "euclidean")
+#: 2-D maps of the movies an embedding folder gets (:mod:`graphrec.viz.embeddings`).
+MAP_METHODS = ("pca", "tsne")
+TRAINERS = ("word2vec", "pyg")
+#: Which walk tokens the word2vec trainer sees: every node, or only the movies (users still steer the walk).
+TOKENS = ("all", "movies")
+
+
+@dataclass
+class EmbeddingConfig:
+    """Hyper-parameters. The defaults are the setting with the best item-to-item HR@10 on ML-100K's
+    *validation* items (docs/benchmarks.md): walks on the co-movie graph of each movie's 10 nearest
+    movies by Jaccard similarity of their raters, window 5, centred vectors. The slides used
+    ``graph="bipartite"``, window 2 and 4 negatives.
+    """
+
+    trainer: str = "word2vec"
+    graph: str = "comovie"
+    all_edges: bool = False
+    min_weight: int = 1
+    dim: int = 128
+    walk_length: int = 40
+    walks_per_node: int = 10
+    window: int = 5
+    negatives: int = 5
+    epochs: int = 1
+    p: float = 1.0
+    q: float = 1.0
+    lr: float | None = None
+    batch_size: int | None = None
+    subsample: float = 0.0
+    ns_exponent: float = 0.75
+    shared_negatives: int | None = None
+    tokens: str = "all"
+    weight: str = "jaccard"
+    neighbours: int | None = 10
+    center: bool = True
+    workers: int = 1
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda[:N]: where the skip-gram trains (graphrec.device)
+
+    def check(self) -> None:
+        from .walks import check_walk_args
+        from .word2vec import check_window
+
+        if self.trainer not in TRAINERS:
+            raise GraphrecError(f"unknown trainer {self.trainer!r}: choose one of {', '.join(TRAINERS)}")
+        if self.graph not in GRAPHS:
+            raise GraphrecError(f"unknown graph {self.graph!r}: choose one of {', '.join(GRAPHS)}")
+        check_walk_args(self.p, self.q, self.walk_length, self.walks_per_node)
+        check_window(self.window, self.negatives)
+        if self.tokens not in TOKENS:
+            raise GraphrecError(f"unknown --tokens {self.tokens!r}: choose one of {', '.join(TOKENS)}")
+        if self.weight not in WEIGHTINGS:
+            raise GraphrecError(f"unknown --weight {self.weight!r}: choose one of {', '.join(WEIGHTINGS)}")
+        if self.neighbours is not None and self.neighbours < 1:
+            raise GraphrecError(f"--neighbours must be >= 1 (or 0 for all edges), got {self.neighbours}")
+        if not self.subsample >= 0:
+            raise GraphrecError(f"--subsample must be >= 0, got {self.subsample}")
+        for name in ("dim", "epochs", "workers"):
+            if getattr(self, name) < 1:
+                raise GraphrecError(f"--{name} must be >= 1, got {getattr(self, name)}")
+        for name, low, v in (("p", 0, self.p), ("q", 0, self.q), ("lr", 0, self.lr), ("subsample", None, self.subsample)):
+            if v is not None and not (math.isfinite(v) and (v > low if low is not None else v >= 0)):
+                raise GraphrecError(f"--{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {v}")
+        if self.trainer == "pyg" and self.walk_length < self.window + 2:
+            raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
+                                f"got {self.walk_length}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EmbeddingConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
