@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 import warnings
 from importlib import import_module
@@ -26,6 +28,9 @@ _USER_OS_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADi
 
 #: Exit status of failures that are not the user's input (a bug, or the environment: disk full, ...).
 INTERNAL_ERROR = 1
+
+#: Exit status when the reader of stdout went away (``graphrec ... | head``): the shell's 128 + SIGPIPE.
+BROKEN_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +64,21 @@ class _NoteHandler(logging.Handler):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a closed stdout (``| head``) ends it quietly with :data:`BROKEN_PIPE`."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # fail here, not in the interpreter's exit flush, if the reader has gone
+        return code
+    except BrokenPipeError:
+        # Python's recipe: later writes (the exit flush included) go to devnull, so nothing is printed
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a file (replaced in-process): nothing to flush later
+            pass
+        return BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
@@ -92,6 +112,8 @@ def _run(args, debug: bool) -> int:
     except KeyboardInterrupt:
         print("graphrec: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away: not an error to report (see main)
+        raise
     except OSError as e:
         if debug:
             raise
