@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from .data.split import Split
-from .metrics import bootstrap_ci, hit_rate, ndcg, paired_bootstrap, ranks_against
+from .metrics import bootstrap_ci, coverage, hit_rate, mean_popularity, mrr, ndcg, paired_bootstrap, ranks_against
 
 
 class Scorer(Protocol):
@@ -56,7 +56,15 @@ def sampled_ranks(scorer: Scorer, users: Tensor, items: Tensor, negatives: Tenso
 @torch.no_grad()
 def full_ranks(scorer: Scorer, users: Tensor, items: Tensor, known: KnownItems, batch_size: int = 1024) -> Tensor:
     """Rank of each held-out item among all items the user has not interacted with."""
-    out = []
+    return full_ranking(scorer, users, items, known, batch_size)[0]
+
+
+@torch.no_grad()
+def full_ranking(scorer: Scorer, users: Tensor, items: Tensor, known: KnownItems, batch_size: int = 1024,
+                 top_k: int = 0) -> tuple[Tensor, Tensor]:
+    """(rank of each held-out item among all items the user has not interacted with,
+    ``[N, top_k]`` top-scored such items per user, held-out item included; empty for ``top_k=0``)."""
+    out, tops = [], []
     for s in range(0, len(users), batch_size):
         u, i = users[s:s + batch_size], items[s:s + batch_size]
         scores = scorer.score_all(u).float()
@@ -65,18 +73,25 @@ def full_ranks(scorer: Scorer, users: Tensor, items: Tensor, known: KnownItems, 
         valid = torch.ones_like(scores, dtype=torch.bool)
         kr, ki = known.pairs(u)
         valid[kr, ki] = False
+        if top_k:
+            ranked = torch.where(valid & ~scores.isnan(), scores, torch.full_like(scores, -torch.inf))
+            tops.append(torch.topk(ranked, min(top_k, scores.shape[1]), dim=1).indices)
         valid[rows, i] = False
         out.append(ranks_against(target, scores, valid))
-    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+    ranks = torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+    return ranks, torch.cat(tops) if tops else torch.zeros(0, top_k, dtype=torch.long)
 
 
 def evaluate(scorer: Scorer, split: Split, k: int = 10, on: str = "test", full: bool = True,
              sampled: bool = True, per_user: bool = False) -> dict:
-    """HR@k and NDCG@k of ``scorer`` on the split's test (or validation) items.
+    """Ranking metrics of ``scorer`` on the split's test (or validation) items.
 
-    Keys: ``HR@k``/``NDCG@k`` (sampled: among the fixed negatives) and
-    ``full_HR@k``/``full_NDCG@k`` (among all unseen items). With ``per_user``,
-    the per-user values come back under ``"per_user"`` as numpy arrays.
+    Keys: ``HR@k``/``NDCG@k``/``MRR@k`` (sampled: among the fixed negatives) and
+    ``full_HR@k``/``full_NDCG@k``/``full_MRR@k`` (among all unseen items), with
+    ``full_coverage@k`` (share of the catalogue in some user's top k) and
+    ``full_popularity@k`` (mean number of training interactions of the top-k items).
+    With ``per_user``, the per-user values come back under ``"per_user"`` as numpy
+    arrays (coverage is a catalogue-level figure and has none).
     """
     if k < 1:
         raise ValueError("k must be >= 1")
@@ -89,10 +104,13 @@ def evaluate(scorer: Scorer, split: Split, k: int = 10, on: str = "test", full: 
     try:
         if sampled:
             r = sampled_ranks(scorer, users, items, negatives)
-            per[f"HR@{k}"], per[f"NDCG@{k}"] = hit_rate(r, k), ndcg(r, k)
+            per[f"HR@{k}"], per[f"NDCG@{k}"], per[f"MRR@{k}"] = hit_rate(r, k), ndcg(r, k), mrr(r, k)
         if full:
-            r = full_ranks(scorer, users, items, KnownItems(*split.known_items(on), split.num_users))
-            per[f"full_HR@{k}"], per[f"full_NDCG@{k}"] = hit_rate(r, k), ndcg(r, k)
+            r, top = full_ranking(scorer, users, items, KnownItems(*split.known_items(on), split.num_users), top_k=k)
+            per[f"full_HR@{k}"], per[f"full_NDCG@{k}"], per[f"full_MRR@{k}"] = hit_rate(r, k), ndcg(r, k), mrr(r, k)
+            counts = torch.bincount(split.known_items(on)[1], minlength=split.num_items)
+            per[f"full_popularity@{k}"] = mean_popularity(top, counts)
+            res[f"full_coverage@{k}"] = coverage(top, split.num_items)
     finally:
         if training:
             scorer.train()

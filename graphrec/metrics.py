@@ -41,6 +41,21 @@ def ndcg(ranks: Tensor, k: int = 10) -> Tensor:
     return torch.where(ranks < k, 1.0 / torch.log2(r + 2.0), torch.zeros_like(r)).float()
 
 
+def mrr(ranks: Tensor, k: int = 10) -> Tensor:
+    """Per-user reciprocal rank cut at k: ``1 / (rank + 1)`` inside the top k, else 0."""
+    return torch.where(ranks < k, 1.0 / (ranks.double() + 1.0), torch.zeros_like(ranks, dtype=torch.double)).float()
+
+
+def coverage(top: Tensor, num_items: int) -> float:
+    """Catalogue coverage: the share of the ``num_items`` items that appear in some row of ``top[N, k]``."""
+    return float(torch.unique(top).numel()) / max(int(num_items), 1) if top.numel() else 0.0
+
+
+def mean_popularity(top: Tensor, counts: Tensor) -> Tensor:
+    """Per-user mean popularity (training interactions) of the recommended items ``top[N, k]``."""
+    return counts.float()[top].mean(dim=1) if top.numel() else torch.zeros(len(top))
+
+
 def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
     """Mean of per-user ``values`` and a percentile bootstrap interval over users."""
     v = np.asarray(values, dtype=np.float64)

@@ -77,7 +77,12 @@ def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool 
     else:
         ml = ml if ml is not None else load_dataset(data, saved, cache)
         split = split_movielens(ml, validation=validation, seed=data.split_seed, cache=cache)
-    return Prepared(ml, split.with_dataset(ml))
+    split = split.with_dataset(ml)
+    if data.validation_in_train:  # a refit's data: each user's validation item moved into training
+        from .training.refit import with_validation_in_train
+
+        split = with_validation_in_train(split)
+    return Prepared(ml, split)
 
 
 def cached_split(data: DataConfig) -> Split | None:

@@ -16,7 +16,8 @@ from graphrec.data import load_movielens
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.benchmark import markdown_table
 from graphrec.models import ItemKNN
-from graphrec.pipeline import prepare, train
+from graphrec.pipeline import Prepared, prepare, train
+from graphrec.training.refit import refit_config, with_validation_in_train
 from graphrec.training import DataConfig, TrainConfig
 
 
@@ -35,11 +36,13 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--patience", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=2048)
+    p.add_argument("--no-refit", action="store_true",
+                   help="evaluate the selected run (default: refit on train + validation for its epoch count)")
     args = p.parse_args()
     data = prepare(DataConfig(args.dataset, args.data_dir),
                    load_movielens(args.dataset, args.data_dir, download_ok=False))
     split = data.split
-    print(f"{'layers':>6} {'lr':>7} {'l2':>7} {'best ep':>7} {'valid HR@10':>11} {'seconds':>8}")
+    print(f"{'layers':>6} {'lr':>7} {'l2':>7} {'best ep':>7} {'valid score':>11} {'seconds':>8}")
     best = None
     for layers, lr, l2 in itertools.product(args.layers, args.lr, args.l2):
         cfg = TrainConfig(model="lightgcn", hparams={"num_layers": layers, "factors": args.dim},
@@ -51,9 +54,12 @@ def main() -> None:
         print(f"{layers:>6} {lr:>7g} {l2:>7g} {trainer.best_epoch:>7} {trainer.best_score:>11.3f} {secs:>8.1f}",
               flush=True)
         if best is None or trainer.best_score > best[0]:
-            best = (trainer.best_score, cfg, model)
-    _, cfg, model = best
-    print(f"\nselected on validation: layers={cfg.hparams['num_layers']} lr={cfg.lr:g} l2={cfg.l2:g}")
+            best = (trainer.best_score, cfg, model, trainer.best_epoch)
+    _, cfg, model, epochs = best
+    print(f"\nselected on validation: layers={cfg.hparams['num_layers']} lr={cfg.lr:g} l2={cfg.l2:g}, {epochs} epochs")
+    if not args.no_refit:  # the chosen setting and epoch count, retrained on train + validation
+        model, _, _ = train(refit_config(cfg, epochs), None, Prepared(data.ml, with_validation_in_train(split)),
+                            progress=False)
     res = evaluate(model, split, 10, "test", full=True, per_user=True)
     knn = evaluate(ItemKNN(k=50).fit(split), split, 10, "test", full=True, per_user=True)
     ci, diff = with_intervals(res), paired_difference(res, knn)

@@ -22,7 +22,8 @@ from graphrec.data import load_movielens
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.benchmark import markdown_table
 from graphrec.models import ItemKNN, MostPop
-from graphrec.pipeline import build_model, prepare, train
+from graphrec.pipeline import Prepared, build_model, prepare, train
+from graphrec.training.refit import refit_config, with_validation_in_train
 from graphrec.training import DataConfig, TrainConfig, Trainer
 from graphrec.training.trainer import num_threads
 
@@ -53,17 +54,23 @@ GRID = [  # validation HR@10/NDCG@10 at the best epoch, seed 0 (batch 1024 unles
 ]
 
 
-def fit(name: str, spec: dict, data, seed: int, trained: dict) -> tuple[torch.nn.Module, Trainer]:
+def fit(name: str, spec: dict, data, seed: int, trained: dict, refit: bool = False) -> tuple[torch.nn.Module, Trainer]:
+    """Selection on the validation item; with ``refit``, the chosen epoch count retrained on train + validation."""
     spec = dict(spec)
     pretrain = spec.pop("pretrain", None)
     cfg = TrainConfig(**{**COMMON, **spec, "seed": seed})
     model, _, trainer = train(cfg, None, data, progress=False,
                               pretrained=[trained[(p, seed)] for p in pretrain] if pretrain else None)
-    trained[(name, seed)] = model
+    trained[(name, seed)] = model  # the selected run: what a selection may start from
+    if refit:  # pretrained from the GMF and MLP refits, which saw the validation pairs too
+        model, _, _ = train(refit_config(cfg, trainer.best_epoch), None,
+                            Prepared(data.ml, with_validation_in_train(data.split)), progress=False,
+                            pretrained=[trained[(p, seed, "refit")] for p in pretrain] if pretrain else None)
+    trained[(name, seed, "refit")] = model
     return model, trainer
 
 
-def quality(data, seeds: list[int]) -> None:
+def quality(data, seeds: list[int], refit: bool = True) -> None:
     split = data.split
     rows, results = [], {}
     for name, scorer in (("MostPop", MostPop().fit(split)), ("ItemKNN (k=50)", ItemKNN(k=50).fit(split))):
@@ -73,7 +80,7 @@ def quality(data, seeds: list[int]) -> None:
         per_seed, epochs = [], []
         for seed in seeds:
             t = time.perf_counter()
-            model, trainer = fit(name, spec, data, seed, trained)
+            model, trainer = fit(name, spec, data, seed, trained, refit)
             per_seed.append(evaluate(model, split, full=True, per_user=True))
             epochs.append(trainer.best_epoch)
             print(f"  {name} seed {seed}: best epoch {trainer.best_epoch}, {time.perf_counter() - t:.0f} s, "
@@ -199,13 +206,15 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--only", choices=["quality", "speed", "grid"])
     p.add_argument("--grid-from", type=int, default=0, help="skip the first N grid entries")
+    p.add_argument("--no-refit", action="store_true",
+                   help="evaluate the selected runs (default: refit on train + validation for the chosen epochs)")
     args = p.parse_args()
     config = DataConfig(args.dataset, args.data_dir)
     data = prepare(config, load_movielens(args.dataset, args.data_dir, download_ok=False))
     if args.only == "grid":
         grid(data, args.grid_from)
     if args.only in (None, "quality"):
-        quality(data, [int(s) for s in args.seeds.split(",")])
+        quality(data, [int(s) for s in args.seeds.split(",")], refit=not args.no_refit)
     if args.only in (None, "speed"):
         speed(data)
 

@@ -88,6 +88,7 @@ def test_a_diverged_model_scores_zero_not_one(synth_split):
     """All-NaN scores used to rank every test item first (NaN comparisons are false): HR@10 = 1."""
     s = synth_split
     res = evaluate(Table(torch.full((s.num_users, s.num_items), math.nan)), s, k=10, full=True)
-    assert res == {"HR@10": 0.0, "NDCG@10": 0.0, "full_HR@10": 0.0, "full_NDCG@10": 0.0}
+    ranking = ("HR@10", "NDCG@10", "MRR@10", "full_HR@10", "full_NDCG@10", "full_MRR@10")
+    assert {m: res[m] for m in ranking} == dict.fromkeys(ranking, 0.0)
     res = evaluate(Table(torch.full((s.num_users, s.num_items), math.inf)), s, k=10, full=True)
     assert res["HR@10"] == 0.0 and res["full_HR@10"] == 0.0

@@ -61,6 +61,11 @@ CATALOGUE = (
     Entry("lightgcn", "lightgcn", {}, LR, train={"l2": 1e-4}),
     # full-graph message passing per step: large batches (docs/benchmarks.md, issue 15)
     Entry("hetero-sage", "hetero-sage", {"use_ids": True}, LR, train={"batch_size": 4096}),
+    Entry("ease", "ease", grid=({"l2": 100.0}, {"l2": 300.0})),
+    Entry("ease-recency", "ease", grid=({"l2": 200.0, "recency": 5.0, "floor": 0.1},
+                                        {"l2": 300.0, "recency": 3.0, "floor": 0.1})),
+    Entry("als", "als"),  # implicit's (optional): the settings tuned on the reference split
+    Entry("bpr-implicit", "bpr-implicit"),
 )
 #: Epochs of a ``--quick`` run (CI).
 QUICK_EPOCHS = 2
@@ -110,5 +115,7 @@ class Settings:
     num_ng: int = 4
     patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
     quick: bool = False
+    refit: bool = True  # retrain the chosen setting on train + validation for the chosen epochs, per seed
+    tuned: bool = True  # use each model's tuned config (graphrec/configs/<dataset>/) instead of its grid
     data: DataConfig = field(default_factory=DataConfig)
     device: str = TrainConfig.device

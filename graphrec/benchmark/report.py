@@ -20,7 +20,7 @@ class Report:
     # -- summarising ---------------------------------------------------------------------------
     def best_baseline(self) -> str | None:
         base = [n for n, rs in self.results.items() if rs and next(e for e in self.entries if e.name == n).baseline]
-        return max(base, key=lambda n: self.results[n][0].valid_hr) if base else None
+        return max(base, key=lambda n: self.results[n][0].valid) if base else None
 
     def matrix(self, name: str, metric: str) -> np.ndarray:
         """``[seeds, users]`` per-user test values."""
@@ -69,7 +69,7 @@ class Report:
         write_text(paths[0], _csv(rows))
         write_text(paths[1], _csv([{"model": r.entry, "seed": r.seed, "setting": _tag(r.setting).rstrip("_"),
                                      **{m: float(r.per_user[m].mean()) for m in METRICS},
-                                     "valid_HR@10": r.valid_hr, "train_seconds": r.seconds,
+                                     "valid_score": r.valid, "train_seconds": r.seconds,
                                      "parameters": r.parameters, "best_epoch": r.best_epoch}
                                     for rs in self.results.values() for r in rs]))
         write_text(paths[2], self.markdown(rows, command))
@@ -81,8 +81,12 @@ class Report:
         lines = []
         if command:
             lines += [f"Command: `{command}`", ""]
-        lines += [f"{len(self.split.test_user)} test users; {s.seeds} seed(s); {s.epochs} epochs, batch "
-                  f"{s.batch_size}, {s.num_ng} negatives per positive; grid per family chosen on validation HR@10. "
+        tuned = ", ".join(sorted(getattr(self, "configs", {}))) or "none"
+        refit = ("each seed refits the chosen setting on train + validation for seed 0's chosen epochs"
+                 if s.refit else "each seed's selected run (no refit)")
+        lines += [f"{len(self.split.test_user)} test users; {s.seeds} seed(s); tuned configs: {tuned}; the others: "
+                  f"{s.epochs} epochs, batch {s.batch_size}, {s.num_ng} negatives per positive and their family's "
+                  f"grid; settings and epochs chosen on the validation item (full-ranking NDCG@10); {refit}. "
                   f"Mean ± seed std [95 % CI over users and seeds]. Δ = paired difference to the best baseline "
                   f"({base}); **real** when its 95 % interval excludes 0.", ""]
         head = ["model", "setting"] + [m for m in METRICS] + [f"Δ{m}" for m in ("HR@10", "full_HR@10")] + \
@@ -164,7 +168,8 @@ class Report:
                 curve: dict[int, list[float]] = {}
                 for r in runs:
                     for row in r.history:
-                        curve.setdefault(row["epoch"], []).append(row[f"test_{m}"])
+                        if f"test_{m}" in row:  # evaluated epochs only
+                            curve.setdefault(row["epoch"], []).append(row[f"test_{m}"])
                 ep = sorted(curve)
                 ax.plot(ep, [np.mean(curve[x]) for x in ep], marker=".", label=name)
             ax.set_xlabel("epoch")
@@ -187,7 +192,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def _tag(point: dict) -> str:
-    return "".join(f"{k}{v}_" for k, v in sorted(point.items()))
+    return "".join(f"{k}{v:.3g}_" if isinstance(v, float) else f"{k}{v}_" for k, v in sorted(point.items()))
 
 
 def _csv(rows: list[dict]) -> str:

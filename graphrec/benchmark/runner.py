@@ -3,7 +3,6 @@ grid searched on the validation item."""
 from __future__ import annotations
 
 import inspect
-import math
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,14 +20,15 @@ class RunResult:
     entry: str
     seed: int
     setting: dict
-    per_user: dict  # metric -> [users] numpy
-    valid_hr: float
+    per_user: dict  # metric -> [users] numpy: the final model's (the refit's, unless --no-refit)
+    valid: float  # the validation score that chose the setting (config.select, full NDCG@10 by default)
     seconds: float
     parameters: int | None
     best_epoch: int | None
     history: list[dict] = field(default_factory=list)
     run_dir: Path | None = None
     towers: list[float] | None = None  # average (GMF, MLP) fusion weights on the test pairs
+    selected: dict | None = None  # per-user test values of the selected run before its refit
 
 
 class Benchmark(Report):
@@ -42,11 +42,14 @@ class Benchmark(Report):
         self.ml, self.split, self.entries, self.settings = self.data.ml, self.data.split, entries, settings
         self.out, self.progress = Path(out), progress
         self.results: dict[str, list[RunResult]] = {}
+        self.configs: dict[str, dict] = {}  # entry name -> tuned config (graphrec.tuning), when used
         self._pretrain_runs: dict[tuple[str, int], Path] = {}  # (gmf|mlp, seed) -> run dir when not benchmarked
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> dict[str, list[RunResult]]:
-        jobs = sum(len(self._grid(e)) + (0 if e.baseline else self.settings.seeds - 1) for e in self.entries)
+        refit = self.settings.refit and self.split.has_validation
+        jobs = sum(len(self._grid(self.tuned_entry(e))) + (int(refit) if e.baseline else self.settings.seeds - 1 + refit)
+                   for e in self.entries)
         self.bar = tqdm(total=jobs, desc="benchmark", unit="run", disable=not self.progress)
         for e in self.entries:
             self.results[e.name] = self._run_entry(e)
@@ -57,12 +60,65 @@ class Benchmark(Report):
         return e.grid[:1] if self.settings.quick else e.grid
 
     def _run_entry(self, e: Entry) -> list[RunResult]:
+        """Seed 0 tries the grid (or the tuned setting) and the best validation score wins; every seed
+        then refits that setting on train + validation for seed 0's chosen epoch count (the peers'
+        protocol), or, with ``refit=False``, trains with its own early stopping."""
+        e = self.tuned_entry(e)
         tried = [self._run_one(e, point, seed=0) for point in self._grid(e)]
-        best = max(tried, key=lambda r: r.valid_hr)  # validation only
-        out = [best]
-        for seed in range(1, self.settings.seeds):
-            out.append(replace(best, seed=seed) if e.baseline else self._run_one(e, best.setting, seed))
+        best = max(tried, key=lambda r: r.valid)  # validation only
+        out = []
+        for seed in range(self.settings.seeds):
+            if e.baseline and seed > 0:
+                out.append(replace(out[0], seed=seed))
+            elif self.settings.refit and self.split.has_validation:
+                out.append(self._refit(e, best, seed))
+            else:
+                out.append(best if seed == 0 else self._run_one(e, best.setting, seed))
         return out
+
+    def tuned_entry(self, e: Entry) -> Entry:
+        """``e`` with its tuned config as the only grid point, if one exists and ``settings.tuned``."""
+        from ..tuning import load_tuned
+
+        tuned = self.configs.get(e.name)
+        if tuned is None and self.settings.tuned and not self.settings.quick:
+            tuned = load_tuned(e.name, self.settings.data.dataset or "ml-100k", model=e.model)
+        if tuned is None:
+            return e
+        self.configs[e.name] = tuned
+        if "params" in tuned:
+            return replace(e, grid=(dict(tuned["params"]),))
+        return replace(e, hparams={**e.hparams, **tuned.get("hparams", {})}, grid=(dict(tuned.get("train", {})),))
+
+    def _refit(self, e: Entry, best: RunResult, seed: int) -> RunResult:
+        """``best``'s setting on train + validation (learned: for ``best.best_epoch`` epochs), as ``seed``."""
+        from ..pipeline import Prepared
+        from ..training.refit import with_validation_in_train
+
+        merged = Prepared(self.ml, with_validation_in_train(self.split))
+        self.bar.set_postfix_str(f"{e.name} refit seed {seed}")
+        try:
+            return self._refit_one(e, best, seed, merged)
+        finally:
+            self.bar.update(1)
+
+    def _refit_one(self, e: Entry, best: RunResult, seed: int, merged) -> RunResult:
+        if e.fitted:
+            start = time.perf_counter()
+            scorer = MODELS[e.model](**self.hparams(e, best.setting, seed)).fit(merged.split)
+            test = evaluate(scorer, self.split, on="test", per_user=True)
+            return replace(best, seed=seed, per_user=test["per_user"], seconds=time.perf_counter() - start,
+                           selected=best.per_user if seed == 0 else None)
+        from ..pipeline import train
+        from ..training.refit import refit_config
+
+        cfg = refit_config(self.config(e, best.setting, seed), best.best_epoch)
+        if e.pretrain:
+            cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
+        run_dir = self.out / "runs" / e.name / f"{_tag(best.setting)}seed{seed}-refit"
+        model, metrics, trainer = train(cfg, run_dir, merged, progress=self.progress and not self.settings.quick)
+        return replace(best, seed=seed, per_user=trainer.test_result["per_user"], seconds=metrics["train_seconds"],
+                       history=list(trainer.history), run_dir=run_dir, selected=best.per_user if seed == 0 else None)
 
     def _run_one(self, e: Entry, point: dict, seed: int) -> RunResult:
         self.bar.set_postfix_str(f"{e.name} {point or ''} seed {seed}")
@@ -76,7 +132,8 @@ class Benchmark(Report):
         scorer = MODELS[e.model](**self.hparams(e, point, seed)).fit(self.split)
         size = getattr(scorer, "parameters", None)
         seconds = time.perf_counter() - start
-        valid = evaluate(scorer, self.split, on="valid", full=False)["HR@10"] if self.split.has_validation else 0.0
+        key = TrainConfig.select
+        valid = evaluate(scorer, self.split, on="valid")[f"{key}@10"] if self.split.has_validation else 0.0
         test = evaluate(scorer, self.split, on="test", per_user=True)
         return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, size, None)
 
@@ -103,7 +160,7 @@ class Benchmark(Report):
             cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
         run_dir = self.out / "runs" / e.name / f"{_tag(point)}seed{seed}"
         model, metrics, trainer = train(cfg, run_dir, self.data, progress=self.progress and not self.settings.quick)
-        valid = max((r.get("valid_HR@10", -math.inf) for r in trainer.history), default=0.0)
+        valid = trainer.best_score if self.split.has_validation else 0.0
         towers = None
         if capabilities(e.model).attention_map:
             towers = model.attention(self.split.test_user, self.split.test_item)["towers"].mean(0).tolist()

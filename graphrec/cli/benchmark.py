@@ -31,6 +31,14 @@ def add_parser(sub) -> None:
                    help=f"tiny setting for CI: {QUICK_EPOCHS} epochs, first grid point only, small widths")
     p.add_argument("--threads", type=positive_int, default=None,
                    help="torch CPU threads (1 is fastest on a busy machine)")
+    p.add_argument("--no-refit", action="store_true",
+                   help="evaluate each seed's selected run (default: retrain the chosen setting on train + "
+                        "validation for the chosen number of epochs, per seed, and evaluate that)")
+    p.add_argument("--no-tuned", action="store_true",
+                   help="ignore the tuned configs (graphrec/configs/<dataset>/) and search each family's small grid")
+    p.add_argument("--retune", action="store_true",
+                   help="re-run graphrec tune for every tunable model first (--trials each), writing OUT/configs/")
+    p.add_argument("--trials", type=positive_int, default=20, help="trials per family with --retune (default 20)")
     add_device_arg(p, "every model trains and is evaluated")
     add_data_args(p)
     p.set_defaults(func=run)
@@ -52,8 +60,18 @@ def run(args) -> int:
     data = data_config(args, absolute=True)
     settings = Settings(seeds=args.seeds, epochs=epochs, batch_size=args.batch_size, num_ng=args.neg,
                         **({"device": args.device} if args.device else {}),
-                        quick=args.quick, data=data)
+                        quick=args.quick, data=data, refit=not args.no_refit, tuned=not args.no_tuned)
     bench = Benchmark(ml, split, entries, settings, out)
+    if args.retune:
+        from ..tuning import SPACES, save_tuned, tune
+        from ..training import TrainConfig
+
+        for e in entries:
+            if e.name in SPACES:
+                print(f"tuning {e.name}: {args.trials} trials on the validation item", file=sys.stderr)
+                tuned = tune(e.name, ml, split, args.trials, base=TrainConfig(model=e.model, data=data, full_eval_every=0))
+                bench.configs[e.name] = tuned
+                save_tuned(tuned, out / "configs" / f"{e.name}.json")
     with num_threads(args.threads or 0):
         bench.run()
     paths = bench.write(command="graphrec " + " ".join(shlex.quote(a) for a in sys.argv[1:]))

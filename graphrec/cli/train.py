@@ -12,7 +12,8 @@ from .common import (add_data_args, add_device_arg, add_progress_args, data_conf
                      print_table)
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
-MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers"}
+MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers",
+               "bias": "bias"}
 
 
 def _layers(text: str) -> list[int]:
@@ -60,17 +61,28 @@ def add_parser(sub) -> None:
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
     m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
-    t = p.add_argument_group("training")
-    # no argparse defaults: a flag left out keeps TrainConfig's default (or, with --resume, the run's own value)
+    m.add_argument("--bias", action="store_const", const=True, help="user and item biases (GMF, NeuMF)")
+    t = p.add_argument_group("training (a flag left out: the tuned config graphrec/configs/<dataset>/<model>.json "
+                             "when one is shipped, else the default shown; with --resume, the run's own value)")
+    t.add_argument("--config", metavar="FILE", help="a tuned config written by graphrec tune (default: the shipped one)")
+    t.add_argument("--no-tuned", action="store_true", help="ignore the shipped tuned config")
+    t.add_argument("--no-refit", action="store_true",
+                   help="keep the selected run (default: retrain on train + validation for the chosen epochs)")
     t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {_D.epochs})")
     t.add_argument("--batch-size", type=positive_int, help=f"default {_D.batch_size}")
     t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate, finite and > 0 (default {_D.lr:g})")
     t.add_argument("--neg", type=positive_int,
-                   help=f"negatives per positive, resampled each epoch (default {_D.num_ng})")
+                   help=f"negatives per positive, resampled each epoch, with either loss (default {_D.num_ng})")
+    t.add_argument("--loss", choices=["bce", "bpr"], help="pointwise BCE or pairwise BPR (default: the model's)")
     t.add_argument("--l2", type=_nonneg_float, help=f"L2 penalty (default {_D.l2:g})")
+    t.add_argument("--l2-scope", choices=["batch", "weights"],
+                   help="L2 on the batch's embeddings in the loss, or Adam weight decay (default: the model's)")
+    t.add_argument("--eval-every", type=positive_int, help=f"validate every N epochs (default {_D.eval_every})")
+    t.add_argument("--select", choices=["full_NDCG", "full_HR", "full_MRR", "NDCG", "HR", "MRR"],
+                   help=f"validation metric at k that picks the epoch (default {_D.select})")
     t.add_argument("--seed", type=int, help=f"seed of initialisation, sampling and shuffling (default {_D.seed})")
     t.add_argument("--patience", type=nonnegative_int,
-                   help=f"stop after this many epochs without a better validation HR@10 (0: never; default {_D.patience})")
+                   help=f"stop after this many validations without a better score (0: never; default {_D.patience})")
     t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
     t.add_argument("--threads", type=nonnegative_int,
@@ -105,7 +117,8 @@ def model_hparams(model: str, args) -> dict:
 
 #: TrainConfig field of each training flag; a flag left out keeps TrainConfig's default (or, with --resume, the run's).
 TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "neg": "num_ng", "l2": "l2", "seed": "seed",
-               "patience": "patience", "threads": "threads"}
+               "patience": "patience", "threads": "threads", "loss": "loss", "l2_scope": "l2_scope",
+               "eval_every": "eval_every", "select": "select"}
 
 
 def _run_dir(args) -> Path:
@@ -178,11 +191,8 @@ def run(args) -> int:
             for p in pretrain:
                 if not Path(p).is_dir():
                     raise GraphrecError(f"--pretrain: no such run directory: {p}")
-        given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
         try:
-            config = TrainConfig(model=args.model, hparams=model_hparams(args.model, args), pretrain=pretrain,
-                                 **({"device": args.device} if args.device else {}),
-                                 data=data_config(args, absolute=True), **given)
+            config = build_config(args, pretrain)
         except ValueError as e:
             raise GraphrecError(str(e)) from None
     if args.distributed:
@@ -203,6 +213,28 @@ def run(args) -> int:
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)
-    print(f"best epoch {metrics['best_epoch']} of {metrics['epochs_run']} (validation HR@{config.k}); "
+    refit = f"; refit on train + validation for {metrics['refit_epochs']} epochs" if "refit_epochs" in metrics else ""
+    print(f"best epoch {metrics['best_epoch']} (validation {config.select}@{config.k}){refit}; "
           f"{metrics['train_seconds']:.1f} s training; run saved in {run_dir}")
     return 0
+
+
+def build_config(args, pretrain: list | None = None) -> TrainConfig:
+    """The run's config: TrainConfig's defaults, then the tuned config (``--config``, else the one shipped
+    for the dataset, unless ``--no-tuned``), then every flag given explicitly."""
+    from dataclasses import replace
+
+    from ..tuning import config_from_tuned, load_tuned
+
+    base = TrainConfig(model=args.model, pretrain=pretrain or [], refit=not args.no_refit,
+                       data=data_config(args, absolute=True), **({"device": args.device} if args.device else {}))
+    tuned = None
+    if args.config:
+        if not Path(args.config).is_file():
+            raise GraphrecError(f"--config: no such file: {args.config}")
+        tuned = load_tuned(args.model, path=args.config)
+    elif not args.no_tuned:
+        tuned = load_tuned(args.model, args.dataset or "ml-100k")
+    config = config_from_tuned(tuned, base) if tuned else base
+    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    return replace(config, hparams={**config.hparams, **model_hparams(args.model, args)}, **given)

@@ -13,13 +13,13 @@ MODEL_MODULES: dict[str, str] = {
     "gmf": "gmf", "mlp": "mlp", "neumf": "neumf", "lightgcn": "lightgcn", "feature-mlp": "feature_mlp",
     "feature-neumf": "feature_neumf", "att-neumf": "att_neumf", "att-neumf-all": "att_neumf",
     "att-neumf-seed": "att_neumf", "hetero-sage": "hetero_sage", "mostpop": "baselines", "itemknn": "baselines",
-    "node2vec": "node2vec",
+    "node2vec": "node2vec", "ease": "ease", "als": "implicit_mf", "bpr-implicit": "implicit_mf",
 }
 #: The names ``graphrec train`` and ``graphrec evaluate`` accept, known without importing any model
 #: (``tests/models/test_lazy_registry.py`` checks them against the registered capabilities).
 TRAINABLE = ("att-neumf", "att-neumf-all", "att-neumf-seed", "feature-mlp", "feature-neumf", "gmf", "hetero-sage",
              "lightgcn", "mlp", "neumf")
-FITTED = ("itemknn", "mostpop", "node2vec")
+FITTED = ("als", "bpr-implicit", "ease", "itemknn", "mostpop", "node2vec")
 
 _EXPORTS = {
     "Capabilities": "base", "Recommender": "base", "register": "base", "unregister": "base",
@@ -27,7 +27,7 @@ _EXPORTS = {
     "Node2VecScorer": "node2vec", "GMF": "gmf", "MLP": "mlp", "NeuMF": "neumf", "LightGCN": "lightgcn",
     "FeatureMLP": "feature_mlp", "FeatureNeuMF": "feature_neumf", "GroupRecommender": "groups",
     "AttentionNeuMF": "att_neumf", "AttentionNeuMFAll": "att_neumf", "SeedAttentionNeuMF": "att_neumf",
-    "HeteroSAGE": "hetero_sage",
+    "HeteroSAGE": "hetero_sage", "EASE": "ease", "ImplicitALS": "implicit_mf", "ImplicitBPR": "implicit_mf",
 }
 
 

@@ -35,9 +35,17 @@ class Recommender(torch.nn.Module):
         """Logits of positive and negative items for BPR; graph models override to propagate once."""
         return self(users, pos), self(users, neg)
 
-    def regularization(self, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
-        """Per-batch penalty for ``l2_in_loss`` models (e.g. L2 on the batch's ego embeddings)."""
-        raise NotImplementedError
+    def embedding_tables(self) -> tuple[list[torch.nn.Embedding], list[torch.nn.Embedding]]:
+        """(user tables, item tables) whose rows :meth:`regularization` penalises."""
+        raise NotImplementedError(f"{type(self).__name__} does not support L2 on the batch's embeddings")
+
+    def regularization(self, users: Tensor, *items: Tensor) -> Tensor:
+        """L2 on the batch's embeddings: ``sum of squared rows / (2 B)`` over the user tables at
+        ``users`` and the item tables at each of ``items`` (BCE: the items; BPR: positives and negatives)."""
+        user_tables, item_tables = self.embedding_tables()
+        total = sum(t(users).pow(2).sum() for t in user_tables)
+        total = total + sum(t(i).pow(2).sum() for t in item_tables for i in items)
+        return total / (2 * len(users))
 
     def reset_parameters(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -55,6 +63,27 @@ class Recommender(torch.nn.Module):
         rows = max(1, chunk // self.num_items)
         return torch.cat([self.score(users[s:s + rows], items.expand(len(users[s:s + rows]), -1))
                           for s in range(0, len(users), rows)])
+
+
+class Biases(torch.nn.Module):
+    """User and item biases ``b_u + b_i`` added to a model's logit (zero-initialised)."""
+
+    def __init__(self, num_users: int, num_items: int, sparse: bool = False) -> None:
+        super().__init__()
+        self.user = torch.nn.Embedding(num_users, 1, sparse=sparse)
+        self.item = torch.nn.Embedding(num_items, 1, sparse=sparse)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.zeros_(self.user.weight)
+        torch.nn.init.zeros_(self.item.weight)
+
+    def forward(self, user: Tensor, item: Tensor) -> Tensor:
+        return (self.user(user) + self.item(item)).squeeze(-1)
+
+    def all_pairs(self, users: Tensor) -> Tensor:
+        """``[N, num_items]`` biases of ``users[N]`` against every item."""
+        return self.user.weight[users] + self.item.weight[:, 0][None, :]
 
 
 @dataclass(frozen=True)

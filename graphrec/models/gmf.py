@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .base import Recommender, register
+from .base import Biases, Recommender, register
 
 
 @register("gmf")
@@ -15,10 +15,12 @@ class GMF(Recommender):
     Args:
         num_users, num_items: sizes of the embedding tables.
         factors: embedding size (the paper's "predictive factors").
+        bias: add user and item biases ``b_u + b_i`` to the logit.
         sparse: sparse embedding gradients (the trainer then uses ``SparseAdam`` for them).
     """
 
-    def __init__(self, num_users: int, num_items: int, factors: int = 8, sparse: bool = False) -> None:
+    def __init__(self, num_users: int, num_items: int, factors: int = 8, bias: bool = False,
+                 sparse: bool = False) -> None:
         super().__init__()
         if factors < 1:
             raise ValueError(f"factors must be >= 1, got {factors}")
@@ -26,6 +28,7 @@ class GMF(Recommender):
         self.user = nn.Embedding(num_users, factors, sparse=sparse)
         self.item = nn.Embedding(num_items, factors, sparse=sparse)
         self.out = nn.Linear(factors, 1)
+        self.bias = Biases(num_users, num_items, sparse) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -34,11 +37,18 @@ class GMF(Recommender):
         nn.init.normal_(self.item.weight, std=0.01)
         nn.init.xavier_uniform_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        if self.bias is not None:
+            self.bias.reset_parameters()
+
+    def embedding_tables(self) -> tuple[list[nn.Embedding], list[nn.Embedding]]:
+        return [self.user], [self.item]
 
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
-        return self.out(self.user(user) * self.item(item)).squeeze(-1)
+        logit = self.out(self.user(user) * self.item(item)).squeeze(-1)
+        return logit if self.bias is None else logit + self.bias(user, item)
 
     @torch.no_grad()
     def score_all(self, users: Tensor) -> Tensor:
-        """One matrix product: ``(p_u * h) Q^T + b``."""
-        return (self.user.weight[users] * self.out.weight) @ self.item.weight.T + self.out.bias
+        """One matrix product: ``(p_u * h) Q^T + b`` (+ ``b_u + b_i``)."""
+        out = (self.user.weight[users] * self.out.weight) @ self.item.weight.T + self.out.bias
+        return out if self.bias is None else out + self.bias.all_pairs(users)

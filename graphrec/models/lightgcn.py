@@ -40,10 +40,11 @@ class _SymmetricSpMM(torch.autograd.Function):
 
 @register("lightgcn", uses_graph=True)
 class LightGCN(Recommender):
-    """Wraps :class:`torch_geometric.nn.LightGCN`; trained with BPR and L2 on the batch's ego embeddings.
+    """Wraps :class:`torch_geometric.nn.LightGCN`; trained with BPR (or BCE with ``loss="bce"``)
+    and L2 on the batch's ego embeddings.
 
-    ``l2_in_loss``: the trainer adds ``config.l2 * regularization(...)`` to the BPR loss
-    and does not apply weight decay on top (no double regularisation).
+    ``l2_in_loss``: by default the trainer adds ``config.l2 * regularization(...)`` to the
+    loss and does not apply weight decay on top (no double regularisation).
     """
 
     loss = "bpr"
@@ -124,10 +125,10 @@ class LightGCN(Recommender):
         eu = u[users]
         return (eu * m[pos]).sum(-1), (eu * m[neg]).sum(-1)
 
-    def regularization(self, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+    def regularization(self, users: Tensor, *items: Tensor) -> Tensor:
         """``(||e_u||^2 + ||e_pos||^2 + ||e_neg||^2) / (2 B)`` on layer-0 (ego) embeddings, as in the paper."""
         w = self.gnn.embedding.weight
-        ego = torch.cat([w[users], w[pos + self.num_users], w[neg + self.num_users]])
+        ego = torch.cat([w[users], *(w[i + self.num_users] for i in items)])
         return ego.pow(2).sum() / (2 * len(users))
 
     @torch.no_grad()

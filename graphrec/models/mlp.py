@@ -104,6 +104,9 @@ class MLP(Recommender):
         nn.init.xavier_uniform_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
+    def embedding_tables(self) -> tuple[list[nn.Embedding], list[nn.Embedding]]:
+        return [self.user], [self.item]
+
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         x = torch.cat([self.user(user), self.item(item)], dim=-1)
         return self.out(self.tower(x)).squeeze(-1)

@@ -6,7 +6,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .base import Recommender, register
+from .base import Biases, Recommender, register
 from .gmf import GMF
 from .mlp import MLP, Tower, parse_layers
 
@@ -24,11 +24,13 @@ class NeuMF(Recommender):
         factors: GMF embedding size.
         layers: MLP tower sizes (each MLP embedding has ``layers[0] / 2`` dimensions).
         dropout: dropout after each tower layer.
+        bias: add user and item biases ``b_u + b_i`` to the logit.
         sparse: sparse embedding gradients.
     """
 
     def __init__(self, num_users: int, num_items: int, factors: int = 8,
-                 layers: Sequence[int] | str = (64, 32, 16, 8), dropout: float = 0.0, sparse: bool = False) -> None:
+                 layers: Sequence[int] | str = (64, 32, 16, 8), dropout: float = 0.0, bias: bool = False,
+                 sparse: bool = False) -> None:
         super().__init__()
         if factors < 1:
             raise ValueError(f"factors must be >= 1, got {factors}")
@@ -41,6 +43,7 @@ class NeuMF(Recommender):
         self.mlp_item = nn.Embedding(num_items, d, sparse=sparse)
         self.tower = Tower(self.layers, dropout)
         self.out = nn.Linear(factors + self.layers[-1], 1)
+        self.bias = Biases(num_users, num_items, sparse) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -49,18 +52,25 @@ class NeuMF(Recommender):
         self.tower.reset_parameters()
         nn.init.xavier_uniform_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        if self.bias is not None:
+            self.bias.reset_parameters()
+
+    def embedding_tables(self) -> tuple[list[nn.Embedding], list[nn.Embedding]]:
+        return [self.gmf_user, self.mlp_user], [self.gmf_item, self.mlp_item]
 
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         g = self.gmf_user(user) * self.gmf_item(item)
         m = self.tower(torch.cat([self.mlp_user(user), self.mlp_item(item)], dim=-1))
-        return self.out(torch.cat([g, m], dim=-1)).squeeze(-1)
+        logit = self.out(torch.cat([g, m], dim=-1)).squeeze(-1)
+        return logit if self.bias is None else logit + self.bias(user, item)
 
     @torch.no_grad()
     def score_all(self, users: Tensor) -> Tensor:
         w = self.out.weight[0]
         g = (self.gmf_user.weight[users] * w[:self.factors]) @ self.gmf_item.weight.T
         m = self.tower.all_pairs(self.mlp_user.weight[users], self.mlp_item.weight) @ w[self.factors:]
-        return g + m + self.out.bias
+        out = g + m + self.out.bias
+        return out if self.bias is None else out + self.bias.all_pairs(users)
 
     @torch.no_grad()
     def load_pretrained(self, gmf: GMF, mlp: MLP, alpha: float = 0.5) -> "NeuMF":
@@ -83,4 +93,6 @@ class NeuMF(Recommender):
         self.tower.load_state_dict(mlp.tower.state_dict())
         self.out.weight.copy_(torch.cat([alpha * gmf.out.weight, (1 - alpha) * mlp.out.weight], dim=1))
         self.out.bias.copy_(alpha * gmf.out.bias + (1 - alpha) * mlp.out.bias)
+        if self.bias is not None and gmf.bias is not None:
+            self.bias.load_state_dict(gmf.bias.state_dict())
         return self

@@ -33,7 +33,7 @@ from ..errors import GraphrecError
 from ..io import write_json
 from .config import TrainConfig
 from .runs import CONFIG
-from .trainer import Trainer, batch_loss
+from .trainer import Trainer, batch_loss, epoch_tensors
 
 
 def init_process_group(backend: str | None = None, timeout_s: float = 600.0) -> torch.device:
@@ -70,9 +70,7 @@ def shard_epoch(model, split, config: TrainConfig, epoch: int, rank: int, world:
     mine = order[rank::world]
     gen = torch.Generator().manual_seed((config.seed * 100_003 + epoch) * 1_009 + rank)
     users, items, sampler = split.train_user[mine], split.train_item[mine], split.train_sampler
-    if model.loss == "bpr":
-        return pairwise_epoch(users, items, sampler, 1, gen)
-    return pointwise_epoch(users, items, sampler, config.num_ng, gen)
+    return epoch_tensors(users, items, sampler, model, config, gen)
 
 
 class _Loss(torch.nn.Module):

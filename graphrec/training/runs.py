@@ -53,8 +53,12 @@ def finished_epochs(run_dir: str | Path) -> bool:
 
 def restartable(run_dir: str | Path) -> bool:
     """A run killed before its first checkpoint: only its config, first weights, TensorBoard events, temp files."""
+    from .refit import SELECTION
+
     d = Path(run_dir)
-    return d.is_dir() and not finished_epochs(d) and all(e.name.startswith(_STARTING) for e in d.iterdir())
+    return d.is_dir() and not finished_epochs(d) and all(
+        e.name.startswith(_STARTING) or (e.name == SELECTION and restartable(e))  # a refit's selection run
+        for e in d.iterdir())
 
 
 def clear_unstarted(run_dir: str | Path) -> None:

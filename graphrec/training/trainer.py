@@ -69,11 +69,23 @@ class Optimizers:
                 opt.load_state_dict(state[name])
 
 
+def loss_of(model, config: TrainConfig) -> str:
+    """``"bce"`` or ``"bpr"``: the config's choice, else the model's default."""
+    return config.loss or model.loss
+
+
+def l2_on_batch(model, config: TrainConfig) -> bool:
+    """Whether ``config.l2`` penalises the batch's embeddings in the loss (else: Adam weight decay)."""
+    if config.l2_scope == "auto":
+        return bool(getattr(model, "l2_in_loss", False))
+    return config.l2_scope == "batch"
+
+
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
     """Adam for any model: ``SparseAdam`` on embeddings built with ``sparse=True``, and
-    fused (single-kernel) Adam on every other parameter, with ``config.l2`` as L2 penalty
-    (none for ``l2_in_loss`` models: their loss holds the L2 term)."""
-    l2 = 0.0 if getattr(model, "l2_in_loss", False) else config.l2
+    fused (single-kernel) Adam on every other parameter, with ``config.l2`` as weight decay
+    (none when the L2 term is on the batch's embeddings, in the loss)."""
+    l2 = 0.0 if l2_on_batch(model, config) else config.l2
     sparse_ids = {id(m.weight) for m in model.modules()
                   if isinstance(m, torch.nn.Embedding) and m.sparse and m.weight.requires_grad}
     params = [p for p in model.parameters() if p.requires_grad]
@@ -86,17 +98,27 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> Optimizers:
 
 
 def batch_loss(model, config: TrainConfig, batch) -> torch.Tensor:
+    """BPR on (user, positive, negative) triples or BCE on (user, item, label) rows, plus
+    ``config.l2 * model.regularization(user, *items)`` when L2 is on the batch's embeddings."""
     if hasattr(model, "batch_loss"):  # models that own their step (e.g. a graph without the batch's edges)
         return model.batch_loss(batch, config)
-    if model.loss == "bpr":
+    if loss_of(model, config) == "bpr":
         u, p, n = batch
         pos, neg = model.pair_logits(u, p, n)
-        loss = -F.logsigmoid(pos - neg).mean()
-        if getattr(model, "l2_in_loss", False) and config.l2:
-            loss = loss + config.l2 * model.regularization(u, p, n)
-        return loss
-    u, i, y = batch
-    return F.binary_cross_entropy_with_logits(model(u, i), y)
+        loss, items = -F.logsigmoid(pos - neg).mean(), (p, n)
+    else:
+        u, i, y = batch
+        loss, items = F.binary_cross_entropy_with_logits(model(u, i), y), (i,)
+    if config.l2 and l2_on_batch(model, config):
+        loss = loss + config.l2 * model.regularization(u, *items)
+    return loss
+
+
+def epoch_tensors(users, items, sampler, model, config: TrainConfig, generator: torch.Generator) -> tuple:
+    """``config.num_ng`` fresh negatives per positive: BPR triples or BCE rows, shuffled."""
+    if loss_of(model, config) == "bpr":
+        return pairwise_epoch(users, items, sampler, config.num_ng, generator)
+    return pointwise_epoch(users, items, sampler, config.num_ng, generator)
 
 
 def epoch_batches(model, split, config: TrainConfig, epoch: int):
@@ -104,9 +126,7 @@ def epoch_batches(model, split, config: TrainConfig, epoch: int):
     gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
     if hasattr(model, "epoch_batches"):  # models that sample their own epoch (see batch_loss)
         return model.epoch_batches(split, config, gen)
-    if model.loss == "bpr":
-        return pairwise_epoch(split.train_user, split.train_item, split.train_sampler, 1, gen)
-    return pointwise_epoch(split.train_user, split.train_item, split.train_sampler, config.num_ng, gen)
+    return epoch_tensors(split.train_user, split.train_item, split.train_sampler, model, config, gen)
 
 
 class Trainer:
@@ -117,7 +137,8 @@ class Trainer:
     """
 
     def __init__(self, model, split, config: TrainConfig, run_dir: str | Path | None = None,
-                 progress: bool | None = True, tensorboard: bool = True, device: torch.device | None = None) -> None:
+                 progress: bool | None = True, tensorboard: bool = True, device: torch.device | None = None,
+                 on_evaluation=None) -> None:
         from ..device import resolve_device
 
         self.device = device if device is not None else resolve_device(config.device)
@@ -130,6 +151,8 @@ class Trainer:
         self.history: list[dict] = []
         self.best_score, self.best_epoch, self.bad_epochs, self.start_epoch = -math.inf, 0, 0, 1
         self.best_state = copy.deepcopy(model.state_dict())
+        #: Called as ``on_evaluation(epoch, score)`` after each validation (tuning prunes trials from it).
+        self.on_evaluation = on_evaluation
 
     # -- checkpoints -------------------------------------------------------------------------
     def _checkpoint(self, epoch: int) -> dict:
@@ -194,11 +217,14 @@ class Trainer:
         return on_device(self.model, self.device)
 
     def evaluate_epoch(self, epoch: int) -> dict:
+        """Validation metrics (full ranking when they select the epoch), and the test item's for the log."""
         cfg = self.config
         full = cfg.full_eval_every > 0 and epoch % cfg.full_eval_every == 0
         row: dict = {}
-        for on in (("valid", "test") if self.split.has_validation else ("test",)):
-            row.update({f"{on}_{k}": v for k, v in evaluate(self.scorer(), self.split, cfg.k, on, full=full).items()})
+        if self.split.has_validation:
+            res = evaluate(self.scorer(), self.split, cfg.k, "valid", full=full or cfg.select.startswith("full_"))
+            row.update({f"valid_{k}": v for k, v in res.items()})
+        row.update({f"test_{k}": v for k, v in evaluate(self.scorer(), self.split, cfg.k, "test", full=full).items()})
         return row
 
     def fit(self) -> dict:
@@ -209,7 +235,7 @@ class Trainer:
     def _fit(self) -> dict:
         cfg = self.config
         writer = self._writer()
-        sel = f"valid_HR@{cfg.k}" if self.split.has_validation else None
+        sel = cfg.select_key if self.split.has_validation else None
         epochs = tqdm(range(self.start_epoch, cfg.epochs + 1), desc=f"train {cfg.model}", unit="epoch",
                       disable=not self.progress, initial=self.start_epoch - 1, total=cfg.epochs)
         for epoch in epochs:
@@ -217,33 +243,39 @@ class Trainer:
                 break
             loss, seconds = self.train_epoch(epoch)
             self._check_finite(epoch, loss)
-            row = {"epoch": epoch, "loss": loss, "seconds": seconds, **self.evaluate_epoch(epoch)}
+            row = {"epoch": epoch, "loss": loss, "seconds": seconds}
+            if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+                row.update(self.evaluate_epoch(epoch))
             self.history.append(row)
-            score = row[sel] if sel else -loss  # without validation: keep the lowest training loss
-            if score > self.best_score:
-                self.best_score, self.best_epoch, self.bad_epochs = score, epoch, 0
-                self.best_state = copy.deepcopy(self.model.state_dict())
-                if self.run_dir is not None:  # a killed run keeps its best weights so far
-                    save_tensors(self.best_state, self.run_dir / WEIGHTS)
-            else:
-                self.bad_epochs += 1
+            if sel is None or sel in row:
+                # with validation: the best score so far; without (a refit): the latest epoch
+                score = row[sel] if sel else epoch
+                if score > self.best_score:
+                    self.best_score, self.best_epoch, self.bad_epochs = score, epoch, 0
+                    self.best_state = copy.deepcopy(self.model.state_dict())
+                    if self.run_dir is not None:  # a killed run keeps its best weights so far
+                        save_tensors(self.best_state, self.run_dir / WEIGHTS)
+                else:
+                    self.bad_epochs += 1  # patience counts evaluations
+                if sel and self.on_evaluation is not None:
+                    self.on_evaluation(epoch, score)
             if writer is not None:
                 for key, v in row.items():
                     if key != "epoch" and isinstance(v, float) and not math.isnan(v):
                         writer.add_scalar(key.replace("_", "/", 1) if key.startswith(("valid_", "test_")) else key,
                                           v, epoch)
                 writer.flush()
-            epochs.set_postfix(loss=f"{loss:.4f}", **({"val_hr": f"{row[sel]:.3f}"} if sel else {}))
+            epochs.set_postfix(loss=f"{loss:.4f}", **({"valid": f"{row[sel]:.3f}"} if sel in row else {}))
             if self.log_epochs:
                 print(f"{cfg.model} epoch {epoch}/{cfg.epochs}: loss {loss:.4f}"
-                      + (f", validation HR@{cfg.k} {row[sel]:.4f}" if sel else "") + f" ({seconds:.1f} s)",
+                      + (f", validation {cfg.select}@{cfg.k} {row[sel]:.4f}" if sel in row else "") + f" ({seconds:.1f} s)",
                       file=sys.stderr, flush=True)
             if self.run_dir is not None:
                 save_tensors(self._checkpoint(epoch), self.run_dir / CHECKPOINT)
                 self._write_history()
         self.model.load_state_dict(self.best_state)
         self.model.eval()
-        result = self._final_metrics()
+        result = self.result = self._final_metrics()
         self.model.cpu()  # hand back a CPU model, like every other part of graphrec
         if writer is not None:
             writer.add_hparams(_flat_hparams(cfg), {f"hparam/{k}": v for k, v in result.items()
@@ -327,10 +359,11 @@ def _flat_hparams(cfg: TrainConfig) -> dict:
 
 def train(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split=None, resume: bool = False,
           progress: bool = True) -> tuple[torch.nn.Module, dict]:
-    """Build data and model from ``config`` (through :mod:`graphrec.pipeline`), train, and return
-    (model, final test metrics). ``ml``/``split``: data prepared already."""
-    from ..pipeline import train as run_pipeline
+    """Build data and model from ``config`` (through :mod:`graphrec.pipeline`), train with selection on
+    the validation item, then (``config.refit``) retrain on train + validation for the chosen number of
+    epochs, and return (final model, test metrics). ``ml``/``split``: data prepared already."""
+    from .refit import select_then_refit
 
-    model, metrics, _ = run_pipeline(config, run_dir, None if split is None and ml is None else (ml, split),
-                                     resume=resume, progress=progress)
-    return model, metrics
+    data = None if split is None and ml is None else (ml, split)
+    outcome = select_then_refit(config, data, run_dir, resume=resume, progress=progress)
+    return outcome.model, outcome.metrics()

@@ -42,8 +42,9 @@ def test_benchmark_quick_end_to_end(synth_dir, tmp_path, capsys):
     for r in seeds:
         for m in METRICS:
             assert 0.0 <= float(r[m]) <= 1.0
-    # one run directory per learned (model, seed), with the trainer's history
-    assert len(list((out / "runs" / "att-neumf-all").glob("*seed1/history.csv"))) == 1
+    # one run directory per learned (model, seed): seed 0's selection, then each seed's refit
+    assert len(list((out / "runs" / "att-neumf-all").glob("*seed0/history.csv"))) == 1
+    assert len(list((out / "runs" / "att-neumf-all").glob("*seed1-refit/history.csv"))) == 1
     md = (out / "results.md").read_text()
     assert "att-neumf-seed" in md and "best baseline" in md and "fusion weights" in md
     assert "| model |" in capsys.readouterr().out
@@ -64,8 +65,8 @@ def test_grid_point_is_chosen_on_validation(synth_split, tmp_path):
     from graphrec.evaluation import evaluate
     from graphrec.models import ItemKNN
 
-    bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2), tmp_path, progress=False)
+    bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2, tuned=False), tmp_path, progress=False)
     runs = bench.run()["itemknn"]
-    valid = {k: evaluate(ItemKNN(k=k).fit(synth_split), synth_split, on="valid", full=False)["HR@10"] for k in KNN_GRID}
+    valid = {k: evaluate(ItemKNN(k=k).fit(synth_split), synth_split, on="valid")["full_NDCG@10"] for k in KNN_GRID}
     assert runs[0].setting == {"k": max(valid, key=valid.get)}
     assert [r.seed for r in runs] == [0, 1] and runs[1].setting == runs[0].setting

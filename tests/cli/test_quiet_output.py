@@ -3,7 +3,7 @@ from graphrec.cli import main
 
 
 def test_training_writes_one_line_per_epoch_when_not_on_a_terminal(synth_dir, tmp_path, capsys):
-    argv = ["train", "gmf", "--factors", "4", "--epochs", "3", "--patience", "0", "--data-dir", str(synth_dir),
+    argv = ["train", "gmf", "--factors", "4", "--epochs", "3", "--patience", "0", "--no-refit", "--data-dir", str(synth_dir),
             "--out", str(tmp_path), "--name", "g"]
     assert main(argv) == 0  # capsys: stderr is not a terminal
     err = capsys.readouterr().err

@@ -42,7 +42,9 @@ SMALL = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"factors": 
 
 
 def config(model="neumf", epochs=2, **kw):
-    return TrainConfig(model=model, hparams=SMALL[model], epochs=epochs, batch_size=64, patience=0, **kw)
+    """One training run (no refit: tests/training/test_refit.py covers selection, then refit)."""
+    return TrainConfig(model=model, hparams=SMALL[model], epochs=epochs, batch_size=64, patience=0,
+                       **{"refit": False, **kw})
 
 
 def randomized(model):
@@ -144,7 +146,7 @@ def test_run_dir_round_trip(wide_ml, wide_split, tmp_path):
 def synth_run(tmp_path_factory, wide_dir):
     out = tmp_path_factory.mktemp("runs")
     assert main(["train", "neumf", "--factors", "4", "--layers", "8,4", "--epochs", "1", "--batch-size", "128",
-                 "--data-dir", str(wide_dir), "--out", str(out), "--name", "n", "--quiet"]) == 0
+                 "--no-tuned", "--data-dir", str(wide_dir), "--out", str(out), "--name", "n", "--quiet"]) == 0
     return out / "n"
 
 

@@ -54,7 +54,7 @@ def dist_data(tmp_path_factory):
 
 def test_two_processes_train_in_sync_and_match_single_process(dist_data, tmp_path):
     cfg = TrainConfig(model="lightgcn", hparams={"factors": 16, "num_layers": 2}, epochs=8, batch_size=256,
-                      lr=0.01, l2=1e-4, patience=0, full_eval_every=0,
+                      lr=0.01, l2=1e-4, num_ng=1, patience=0, full_eval_every=0,
                       data=DataConfig(dataset="ml-100k", data_dir=str(dist_data)))
     run_dir = tmp_path / "run"
     mp.spawn(_worker, args=(2, _free_port(), cfg.to_dict(), str(run_dir), str(tmp_path)), nprocs=2, join=True)
@@ -100,7 +100,7 @@ def test_shards_cover_the_epoch_once_with_per_rank_negatives(synth, synth_split)
     from graphrec.models import LightGCN
     from graphrec.training.distributed import shard_epoch
 
-    s, cfg = synth_split, TrainConfig(model="lightgcn", seed=3)
+    s, cfg = synth_split, TrainConfig(model="lightgcn", seed=3, num_ng=1)
     model = LightGCN.build(synth, s, factors=4, num_layers=1)
     shards = [shard_epoch(model, s, cfg, 1, r, 3) for r in range(3)]
     assert len({len(sh[0]) for sh in shards}) == 1  # equal length: the ranks step together

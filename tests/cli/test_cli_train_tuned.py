@@ -1,0 +1,43 @@
+"""graphrec train MODEL: the shipped tuned config is the default recipe; explicit flags override it."""
+import argparse
+import json
+
+import pytest
+
+from graphrec.cli.train import add_parser, build_config
+from graphrec.training import TrainConfig
+
+
+def parse(*argv):
+    p = argparse.ArgumentParser()
+    add_parser(p.add_subparsers())
+    return p.parse_args(["train", *argv])
+
+
+@pytest.fixture()
+def shipped(tmp_path, monkeypatch):
+    import graphrec.tuning as tuning
+
+    (tmp_path / "ml-100k").mkdir()
+    (tmp_path / "ml-100k" / "neumf.json").write_text(json.dumps(
+        {"model": "neumf", "hparams": {"factors": 32, "layers": [64, 32], "dropout": 0.1},
+         "train": {"lr": 0.002, "num_ng": 6, "epochs": 30, "l2": 1e-5, "l2_scope": "batch"}}))
+    monkeypatch.setattr(tuning, "CONFIG_DIR", tmp_path)
+    return tmp_path
+
+
+def test_no_flags_take_the_shipped_tuned_config_with_refit(shipped):
+    cfg = build_config(parse("neumf"))
+    assert (cfg.lr, cfg.num_ng, cfg.epochs, cfg.l2, cfg.l2_scope, cfg.refit) == (0.002, 6, 30, 1e-5, "batch", True)
+    assert cfg.hparams == {"factors": 32, "layers": [64, 32], "dropout": 0.1}
+
+
+def test_explicit_flags_override_and_no_tuned_ignores_it(shipped):
+    cfg = build_config(parse("neumf", "--lr", "0.01", "--factors", "8", "--no-refit", "--loss", "bpr"))
+    assert (cfg.lr, cfg.num_ng, cfg.hparams["factors"], cfg.hparams["layers"], cfg.refit, cfg.loss) == \
+        (0.01, 6, 8, [64, 32], False, "bpr")
+    plain = build_config(parse("neumf", "--no-tuned"))
+    d = TrainConfig()
+    assert (plain.lr, plain.num_ng, plain.epochs, plain.hparams) == (d.lr, d.num_ng, d.epochs, {})
+    gmf = build_config(parse("gmf"))  # no shipped config for gmf here: the defaults
+    assert (gmf.lr, gmf.hparams) == (d.lr, {})
