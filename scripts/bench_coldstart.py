@@ -21,7 +21,9 @@ import numpy as np
 import torch
 
 from graphrec.coldstart import COLD_KS, cold_split_movielens, evaluate_cold
-from graphrec.data import load_movielens, split_movielens
+from graphrec.data import load_movielens
+from graphrec.pipeline import build_split
+from graphrec.training.config import DataConfig
 from graphrec.data.features import FeatureTable
 from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_ci, bootstrap_seeds_users
@@ -118,12 +120,13 @@ def main() -> None:
     print(f"hetero-sage: hidden {args.hidden}, {args.layers} {args.conv} layers, {args.decoder} decoder, "
           f"node dropout {args.node_dropout} (users keep <= {args.new_user_edges} edges), lr {args.lr}, "
           f"batch {args.batch_size}, {args.neg} negatives, seeds {args.seeds}")
-    cpu, wall = epoch_seconds(ml, split_movielens(ml, seed=0), args)
+    loo = build_split(DataConfig(ml.name, args.data_dir), ml).split  # the reference split, seed 0
+    cpu, wall = epoch_seconds(ml, loo, args)
     print(f"one training epoch on ML-100K (LOO split), 1 thread: {cpu:.2f} s CPU, {wall:.2f} s wall")
     if not args.skip_warm:
         warm: dict[str, list[dict]] = {"hetero-sage (ids)": [], "hetero-sage (features only)": [],
                                        "ItemKNN (k=50)": [], "MostPop": []}
-        split = split_movielens(ml, seed=0)  # the reference split: the same users and items for every seed
+        split = loo  # the reference split: the same users and items for every seed
         knn = evaluate(ItemKNN(k=50).fit(split), split, 10, "test", per_user=True)
         pop = evaluate(MostPop().fit(split), split, 10, "test", per_user=True)
         for seed in args.seeds:

@@ -17,20 +17,19 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from graphrec.data import load_ncf
 from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_seeds_users
 from graphrec.models import MODELS
 from graphrec.models import implicit_mf
 from graphrec.training import TrainConfig
 from graphrec.training.refit import refit_config, with_validation_in_train
-from graphrec.pipeline import Prepared, train
+from graphrec.pipeline import Prepared, build_split, train
+from graphrec.training.config import DataConfig
 
 K = 10
 #: Fitted models: the grid searched on the validation item (full-ranking NDCG@10).
@@ -224,7 +223,7 @@ def main() -> None:
     if not args.split_dir:
         sys.exit("--split-dir is required (or --report)")
     torch.set_num_threads(1)
-    split = load_ncf(args.split_dir)
+    split = build_split(DataConfig(split_dir=args.split_dir)).split
     seeds = [int(s) for s in args.seeds.split(",")]
     override = json.loads(args.set)
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
