@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	# torch-cluster has no PyPI wheel: build it against the installed torch (pip caches the result)
 	$(PY) -c "import torch_cluster" 2>/dev/null || { $(PIP) install -q ninja && \
 	  MAX_JOBS=$$(nproc) $(PIP) install --no-build-isolation torch-cluster; }
-	$(PIP) install -q -e ".[dev,bench]"
+	$(PIP) install -q -e ".[dev,bench,baselines]"
 	touch $(STAMP)
 
 test: install
