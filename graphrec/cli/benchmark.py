@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, data_config, load_split, positive_int
+from .common import add_data_args, add_device_arg, add_progress_args, data_config, load_split, positive_int, show_bars
 
 
 def add_parser(sub) -> None:
@@ -39,6 +39,7 @@ def add_parser(sub) -> None:
     p.add_argument("--retune", action="store_true",
                    help="re-run graphrec tune for every tunable model first (--trials each), writing OUT/configs/")
     p.add_argument("--trials", type=positive_int, default=20, help="trials per family with --retune (default 20)")
+    add_progress_args(p)
     add_device_arg(p, "every model trains and is evaluated")
     add_data_args(p)
     p.set_defaults(func=run)
@@ -61,7 +62,7 @@ def run(args) -> int:
     settings = Settings(seeds=args.seeds, epochs=epochs, batch_size=args.batch_size, num_ng=args.neg,
                         **({"device": args.device} if args.device else {}),
                         quick=args.quick, data=data, refit=not args.no_refit, tuned=not args.no_tuned)
-    bench = Benchmark(ml, split, entries, settings, out)
+    bench = Benchmark(ml, split, entries, settings, out, progress=show_bars(args.progress))
     if args.retune:
         from ..tuning import SPACES, save_tuned, tune
         from ..training import TrainConfig
