@@ -172,10 +172,13 @@ class HomogeneousView:
 def homogeneous(users: Tensor, items: Tensor, num_users: int, num_items: int) -> HomogeneousView:
     """Undirected homogeneous view of bipartite (user, item) edges, sorted by source node."""
     users, items = torch.as_tensor(users).long(), torch.as_tensor(items).long()
-    src = torch.cat([users, items + num_users])
-    dst = torch.cat([items + num_users, users])
-    n = num_users + num_items
-    order = torch.argsort(src * n + dst)
+    return _sorted_view(torch.cat([users, items + num_users]), torch.cat([items + num_users, users]),
+                        num_users, num_items)
+
+
+def _sorted_view(src: Tensor, dst: Tensor, num_users: int, num_items: int) -> HomogeneousView:
+    """The view of directed edges ``src -> dst`` (both directions already present), sorted by source."""
+    order = torch.argsort(src * (int(num_users) + int(num_items)) + dst)
     return HomogeneousView(torch.stack([src[order], dst[order]]), num_users, num_items)
 
 
@@ -190,7 +193,4 @@ def homogeneous_view(data: HeteroData) -> HomogeneousView:
     bare[RATED_BY].edge_index = data[RATED_BY].edge_index if RATED_BY in data.edge_types \
         else data[RATES].edge_index.flip(0)
     homo = bare.to_homogeneous(node_attrs=[], edge_attrs=[], add_node_type=False, add_edge_type=False)
-    n = int(data["user"].num_nodes) + int(data["movie"].num_nodes)
-    src, dst = homo.edge_index
-    order = torch.argsort(src * n + dst)
-    return HomogeneousView(torch.stack([src[order], dst[order]]), data["user"].num_nodes, data["movie"].num_nodes)
+    return _sorted_view(*homo.edge_index, data["user"].num_nodes, data["movie"].num_nodes)
