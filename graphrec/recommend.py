@@ -6,9 +6,6 @@
 """
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 from .data.movielens import MovieLens
 from .data.split import Split
 from .errors import GraphrecError
@@ -18,17 +15,6 @@ from .training.config import DataConfig, TrainConfig
 DEFAULT_CONFIG = TrainConfig(model="neumf", hparams={"factors": 16, "layers": [64, 32, 16, 8]}, epochs=20,
                              batch_size=4096, lr=0.01, num_ng=4, patience=3, full_eval_every=0,
                              data=DataConfig(dataset="ml-100k"))
-
-
-def rated_items(user: int, split: Split, ml: MovieLens | None = None) -> np.ndarray:
-    """Dense indices of every movie ``user`` rated: all of the dataset's ratings when
-    ``ml`` is given, else the split's training, validation and test items."""
-    if ml is not None:
-        r = ml.ratings
-        return r["item"].to_numpy()[r["user"].to_numpy() == user]
-    parts = [(split.train_user, split.train_item), (split.valid_user, split.valid_item),
-             (split.test_user, split.test_item)]
-    return torch.cat([i[u == user] for u, i in parts]).numpy()
 
 
 def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> list[dict]:

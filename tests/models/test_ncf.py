@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from graphrec.cli import main
 from graphrec.errors import CheckpointError, DataError, GraphrecError
 from graphrec.models import GMF, MLP, NeuMF, Recommender
-from graphrec.recommend import rated_items, recommend
+from graphrec.api import TrainedRun
+from graphrec.recommend import recommend
 from graphrec.training import DataConfig, TrainConfig, Trainer, load_run, train
 from graphrec.training import trainer as trainer_mod
 from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_tensors
@@ -204,7 +205,7 @@ def test_recommendations_exclude_rated_movies(wide_ml, wide_split):
     model = randomized(NeuMF(wide_split.num_users, wide_split.num_items, **SMALL["neumf"]))
     raw = int(wide_ml.users["raw_id"].iloc[4])
     rated = set(wide_ml.ratings.loc[wide_ml.ratings["user"] == 4, "item"])
-    assert set(rated_items(4, wide_split, wide_ml)) == rated == set(rated_items(4, wide_split))
+    assert set(TrainedRun.from_model(model, wide_ml, wide_split).catalog.rated(4).tolist()) == rated
     recs = recommend(model, wide_split, wide_ml, raw, k=10)
     assert [r["rank"] for r in recs] == list(range(1, 11))
     ids = {wide_ml.movie_index(r["movie_id"]) for r in recs}
