@@ -52,3 +52,48 @@ def test_a_readme_without_markers_is_refused_before_any_training(synth_dir, tmp_
     err = capsys.readouterr().err
     assert err.startswith("graphrec: error: --readme needs one line") and err.count("\n") == 1
     assert readme.read_text() == "no markers here\n" and not out.exists()
+
+
+def test_workers_end_when_the_benchmark_is_killed(synth_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    def workers(pid: int) -> list[int]:
+        out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+        return [int(line.split()[0]) for line in out.splitlines() if "spawn_main" in line]
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+        return state not in ("Z", "X")
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    bench = subprocess.Popen([sys.executable, "-m", "graphrec", "benchmark", "--models", "gmf,mlp", "--epochs", "100000",
+                              "--seeds", "1", "--jobs", "2", "--out", str(tmp_path / "r"), "--data-dir", str(synth_dir),
+                              "--quiet"], env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "err.txt", "w"))
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers(bench.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        pids = workers(bench.pid)
+        assert len(pids) == 2, (tmp_path / "err.txt").read_text()[-2000:]
+        bench.send_signal(signal.SIGKILL)  # the parent only, as `kill -9 PID` does
+        bench.wait()
+        deadline = time.monotonic() + 30
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        left = subprocess.run(["ps", "-o", "pid,ppid,stat,args", "-p", ",".join(map(str, pids))],
+                              capture_output=True, text=True).stdout
+        assert not any(alive(p) for p in pids), f"orphaned workers kept training: {left}"
+    finally:
+        bench.kill()
+        for p in workers(bench.pid):
+            os.kill(p, signal.SIGKILL)
