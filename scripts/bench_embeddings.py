@@ -1,7 +1,7 @@
 """Neighbour quality and speed of movie embeddings: graphrec's word2vec, gensim, PyG's Node2Vec and two baselines.
 
     python scripts/bench_embeddings.py [--data-dir DIR] [--rows word2vec,gensim,pyg,cosine,popularity]
-                                       [--threads 1] [embedding flags of `graphrec embed node2vec`]
+                                       [--threads 1[,2]] [embedding flags of `graphrec embed node2vec`]
 
 Rows:
 
@@ -23,7 +23,8 @@ Time, in seconds of wall clock: ``walks_s`` (torch-cluster walks, shared by
 word2vec and gensim), ``setup_s`` (gensim's vocabulary build), ``train_s`` (all
 epochs) and ``total_s``: walks + training for graphrec's word2vec, vocabulary +
 training for gensim (its walks are not counted), training for PyG (it walks
-inside its epochs). ``x_gensim`` is ``total_s`` over gensim's in the same run.
+inside its epochs). ``x_gensim`` is ``total_s`` over gensim's in the same run, at the same number of
+threads (``--threads 1,2`` runs the trained rows once per count, alternating, labelled ``row/Nt``).
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ import torch
 from graphrec.cli.embed import add_node2vec_args, config_from_args
 from graphrec.data import load_movielens
 from graphrec.embeddings import EmbeddingConfig, fit_embeddings
-from graphrec.embeddings.node2vec import movie_walks
-from graphrec.embeddings.quality import item_cosine, neighbour_quality, popularity, top_k
+from graphrec.embeddings.node2vec import movie_vectors, movie_walks
+from graphrec.embeddings.quality import item_cosine, item_to_item, neighbour_quality, popularity, top_k
 from graphrec.embeddings.walks import build_graph
 from graphrec.pipeline import prepare
 from graphrec.training import DataConfig
@@ -50,7 +51,10 @@ COLUMNS = ("row", "valid_i2i_HR@10", "test_i2i_HR@10", "test_i2i_NDCG@10", "cohe
 
 
 def gensim_vectors(walks: torch.Tensor, num_nodes: int, c: EmbeddingConfig, threads: int) -> tuple[torch.Tensor, dict]:
-    """gensim's skip-gram on ``walks`` (-1 = no token) with ``c``'s settings; nodes it never saw stay 0."""
+    """gensim's skip-gram on ``walks`` (-1 = no token) with ``c``'s settings; nodes it never saw stay 0.
+
+    Its target vectors (``wv``), with its context vectors (``syn1neg``) beside them when ``c.vectors``
+    is ``concat``, as graphrec's word2vec row uses them."""
     from gensim.models import Word2Vec
 
     sentences = [[str(x) for x in row if x >= 0] for row in walks.tolist()]
@@ -62,11 +66,35 @@ def gensim_vectors(walks: torch.Tensor, num_nodes: int, c: EmbeddingConfig, thre
     t0 = time.perf_counter()
     m.train(sentences, total_examples=len(sentences), epochs=c.epochs)
     train = time.perf_counter() - t0
-    out = torch.zeros(num_nodes, c.dim)
+    tables = [m.wv.vectors] + ([m.syn1neg] if c.vectors == "concat" else [])
+    out = torch.zeros(num_nodes, c.dim * len(tables))
     for i in range(num_nodes):
         if str(i) in m.wv.key_to_index:
-            out[i] = torch.from_numpy(m.wv[str(i)])
+            j = m.wv.key_to_index[str(i)]
+            out[i] = torch.cat([torch.from_numpy(t[j]) for t in tables])
     return out, {"setup_s": setup, "train_s": train}
+
+
+class OverBudget(Exception):
+    """Raised by :class:`PygCurve` to end the pyg row once its training time passed the budget."""
+
+
+class PygCurve:
+    """``on_epoch`` hook: validation i2i HR@10 after each epoch against training seconds (evaluation excluded)."""
+
+    def __init__(self, split, budget: float) -> None:
+        self.split, self.budget, self.t0, self.eval_s, self.points, self.last = split, budget, time.perf_counter(), 0.0, [], None
+
+    def __call__(self, epoch: int, movie: torch.Tensor) -> None:
+        t = time.perf_counter()
+        trained = t - self.t0 - self.eval_s
+        hr = item_to_item(movie, self.split, "valid")["i2i_HR@10"]
+        self.points.append({"epoch": epoch, "train_s": trained, "valid_i2i_HR@10": hr})
+        print(f"# pyg epoch {epoch}: {trained:.1f} s of training, valid i2i HR@10 {hr:.4f}", flush=True)
+        self.last = movie.clone()
+        self.eval_s += time.perf_counter() - t
+        if trained > self.budget:
+            raise OverBudget
 
 
 def main() -> None:
@@ -74,27 +102,38 @@ def main() -> None:
     p.add_argument("--dataset", default=None)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated rows among {', '.join(ROWS)}")
-    p.add_argument("--threads", type=int, default=1, help="torch threads and gensim workers (default 1)")
+    p.add_argument("--threads", default="1",
+                   help="torch threads, word2vec Hogwild workers and gensim workers; a comma list runs the trained "
+                        "rows once per count (default 1)")
     p.add_argument("--pyg-epochs", type=int, default=None, help="epochs of the pyg row (default: --epochs)")
+    p.add_argument("--pyg-budget", type=float, default=None, metavar="SECONDS",
+                   help="pyg row: print validation i2i HR@10 after every epoch and stop after the epoch that "
+                        "passes this many training seconds (the quality/time curve)")
     p.add_argument("--vary", action="append", default=[], metavar="FIELD=V1,V2",
                    help="tuning sweep: word2vec rows with one config field changed at a time (repeatable), "
                         "e.g. --vary subsample=0,1e-3 --vary window=5,20; select on valid_i2i_HR@10 only")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     add_node2vec_args(p)
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    cfg = replace(config_from_args(args), workers=args.threads)
+    threads = [int(t) for t in args.threads.split(",")]
+    torch.set_num_threads(threads[0])
+    cfg = replace(config_from_args(args), workers=threads[0])
     if args.vary:
         return sweep(args, cfg)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
     split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
     titles = list(ml.movies["title"])
     genres = ml.genre_matrix()
-    graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight, cfg.neighbours)
+    graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight, cfg.neighbours, cfg.knn, cfg.hub)
     walks, t_walks = None, float("nan")
     rows, neighbours = [], {}
-    for row in args.rows.split(","):
-        times = {"walks_s": float("nan"), "setup_s": 0.0}
+    trained = ("word2vec", "gensim", "pyg")
+    plan = [(row, t) for t in threads for row in args.rows.split(",") if row in trained or t == threads[0]]
+    for row, t in plan:
+        label = row if len(threads) == 1 or row not in trained else f"{row}/{t}t"
+        torch.set_num_threads(t)
+        cfg = replace(cfg, workers=t)
+        times = {"walks_s": float("nan"), "setup_s": 0.0, "threads": t}
         if row in ("word2vec", "gensim") and walks is None:
             t0 = time.perf_counter()
             walks = movie_walks(graph, cfg)
@@ -106,15 +145,21 @@ def main() -> None:
             times["total_s"] = t_walks + times["train_s"]
             sim = emb.movie
         elif row == "gensim":
-            vectors, info = gensim_vectors(walks, graph.num_nodes, cfg, args.threads)
+            vectors, info = gensim_vectors(walks, graph.num_nodes, cfg, t)
             times.update(walks_s=t_walks, **info)
             times["total_s"] = info["setup_s"] + info["train_s"]
-            sim = vectors[graph.user_offset:graph.user_offset + graph.num_items]
+            sim = movie_vectors(vectors, graph, cfg)  # the same movie rows and centring as graphrec's
         elif row == "pyg":
             c = replace(cfg, trainer="pyg", epochs=args.pyg_epochs or cfg.epochs)
+            curve = PygCurve(split, args.pyg_budget) if args.pyg_budget else None
             t0 = time.perf_counter()
-            sim = fit_embeddings(split, c, progress=False, graph=graph).movie
-            times["train_s"] = times["total_s"] = time.perf_counter() - t0
+            try:
+                sim = fit_embeddings(split, c, progress=False, graph=graph, on_epoch=curve).movie
+            except OverBudget:
+                sim = curve.last
+            times["train_s"] = times["total_s"] = time.perf_counter() - t0 - (curve.eval_s if curve else 0.0)
+            if curve:
+                times["curve"] = curve.points
         elif row == "cosine":
             sim, times = item_cosine(split), {}
         elif row == "popularity":
@@ -123,11 +168,12 @@ def main() -> None:
             raise SystemExit(f"unknown row {row!r}: choose among {', '.join(ROWS)}")
         q = neighbour_quality(sim, split, titles, genres)
         near = top_k(sim, torch.tensor([titles.index("Star Wars (1977)")]), 10)[0].tolist()
-        neighbours[row] = [titles[i] for i in near]
-        rows.append({"row": row, **q, **times})
-        print(f"# {row} done", flush=True)
-    base = next((r["total_s"] for r in rows if r["row"] == "gensim"), float("nan"))
+        neighbours[label] = [titles[i] for i in near]
+        rows.append({"row": label, **q, **times})
+        print(f"# {label} done", flush=True)
     for r in rows:
+        base = next((g["total_s"] for g in rows if g["row"].split("/")[0] == "gensim"
+                     and g.get("threads") == r.get("threads")), float("nan"))
         r["x_gensim"] = r.get("total_s", float("nan")) / base
     print("  ".join(f"{c:>16}" for c in COLUMNS))
     for r in rows:
@@ -140,7 +186,7 @@ def main() -> None:
         print(f"\nStar Wars (1977), 10 nearest by {r}: " + "; ".join(near))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "neighbours": neighbours, "config": asdict(cfg), "threads": args.threads},
+            json.dump({"rows": rows, "neighbours": neighbours, "config": asdict(cfg), "threads": threads},
                       f, indent=2, default=float)
 
 

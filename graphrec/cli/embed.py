@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..embeddings.config import GRAPHS, MAP_METHODS, TOKENS, TRAINERS, WEIGHTINGS, EmbeddingConfig
+from ..embeddings.config import GRAPHS, KNN, MAP_METHODS, TOKENS, TRAINERS, VECTORS, WEIGHTINGS, EmbeddingConfig
 from ..errors import GraphrecError
 from .common import add_data_args, add_device_arg, add_progress_args, load_split, positive_int, show_bars
 
@@ -26,6 +26,12 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--neighbours", type=int, default=_D.neighbours, metavar="K",
                    help=f"comovie: keep each movie's K heaviest edges, 0 = all (default {_D.neighbours}; "
                         "the near-complete graph of all edges collapses)")
+    g.add_argument("--knn", choices=KNN, default=_D.knn,
+                   help="comovie: keep a movie's K nearest with the edges naming it among theirs (union), only "
+                        f"pairs naming each other (mutual), or one-way (directed) (default {_D.knn})")
+    g.add_argument("--hub", type=float, default=_D.hub, metavar="A",
+                   help="comovie: divide each edge weight by (s_i s_j)^A, s = a movie's summed edge weight, so walks "
+                        f"enter popular hubs less often (default {_D.hub:g})")
     g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
     g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
     g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
@@ -34,8 +40,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     t = p.add_argument_group("skip-gram")
     t.add_argument("--trainer", choices=TRAINERS, default=_D.trainer,
                    help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec "
-                        "(on ML-100K one pyg epoch takes ~17x word2vec's whole run and reaches item-to-item "
-                        "HR@10 0.11 against word2vec's 0.16: it needs several --epochs, not measured beyond one)")
+                        "(on ML-100K pyg needs --epochs 4, ~200x word2vec's time, to reach the validation "
+                        "item-to-item HR@10 of word2vec's single epoch, 0.16; 1 epoch gives 0.12)")
     t.add_argument("--dim", type=int, default=_D.dim, help=f"embedding size (default {_D.dim})")
     t.add_argument("--window", type=int, default=_D.window,
                    help=f"context window; the original slides used 2 (default {_D.window})")
@@ -55,6 +61,9 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                         "(default 2 x --negatives, more for windows over 5)")
     t.add_argument("--tokens", choices=TOKENS, default=_D.tokens,
                    help=f"word2vec: train on every walk token or only the movies (default {_D.tokens})")
+    t.add_argument("--vectors", choices=VECTORS, default=_D.vectors,
+                   help="word2vec: a node's vector is its target vector, or target and context side by side "
+                        f"(twice --dim wide; pyg has one table) (default {_D.vectors})")
     t.add_argument("--no-center", dest="center", action="store_false",
                    help="keep the raw movie vectors (default: subtract their mean, which removes the direction "
                         "all skip-gram vectors share and the blockbusters' pull on every neighbour list)")
@@ -70,7 +79,8 @@ def config_from_args(args) -> EmbeddingConfig:
                         window=args.window, negatives=args.negatives, epochs=args.epochs, p=args.p, q=args.q,
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
                         ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
-                        weight=args.weight, neighbours=args.neighbours or None, center=args.center,
+                        weight=args.weight, neighbours=args.neighbours or None, knn=args.knn, hub=args.hub,
+                        vectors=args.vectors, center=args.center,
                         workers=args.workers, seed=args.seed,
                         **({"device": args.device} if getattr(args, "device", None) else {}))
     c.check()

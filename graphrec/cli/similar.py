@@ -26,7 +26,7 @@ def run(args) -> int:
     import torch
 
     from ..cache import default_embeddings
-    from ..embeddings.node2vec import NodeEmbeddings, movie_rows
+    from ..embeddings.node2vec import NodeEmbeddings, genre_list, movie_rows
     from ..embeddings.quality import collapse_warning
     from ..embeddings.similarity import match_title, nearest_all
 
@@ -45,7 +45,7 @@ def run(args) -> int:
     idx, val = nearest_all(emb.movie, torch.tensor(queries), args.k, args.metric)
     key = "similarity" if args.metric == "cosine" else "distance"
     results = [{"query": titles[q], "neighbours": [
-        {"rank": r + 1, "title": titles[i], key: float(v), "genres": movies[i]["genres"],
+        {"rank": r + 1, "title": titles[i], key: float(v), "genres": genre_list(movies[i]["genres"]),
          "ratings": int(movies[i]["ratings"])} for r, (i, v) in enumerate(zip(row_i, row_v))]}
         for q, row_i, row_v in zip(queries, idx.tolist(), val.tolist())]
     if args.json:
@@ -56,5 +56,5 @@ def run(args) -> int:
         if n:
             print()
         print(f"most similar to {res['query']} ({args.metric}, {folder}):")
-        print_table(res["neighbours"])
+        print_table([{**n, "genres": ", ".join(n["genres"])} for n in res["neighbours"]])
     return 0

@@ -17,13 +17,19 @@ MAP_METHODS = ("pca", "tsne")
 TRAINERS = ("word2vec", "pyg")
 #: Which walk tokens the word2vec trainer sees: every node, or only the movies (users still steer the walk).
 TOKENS = ("all", "movies")
+#: How the co-movie graph keeps each movie's K nearest: with the edges that name it among theirs (union), only
+#: the pairs that name each other (mutual), or as directed edges (see :func:`~graphrec.embeddings.walks.comovie_graph`).
+KNN = ("union", "mutual", "directed")
+#: A word2vec node's vector: its target vector, or its target and context vectors side by side.
+VECTORS = ("target", "concat")
 
 
 @dataclass
 class EmbeddingConfig:
     """Hyper-parameters. The defaults are the setting with the best item-to-item HR@10 on ML-100K's
     *validation* items (docs/benchmarks.md): walks on the co-movie graph of each movie's 10 nearest
-    movies by Jaccard similarity of their raters, window 5, centred vectors. The slides used
+    movies by Jaccard similarity of their raters, window 5, 2 epochs, target and context vectors side by
+    side, centred (the best mean over 5 seeds, by less than the seeds' spread). The slides used
     ``graph="bipartite"``, window 2 and 4 negatives.
     """
 
@@ -36,7 +42,7 @@ class EmbeddingConfig:
     walks_per_node: int = 10
     window: int = 5
     negatives: int = 5
-    epochs: int = 1
+    epochs: int = 2
     p: float = 1.0
     q: float = 1.0
     lr: float | None = None
@@ -47,6 +53,9 @@ class EmbeddingConfig:
     tokens: str = "all"
     weight: str = "jaccard"
     neighbours: int | None = 10
+    knn: str = "union"
+    hub: float = 0.0
+    vectors: str = "concat"
     center: bool = True
     workers: int = 1
     seed: int = 0
@@ -64,6 +73,11 @@ class EmbeddingConfig:
         check_window(self.window, self.negatives)
         if self.tokens not in TOKENS:
             raise GraphrecError(f"unknown --tokens {self.tokens!r}: choose one of {', '.join(TOKENS)}")
+        for name, value, allowed in (("knn", self.knn, KNN), ("vectors", self.vectors, VECTORS)):
+            if value not in allowed:
+                raise GraphrecError(f"unknown --{name} {value!r}: choose one of {', '.join(allowed)}")
+        if not (math.isfinite(self.hub) and self.hub >= 0):
+            raise GraphrecError(f"--hub must be a finite number >= 0, got {self.hub}")
         if self.weight not in WEIGHTINGS:
             raise GraphrecError(f"unknown --weight {self.weight!r}: choose one of {', '.join(WEIGHTINGS)}")
         if self.neighbours is not None and self.neighbours < 1:

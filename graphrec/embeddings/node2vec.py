@@ -73,11 +73,13 @@ class NodeEmbeddings:
 
 def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress: bool = True,
                    log: Callable[[str, float, int], None] | None = None, walks: Tensor | None = None,
-                   graph: WalkGraph | None = None) -> NodeEmbeddings:
+                   graph: WalkGraph | None = None,
+                   on_epoch: Callable[[int, Tensor], None] | None = None) -> NodeEmbeddings:
     """Build the graph from ``split`` (training edges unless ``config.all_edges``), walk, and train.
 
     ``walks`` (word2vec trainer) reuses precomputed walks; ``log(tag, value, step)``
-    receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``).
+    receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``); ``on_epoch(epoch, movie)``
+    receives the movie vectors (as :class:`NodeEmbeddings` would hold them) after every epoch.
     """
     from .walks import build_graph
     from .word2vec import train_skipgram
@@ -85,9 +87,15 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
-    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight, config.neighbours)
+    hook = None
+    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight, config.neighbours,
+                                 config.knn, config.hub)
     info = {"graph_nodes": graph.num_nodes, "graph_edges": int(graph.edge_index.shape[1]),
             "graph_seconds": time.perf_counter() - t0}
+    if on_epoch is not None:
+        def hook(epoch: int, trained: Tensor | torch.nn.Module) -> None:
+            vectors = trained if isinstance(trained, Tensor) else skipgram_vectors(trained, config)
+            on_epoch(epoch, movie_vectors(vectors.cpu(), graph, config))
     if config.trainer == "word2vec":
         t0 = time.perf_counter()
         if walks is None:
@@ -98,17 +106,33 @@ def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress
             walks, graph.num_nodes, config.dim, config.window, config.negatives, config.epochs, lr=config.lr,
             batch_size=config.batch_size or 32, subsample=config.subsample, ns_exponent=config.ns_exponent,
             shared_negatives=config.shared_negatives, seed=config.seed, threads=config.workers, progress=progress,
-            log=log, device=config.device)
-        vectors = model.target.weight.detach().clone()
+            log=log, device=config.device, on_epoch=hook)
+        vectors = skipgram_vectors(model, config)
     else:
-        vectors, history = _train_pyg(graph, config, progress, log)
+        vectors, history = _train_pyg(graph, config, progress, log, hook)
     info["history"] = history
     info["epoch_seconds"] = [h["seconds"] for h in history]
-    movie = vectors[graph.user_offset:graph.user_offset + graph.num_items]
     user = vectors[:graph.num_users] if graph.user_offset and config.tokens == "all" else None
-    if config.center:
-        movie = center_movies(movie, graph.degree()[graph.movie_nodes] > 0)
-    return NodeEmbeddings(movie, user, config, info)
+    return NodeEmbeddings(movie_vectors(vectors, graph, config), user, config, info)
+
+
+def skipgram_vectors(model: torch.nn.Module, config: EmbeddingConfig) -> Tensor:
+    """Every node's vector from a trained :class:`~graphrec.embeddings.word2vec.SkipGram`: its target
+    vector (``vectors="target"``) or ``[target, context]`` (``"concat"``, twice ``dim`` wide).
+
+    The target vectors of two movies agree when their walks have the same contexts (second-order
+    proximity); side by side with the context vectors, the cosine adds how alike the two are as
+    contexts, which was the better neighbour list on validation (docs/benchmarks.md). A user's
+    dot product with a movie becomes ``T_u . T_m + C_u . C_m``.
+    """
+    parts = [model.target.weight] + ([model.context.weight] if config.vectors == "concat" else [])
+    return torch.cat([p.detach() for p in parts], 1).cpu()
+
+
+def movie_vectors(vectors: Tensor, graph: WalkGraph, config: EmbeddingConfig) -> Tensor:
+    """The movie rows of every node's ``vectors``, centred unless ``config.center`` is off (a copy)."""
+    movie = vectors[graph.user_offset:graph.user_offset + graph.num_items]
+    return center_movies(movie, graph.degree()[graph.movie_nodes] > 0) if config.center else movie.clone()
 
 
 def center_movies(movie: Tensor, walked: Tensor) -> Tensor:
@@ -143,7 +167,8 @@ PYG_BATCH, PYG_LR = 16, 0.05
 
 
 def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
-               log: Callable[[str, float, int], None] | None) -> tuple[Tensor, list[dict]]:
+               log: Callable[[str, float, int], None] | None,
+               on_epoch: Callable[[int, Tensor], None] | None = None) -> tuple[Tensor, list[dict]]:
     from torch_geometric.nn import Node2Vec
     from tqdm.auto import tqdm
 
@@ -172,6 +197,8 @@ def _train_pyg(graph: WalkGraph, config: EmbeddingConfig, progress: bool,
         history.append({"epoch": epoch + 1, "loss": mean, "batches": n, "seconds": time.perf_counter() - t0})
         if log is not None:
             log("loss/epoch", mean, epoch + 1)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, model.embedding.weight.detach().cpu())
     return model.embedding.weight.detach().cpu().clone(), history
 
 
@@ -234,6 +261,12 @@ def movie_rows(folder: str | Path) -> list[dict[str, str]]:
         raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
+
+
+def genre_list(field: str) -> list[str]:
+    """A ``movies.tsv`` genres field (:func:`graphrec.viz.embeddings.movie_table`: ``"Action|Sci-Fi"``,
+    ``"(none)"``) as a list, ``["Action", "Sci-Fi"]`` or ``[]``: what ``graphrec recommend --json`` gives."""
+    return [] if field in ("", "(none)") else field.split("|")
 
 
 def read_movies(folder: str | Path):

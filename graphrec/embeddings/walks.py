@@ -28,7 +28,7 @@ from torch import Tensor
 from ..data import Split, homogeneous
 from ..data.graph import homogeneous_view
 from ..errors import GraphrecError
-from .config import GRAPHS, WEIGHTINGS
+from .config import GRAPHS, KNN, WEIGHTINGS
 
 
 @dataclass
@@ -86,7 +86,8 @@ def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor
 
 
 def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
-                  neighbours: int | None = None, symmetric: bool = True, max_edges: int = 4_000_000) -> WalkGraph:
+                  neighbours: int | None = None, knn: str = "union", hub: float = 0.0,
+                  max_edges: int = 4_000_000) -> WalkGraph:
     """Movie-movie graph: an edge where at least ``min_weight`` users rated both movies.
 
     With ``c_ij`` common raters and ``n_i`` raters of movie ``i`` (``N`` users),
@@ -94,14 +95,21 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
     which share raters with everything), ``c_ij / sqrt(n_i n_j)`` (``cosine``),
     ``c_ij / (n_i + n_j - c_ij)`` (``jaccard``) or ``max(0, log(N c_ij / (n_i n_j)))``
     (``pmi``, positive pointwise mutual information; pairs at or below chance are dropped).
-    ``neighbours`` = K keeps each movie's K heaviest edges (and the edges that
-    name it among theirs): without it the graph is nearly complete, a walk
-    forgets its start within two steps and every movie gets the same contexts
-    (collapsed embeddings).
+    ``neighbours`` = K keeps each movie's K heaviest edges: without it the graph
+    is nearly complete, a walk forgets its start within two steps and every
+    movie gets the same contexts (collapsed embeddings). ``knn`` says which:
+    ``union`` adds the edges that name the movie among theirs (a popular movie,
+    named by many, becomes a hub), ``mutual`` keeps only the pairs that name
+    each other (a movie may be left without edges), ``directed`` keeps each
+    movie's own K as one-way edges. ``hub`` = a divides each kept weight by
+    ``(s_i s_j) ** a``, with ``s_i`` movie ``i``'s summed weight: walks enter
+    hubs less often (a = 0.5: the symmetric normalisation of spectral methods).
     The walkable ``edge_index`` repeats each edge in proportion to its weight
     (see the module docstring); ``edge_weight`` keeps the weights of the
     distinct edges, in the order of ``unique_edge_index``.
     """
+    if knn not in KNN:
+        raise GraphrecError(f"unknown --knn {knn!r}: choose one of {', '.join(KNN)}")
     if min_weight < 1:
         raise GraphrecError(f"--min-weight must be >= 1, got {min_weight}")
     if weight not in WEIGHTINGS:
@@ -124,12 +132,16 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
         row, col, w = row[w > 0], col[w > 0], w[w > 0]
     if neighbours is not None and len(w):
         order = np.lexsort((-w, row))  # by movie, heaviest first
-        rank = np.arange(len(order)) - np.searchsorted(row[order], row[order])
-        top = np.zeros(len(w), bool)
-        top[order[rank < neighbours]] = True
+        rank = np.empty(len(w), np.int64)
+        rank[order] = np.arange(len(order)) - np.searchsorted(row[order], row[order])
+        top = rank < neighbours
         m = split.num_items
-        keep = top | np.isin(col.astype(np.int64) * m + row, row[top].astype(np.int64) * m + col[top]) if symmetric else top
+        named = np.isin(col.astype(np.int64) * m + row, row[top].astype(np.int64) * m + col[top])  # j named i
+        keep = top | named if knn == "union" else top & named if knn == "mutual" else top
         row, col, w = row[keep], col[keep], w[keep]
+    if hub:
+        s = np.bincount(row, weights=w, minlength=split.num_items)
+        w = w / (s[row] * s[col]) ** hub
     if len(w) == 0:
         raise GraphrecError(f"no two movies share {min_weight} raters: lower --min-weight")
     # quantise: the lightest edge appears once, at most max_edges copies in all
@@ -149,11 +161,11 @@ def comovie_graph(split: Split, all_edges: bool = False, min_weight: int = 5, we
 
 
 def build_graph(kind: str, split: Split, all_edges: bool = False, min_weight: int = 5, weight: str = "count",
-                neighbours: int | None = None) -> WalkGraph:
+                neighbours: int | None = None, knn: str = "union", hub: float = 0.0) -> WalkGraph:
     if kind == "bipartite":
         return bipartite_graph(split, all_edges)
     if kind == "comovie":
-        return comovie_graph(split, all_edges, min_weight, weight, neighbours)
+        return comovie_graph(split, all_edges, min_weight, weight, neighbours, knn, hub)
     raise GraphrecError(f"unknown graph {kind!r}: choose one of {', '.join(GRAPHS)}")
 
 

@@ -181,7 +181,8 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
                    shrink: bool = True, ns_exponent: float = 0.75, shared_negatives: int | None = None,
                    chunk: int = 16, seed: int = 0, threads: int | None = 1, progress: bool = True, loss_every: int = 10,
                    log: Callable[[str, float, int], None] | None = None,
-                   device: torch.device | str | None = "cpu") -> tuple[SkipGram, list[dict]]:
+                   device: torch.device | str | None = "cpu",
+                   on_epoch: Callable[[int, "SkipGram"], None] | None = None) -> tuple[SkipGram, list[dict]]:
     """Fit a :class:`SkipGram` on ``walks`` ``[W, L]`` (-1 = no token); returns it and one dict per epoch.
 
     ``batch_size`` counts walks per step (:func:`walk_step`). ``shared_negatives``
@@ -196,7 +197,8 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     word2vec and gensim; not bit-reproducible); 1 (default) steps in order, reproducibly under ``seed``. The
     loss reported per epoch is per (target, context) pair, measured on every
     ``loss_every``-th step before it is taken; ``log(tag, value, step)``
-    receives it (e.g. ``SummaryWriter.add_scalar``). ``device``
+    receives it (e.g. ``SummaryWriter.add_scalar``); ``on_epoch(epoch, model)`` is called after
+    every epoch. ``device``
     (:func:`graphrec.device.resolve_device`): where the tables and the steps live; walks and
     negatives are drawn on the CPU from the seeded generator, so a seed gives the same draws on
     every device.
@@ -215,12 +217,11 @@ def train_skipgram(walks: Tensor, num_nodes: int, dim: int = 128, window: int = 
     with num_threads(1 if workers > 1 else (threads or 0)):
         return _train(walks.long(), num_nodes, dim, window, negatives, epochs, lr or 0.025, batch_size, subsample,
                       shrink, ns_exponent, shared_negatives or default_shared(negatives, window, chunk), chunk, seed,
-                      progress, loss_every, log,
-                      device, workers)
+                      progress, loss_every, log, device, workers, on_epoch)
 
 
 def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, subsample, shrink, ns_exponent,
-           shared_negatives, chunk, seed, progress, loss_every, log, device, workers):
+           shared_negatives, chunk, seed, progress, loss_every, log, device, workers, on_epoch):
     from tqdm.auto import tqdm
 
     gen = torch.Generator().manual_seed(seed)
@@ -279,6 +280,8 @@ def _train(walks, num_nodes, dim, window, negatives, epochs, lr, batch_size, sub
             history.append({"epoch": epoch + 1, "loss": mean, "seconds": time.perf_counter() - t0})
             if log is not None:
                 log("loss/epoch", mean, epoch + 1)
+            if on_epoch is not None:
+                on_epoch(epoch + 1, model)
             bar.set_postfix(loss=f"{mean:.4f}")
     bar.close()
     return model.cpu().eval(), history

@@ -18,14 +18,15 @@ class Node2VecScorer:
         seed: seeds the walks and the skip-gram.
         **config: :class:`graphrec.embeddings.EmbeddingConfig` fields; the defaults here are the
             benchmark's budget (the user-movie graph, which gives users their own vectors; walk length 40,
-            5 walks per node, window 5, 64 dimensions).
+            5 walks per node, window 5, 64 dimensions, 1 epoch, target vectors).
     """
 
     def __init__(self, metric: str = "dot", seed: int = 0, graph: str = "bipartite", walk_length: int = 40,
-                 walks_per_node: int = 5, window: int = 5, dim: int = 64, **config) -> None:
+                 walks_per_node: int = 5, window: int = 5, dim: int = 64, epochs: int = 1,
+                 vectors: str = "target", **config) -> None:
         self.metric, self.seed = metric, seed
         self.config = {"graph": graph, "walk_length": walk_length, "walks_per_node": walks_per_node,
-                       "window": window, "dim": dim, **config}
+                       "window": window, "dim": dim, "epochs": epochs, "vectors": vectors, **config}
         self.scorer = None
 
     @staticmethod

@@ -19,7 +19,8 @@ def emb_dir(synth_dir, tmp_path_factory):
 
 def test_node2vec_writes_a_complete_folder(emb_dir, synth):
     t = torch.load(emb_dir / "embeddings.pt", weights_only=True)
-    assert t["movie"].shape == (synth.num_items, 8) and "user" not in t  # the co-movie graph has no users
+    # the co-movie graph has no users; a movie is its target and context vectors side by side (2 x --dim)
+    assert t["movie"].shape == (synth.num_items, 16) and "user" not in t
     meta = json.loads((emb_dir / "embeddings.json").read_text())
     assert meta["config"]["trainer"] == "word2vec" and meta["config"]["all_edges"] is False
     assert meta["config"]["graph"] == "comovie" and 0.0 <= meta["info"]["quality"]["test_i2i_HR@10"] <= 1.0
@@ -33,7 +34,7 @@ def test_node2vec_writes_a_complete_folder(emb_dir, synth):
     meta_tsv = next(tb.rglob("metadata.tsv")).read_text().splitlines()
     assert meta_tsv[0] == "title\tyear\tmain_genre\tgenres\tratings" and len(meta_tsv) == synth.num_items + 1
     tensors = next(tb.rglob("tensors.tsv")).read_text().splitlines()
-    assert len(tensors) == synth.num_items and len(tensors[0].split("\t")) == 8
+    assert len(tensors) == synth.num_items and len(tensors[0].split("\t")) == 16
     assert list(tb.glob("events.out.tfevents.*"))  # loss scalars
     assert not [p for p in emb_dir.parent.iterdir() if p.name.startswith(".")]  # no temporary left behind
 
