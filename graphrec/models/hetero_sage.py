@@ -36,9 +36,7 @@ edges, or any other edge set via :meth:`set_graph`; :meth:`with_nodes` appends n
 from __future__ import annotations
 
 import copy
-import warnings
 from dataclasses import replace
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -50,40 +48,13 @@ from ..data.graph import RATED_BY, RATES
 from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
 from .base import Recommender, register
-
-#: Release years are embedded in buckets of this many years since 1900 (bucket 0: unknown or <= 1900).
-YEAR_BUCKET = 5
-NUM_YEAR_BUCKETS = 31  # up to 2055
-#: Node degrees are embedded in buckets ``floor(log2(1 + degree))`` (0: no edge), the last one open-ended.
-NUM_DEGREE_BUCKETS = 16
-
-
-def degree_bucket(degree: Tensor) -> Tensor:
-    """``floor(log2(1 + degree))``, capped at the last bucket."""
-    return torch.clamp(torch.floor(torch.log2(1.0 + degree.float())), 0, NUM_DEGREE_BUCKETS - 1).long()
-
-
-def log_degree(degree: Tensor) -> Tensor:
-    """``log2(1 + degree) / NUM_DEGREE_BUCKETS`` as a ``[N, 1]`` feature (0 for a node without edges)."""
-    return (torch.log2(1.0 + degree.float()) / NUM_DEGREE_BUCKETS)[:, None]
-
-
-def year_bucket(year: Tensor) -> Tensor:
-    """Bucket index of a ``(year - 1900) / 100`` feature (0 = unknown)."""
-    return torch.clamp(torch.floor(year * 100.0 / YEAR_BUCKET), 0, NUM_YEAR_BUCKETS - 1).long()
-
+from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SAGEInference, Vocabulary,
+                             degree_features, mean_graphs, sage_step, year_bucket)
 
 def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
     """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
     known = index < emb.num_embeddings
     return emb(torch.where(known, index, 0)) * known[:, None]
-
-
-class Adjacency(NamedTuple):
-    """Row-normalised adjacency of one relation as CSR (``a``: targets x sources) and its transpose."""
-
-    a: Tensor
-    a_t: Tensor
 
 
 class _SpMM(torch.autograd.Function):
@@ -97,15 +68,6 @@ class _SpMM(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         return None, None, ctx.a_t @ grad.contiguous()
-
-
-def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    """CSR matrix from entries already sorted by row."""
-    crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
-    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0)
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": the product is all we use
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, cols, values, shape, check_invariants=False)
 
 
 class CSRSAGEConv(SAGEConv):
@@ -288,29 +250,17 @@ class HeteroSAGE(Recommender):
         bu, bm = self._by_user, self._by_movie
         if keep is not None:
             bu, bm = bu[keep[bu]], bm[keep[bm]]
-        u_rows, m_cols = u[bu], m[bu]  # sorted by user
-        m_rows, u_cols = m[bm], u[bm]  # sorted by movie
-        deg_u = torch.bincount(u_rows, minlength=self.num_users)
-        deg_m = torch.bincount(m_rows, minlength=self.num_items)
-        inv_u, inv_m = 1.0 / deg_u.clamp_min(1).float(), 1.0 / deg_m.clamp_min(1).float()
-        U, M = self.num_users, self.num_items  # noqa: N806
-        into_movies = Adjacency(_csr(m_rows, u_cols, inv_m[m_rows], (M, U)),
-                                _csr(u_rows, m_cols, inv_m[m_cols], (U, M)))
-        into_users = Adjacency(_csr(u_rows, m_cols, inv_u[u_rows], (U, M)),
-                               _csr(m_rows, u_cols, inv_u[u_cols], (M, U)))
-        return {RATES: into_movies, RATED_BY: into_users, "user_degree": deg_u, "movie_degree": deg_m}
+        return mean_graphs(u[bu], m[bu], m[bm], u[bm], self.num_users, self.num_items)
 
     def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Degree embeddings of every user and movie in ``graphs`` (zeros with ``degree=False``)."""
         if not self.degree:
             return (torch.zeros(self.num_users, self.hidden, device=self.item_year.device),
                     torch.zeros(self.num_items, self.hidden, device=self.item_year.device))
-        du = self.user_degree_emb(degree_bucket(graphs["user_degree"]))
-        dm = self.movie_degree_emb(degree_bucket(graphs["movie_degree"]))
-        if self.user_degree_lin is not None:  # log-degree as a number too: order within a bucket
-            du = du + self.user_degree_lin(log_degree(graphs["user_degree"]))
-            dm = dm + self.movie_degree_lin(log_degree(graphs["movie_degree"]))
-        return du, dm
+        lin_u, lin_m = ((self.user_degree_lin.weight, self.movie_degree_lin.weight) if self.user_degree_lin is not None
+                        else (None, None))
+        return (degree_features(graphs["user_degree"], self.user_degree_emb.weight, lin_u),
+                degree_features(graphs["movie_degree"], self.movie_degree_emb.weight, lin_m))
 
     def encode_graph(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Final representations of every node over ``graphs``: features + degree, then message passing."""
@@ -474,6 +424,49 @@ class HeteroSAGE(Recommender):
         new.set_graph(eu, em)
         return new
 
+    @torch.no_grad()
+    def score_with_nodes(self, users: Tensor, new_users: tuple[Tensor, Tensor, Tensor] | None = None,
+                         new_movies: tuple[Tensor, Tensor] | None = None,
+                         new_edges: tuple[Tensor, Tensor] | None = None) -> Tensor:
+        """Logits ``[len(users), M + new movies]`` over the graph with new nodes and edges (:meth:`with_nodes`)."""
+        new = self.with_nodes(users=new_users, movies=new_movies, edges=new_edges)
+        was_training = self.training
+        new.eval()
+        try:
+            return new.score_all(torch.as_tensor(users).long().to(self.item_year.device)).cpu()
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def export(self) -> SAGEInference:
+        """The trained weights, the known nodes' feature embeddings, the message-passing graph and the feature
+        vocabularies as a :class:`~graphrec.models.sage_inference.SAGEInference` (SAGE encoder only): the same
+        scores without torch_geometric."""
+        if self.conv != "sage":
+            raise GraphrecError("only the SAGE encoder exports to plain tensors (GAT's attention is not there)")
+        w = {"gender": self.gender_emb.weight, "age": self.age_emb.weight, "occupation": self.occupation_emb.weight,
+             "genre.weight": self.genre_lin.weight, "genre.bias": self.genre_lin.bias, "year": self.year_emb.weight}
+        if self.degree:
+            w.update({"user_degree": self.user_degree_emb.weight, "movie_degree": self.movie_degree_emb.weight})
+            if self.user_degree_lin is not None:
+                w.update({"user_degree_lin": self.user_degree_lin.weight, "movie_degree_lin": self.movie_degree_lin.weight})
+        for layer in range(self.num_layers):
+            for name, conv in zip(("to_movie", "to_user"), self._relation_convs(layer)):
+                p = f"layers.{layer}.{name}."
+                w.update({p + "w_l": conv.lin_l.weight, p + "w_r": conv.lin_r.weight})
+                if conv.lin_l.bias is not None:
+                    w[p + "b_l"] = conv.lin_l.bias
+        if self.movie_bias is not None:
+            w["movie_bias"] = self.movie_bias.weight
+        if self.mlp is not None:
+            w.update({f"mlp.{k}": v for k, v in self.mlp.state_dict().items()})
+        t = self.table
+        vocab = Vocabulary(list(t.gender_names), list(t.age_names), list(t.occupation_names), list(t.genre_names))
+        user, item = self.edge_index
+        return SAGEInference(vocab, self.user_inputs().detach().cpu().clone(), self.movie_inputs().detach().cpu().clone(),
+                             user.cpu().clone(), item.cpu().clone(),
+                             {k: v.detach().cpu().clone() for k, v in w.items()}, self.num_layers)
+
     # -- feature groups, for graphrec.explain ---------------------------------------------------
     @property
     def groups(self) -> tuple[str, ...]:
@@ -512,7 +505,8 @@ class HeteroSAGE(Recommender):
     def _layer(self, layer: int, hu: Tensor, hm: Tensor, agg_u: Tensor, agg_m: Tensor) -> tuple[Tensor, Tensor]:
         """One SAGE layer from the nodes' own representations and their neighbour means."""
         to_movie, to_user = self._relation_convs(layer)
-        hu, hm = to_user.lin_l(agg_u) + to_user.lin_r(hu), to_movie.lin_l(agg_m) + to_movie.lin_r(hm)
+        hu = sage_step(agg_u, hu, to_user.lin_l.weight, to_user.lin_l.bias, to_user.lin_r.weight)
+        hm = sage_step(agg_m, hm, to_movie.lin_l.weight, to_movie.lin_l.bias, to_movie.lin_r.weight)
         return (hu.relu(), hm.relu()) if layer < self.num_layers - 1 else (hu, hm)
 
     def group_layers(self) -> list[nn.Module]:
