@@ -21,7 +21,14 @@ representation from what it is:
   (Velickovic et al., ICLR 2018) and ``W_1 h_v^l`` a residual, so a node without edges keeps its own
   features;
 * score: ``s(u, m) = h_u^L . h_m^L + w . h_m^L`` (``decoder="dot"``; the bias term is optional) or
-  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
+  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``. The dot decoder adds a popularity prior
+  (``prior="popularity"``, the default) ``beta_1(u) log2(1 + deg_m) / 16`` and, with ``prior="group"``,
+  ``+ beta_2(u) log2(1 + deg_m^{g(u)}) / 16``, ``deg_m^g`` the movie's degree among the users of the
+  user's gender x age group: how much the movie's exact popularity, overall and among people like
+  the user, counts is learned per user activity bucket, ``beta(u) = A E_degree[bucket(deg_u)] + c``
+  (a user without ratings can lean on it as MostPop and demographic popularity do). Both are extra
+  coordinates of the two representations (:mod:`graphrec.models.sage_inference`), so scoring stays
+  one dot product.
 
 Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
 cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
@@ -49,7 +56,8 @@ from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
 from .base import Recommender, register
 from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SAGEInference, Vocabulary,
-                             degree_features, mean_graphs, sage_step, year_bucket)
+                             degree_features, demographic_group, mean_graphs, popularity_columns, prior_columns,
+                             sage_step, year_bucket)
 
 def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
     """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
@@ -132,12 +140,17 @@ class HeteroSAGE(Recommender):
         degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets; off: not better
             on the validation cold split, docs/benchmarks.md).
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
+        prior: the dot decoder's popularity prior (module docstring): ``"popularity"`` (overall), ``"group"``
+            (overall and within the user's gender x age group; no feature groups for explanations, as the
+            group is read from the codes, not from the embeddings they attribute) or ``"none"``; chosen on
+            the validation cold split (docs/benchmarks.md).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
-                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False) -> None:
+                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False,
+                 prior: str = "popularity") -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -147,6 +160,9 @@ class HeteroSAGE(Recommender):
             raise ValueError(f"loss must be 'bpr' or 'bce', not {loss!r}")
         if conv == "gat" and hidden % heads:
             raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
+        if prior not in ("group", "popularity", "none"):
+            raise ValueError(f"prior must be 'group', 'popularity' or 'none', not {prior!r}")
+        prior = prior if decoder == "dot" else "none"  # the prior is a term of the dot product
         if new_user_edges < 0:
             raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
@@ -156,7 +172,8 @@ class HeteroSAGE(Recommender):
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
         self.degree, self.new_user_edges = degree, new_user_edges
         self.table = table
-        if conv != "sage":  # GAT's attention reads the target node: no split into feature groups
+        self.num_groups = len(table.gender_names) * len(table.age_names) if prior == "group" else 0
+        if conv != "sage" or self.num_groups:  # GAT's attention reads the target node, the group prior the codes
             self.capabilities = replace(type(self).capabilities, explainable=False)
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
         self.register_buffer("user_age", table.user_age.long(), persistent=False)
@@ -179,7 +196,9 @@ class HeteroSAGE(Recommender):
         self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
         # identity layers on the dense groups: where graphrec.explain attributes them
         self.genres_in, self.user_ratings_in, self.movie_ratings_in = nn.Identity(), nn.Identity(), nn.Identity()
-        self.movie_bias = nn.Linear(hidden, 1, bias=False) if bias and decoder == "dot" else None
+        self.prior = nn.Linear(hidden, 2 if self.num_groups else 1) if prior != "none" else None
+        extra = 0 if self.prior is None else 1 + self.num_groups
+        self.movie_bias = nn.Linear(hidden + extra, 1, bias=False) if bias and decoder == "dot" else None
         self.mlp = (nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
                     if decoder == "mlp" else None)
         self._cache: tuple[Tensor, Tensor] | None = None
@@ -212,7 +231,7 @@ class HeteroSAGE(Recommender):
         for module in self.encoder.modules():
             if module is not self.encoder and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-        for lin in (self.movie_bias, self.user_degree_lin, self.movie_degree_lin):
+        for lin in (self.movie_bias, self.user_degree_lin, self.movie_degree_lin, self.prior):
             if lin is not None:
                 lin.reset_parameters()
         if self.mlp is not None:
@@ -245,12 +264,17 @@ class HeteroSAGE(Recommender):
         u, m = self.edge_index
         if self.conv == "gat":
             e = self.edge_index if keep is None else self.edge_index[:, keep]
-            return {RATES: e, RATED_BY: e.flip(0), "user_degree": torch.bincount(e[0], minlength=self.num_users),
-                    "movie_degree": torch.bincount(e[1], minlength=self.num_items)}
-        bu, bm = self._by_user, self._by_movie
-        if keep is not None:
-            bu, bm = bu[keep[bu]], bm[keep[bm]]
-        return mean_graphs(u[bu], m[bu], m[bm], u[bm], self.num_users, self.num_items)
+            graphs = {RATES: e, RATED_BY: e.flip(0), "user_degree": torch.bincount(e[0], minlength=self.num_users),
+                      "movie_degree": torch.bincount(e[1], minlength=self.num_items)}
+        else:
+            bu, bm = self._by_user, self._by_movie
+            if keep is not None:
+                bu, bm = bu[keep[bu]], bm[keep[bm]]
+            e = torch.stack([u[bu], m[bu]])
+            graphs = mean_graphs(u[bu], m[bu], m[bm], u[bm], self.num_users, self.num_items)
+        if self.prior is not None:  # what the prior reads: the movies' popularity in this graph
+            graphs["popularity"] = popularity_columns(e[0], e[1], self.num_items, self.user_group(), self.num_groups)
+        return graphs
 
     def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Degree embeddings of every user and movie in ``graphs`` (zeros with ``degree=False``)."""
@@ -265,7 +289,22 @@ class HeteroSAGE(Recommender):
     def encode_graph(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Final representations of every node over ``graphs``: features + degree, then message passing."""
         du, dm = self.degree_inputs(graphs)
-        return self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
+        hu, hm = self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
+        return self.with_prior(hu, hm, du, graphs.get("popularity"), self.user_group())
+
+    def user_group(self) -> Tensor | None:
+        """Every user's gender x age group (``None`` without the group prior)."""
+        return demographic_group(self.user_gender, self.user_age, len(self.table.age_names)) if self.num_groups else None
+
+    def with_prior(self, hu: Tensor, hm: Tensor, du: Tensor, pop: Tensor | None,
+                   group: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``[h_u, beta_u]`` and ``[h_m, p_m]`` with a prior (``du``: the users' degree embeddings, ``pop``:
+        the movies' :func:`popularity_columns`, ``group``: the users' groups; rows of the same users and
+        movies), else ``(hu, hm)``."""
+        if self.prior is None:
+            return hu, hm
+        return (torch.cat([hu, prior_columns(self.prior(du), group, self.num_groups)], -1),
+                torch.cat([hm, pop], -1))
 
     def user_inputs(self, users: Tensor | None = None) -> Tensor:
         """``h^0`` of ``users`` (default: all), from demographics (+ id)."""
@@ -458,14 +497,16 @@ class HeteroSAGE(Recommender):
                     w[p + "b_l"] = conv.lin_l.bias
         if self.movie_bias is not None:
             w["movie_bias"] = self.movie_bias.weight
+        if self.prior is not None:
+            w.update({"prior.weight": self.prior.weight, "prior.bias": self.prior.bias})
         if self.mlp is not None:
             w.update({f"mlp.{k}": v for k, v in self.mlp.state_dict().items()})
         t = self.table
         vocab = Vocabulary(list(t.gender_names), list(t.age_names), list(t.occupation_names), list(t.genre_names))
         user, item = self.edge_index
-        return SAGEInference(vocab, self.user_inputs().detach().cpu().clone(), self.movie_inputs().detach().cpu().clone(),
+        return SAGEInference(vocab, self.user_gender.cpu().clone(), self.user_age.cpu().clone(), self.user_inputs().detach().cpu().clone(), self.movie_inputs().detach().cpu().clone(),
                              user.cpu().clone(), item.cpu().clone(),
-                             {k: v.detach().cpu().clone() for k, v in w.items()}, self.num_layers)
+                             {k: v.detach().cpu().clone() for k, v in w.items()}, self.num_layers, self.num_groups)
 
     # -- feature groups, for graphrec.explain ---------------------------------------------------
     @property
@@ -474,8 +515,8 @@ class HeteroSAGE(Recommender):
 
         GAT's attention depends on the target node, so only the SAGE encoder has groups.
         """
-        if self.conv != "sage":
-            raise AttributeError("groups: only the SAGE encoder splits into feature groups")
+        if self.conv != "sage" or self.num_groups:
+            raise AttributeError("groups: only the SAGE encoder without the group prior splits into feature groups")
         ids = ("user", "movie") if self.use_ids else ()
         return (*ids, "gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings")
 
@@ -500,6 +541,8 @@ class HeteroSAGE(Recommender):
             agg_u.append(au)
             agg_m.append(am)
             hu, hm = self._layer(layer, hu, hm, au, am)
+        if self.prior is not None:  # the movie's popularity, read by the prior
+            agg_m.append(self._graph["popularity"])
         return torch.cat(agg_u, 1), torch.cat(agg_m, 1)
 
     def _layer(self, layer: int, hu: Tensor, hm: Tensor, agg_u: Tensor, agg_m: Tensor) -> tuple[Tensor, Tensor]:
@@ -530,8 +573,9 @@ class HeteroSAGE(Recommender):
         hu = x["gender"] + x["age"] + x["occupation"] + (x["user"] if self.use_ids else 0)
         hm = self.genre_lin(x["genres"]) + x["year"] + (x["movie"] if self.use_ids else 0)
         agg_u = x["user_ratings"].chunk(self.num_layers + 1, 1)
-        agg_m = x["movie_ratings"].chunk(self.num_layers + 1, 1)
+        width = (self.num_layers + 1) * self.hidden
+        agg_m = x["movie_ratings"][:, :width].chunk(self.num_layers + 1, 1)
         hu, hm = hu + agg_u[0], hm + agg_m[0]  # degree embeddings
         for layer in range(self.num_layers):
             hu, hm = self._layer(layer, hu, hm, agg_u[layer + 1], agg_m[layer + 1])
-        return self.decode(hu, hm)
+        return self.decode(*self.with_prior(hu, hm, agg_u[0], x["movie_ratings"][:, width:], None))

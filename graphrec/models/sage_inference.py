@@ -8,7 +8,11 @@ The maths is the model's own (:mod:`graphrec.models.hetero_sage`), written once 
 * layer ``l`` (SAGE, mean aggregation, root weight, :func:`sage_step`):
   ``h_v^{l+1} = W_1^r h_v^l + b^r + W_2^r mean_{w in N(v)} h_w^l``, ReLU between layers, the mean as a
   product with the row-normalised adjacency (:func:`mean_graphs`);
-* score: ``h_u^L . h_m^L + w . h_m^L`` or ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
+* score: ``h_u^L . h_m^L + w . h_m^L`` or ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``; with a popularity
+  prior the dot product also holds ``beta_u . p_m`` (:func:`prior_columns`, :func:`popularity_columns`):
+  ``beta_1(u) log2(1 + deg_m) / 16 (+ beta_2(u) log2(1 + deg_m^{g(u)}) / 16)``, ``beta = A E_degree[bucket(deg_u)] + c``
+  learned per user activity bucket and ``deg_m^g`` the movie's degree among users of the user's
+  demographic group ``g`` (gender x age bucket, :func:`demographic_group`).
 
 :meth:`HeteroSAGE.export <graphrec.models.HeteroSAGE.export>` copies the trained weights into a
 :class:`SAGEInference`, together with what does not change for a new node: the known nodes'
@@ -91,6 +95,30 @@ def degree_features(degree: Tensor, table: Tensor, lin: Tensor | None = None) ->
     return out + F.linear(log_degree(degree), lin) if lin is not None else out
 
 
+def demographic_group(gender: Tensor, age: Tensor, num_ages: int) -> Tensor:
+    """Gender x age-bucket group of each user (as :class:`~graphrec.models.cold_baselines.DemographicPop`)."""
+    return gender.long() * num_ages + age.long()
+
+
+def popularity_columns(users: Tensor, items: Tensor, num_items: int, group: Tensor | None = None,
+                       num_groups: int = 0) -> Tensor:
+    """``[M, 1 (+ G)]``: ``log2(1 + deg_m) / 16`` of each movie over the edges ``(users[e], items[e])``, then
+    (with ``group``, the users' :func:`demographic_group`) the same over the edges of each group's users."""
+    cols = [log_degree(torch.bincount(items, minlength=num_items))]
+    if group is not None:
+        deg = torch.bincount(items * num_groups + group[users], minlength=num_items * num_groups)
+        cols.append(torch.log2(1.0 + deg.view(num_items, num_groups).float()) / NUM_DEGREE_BUCKETS)
+    return torch.cat(cols, 1)
+
+
+def prior_columns(beta: Tensor, group: Tensor | None = None, num_groups: int = 0) -> Tensor:
+    """The users' side of the prior, ``[U, 1 (+ G)]``: ``beta[:, 0]``, then ``beta[:, 1]`` in the column of the
+    user's group (with ``group``), so that its dot product with :func:`popularity_columns` is the prior."""
+    if group is None:
+        return beta[:, :1]
+    return torch.cat([beta[:, :1], F.one_hot(group, num_groups).to(beta.dtype) * beta[:, 1:2]], 1)
+
+
 def sage_step(agg: Tensor, h: Tensor, w_l: Tensor, b_l: Tensor | None, w_r: Tensor) -> Tensor:
     """One SAGE update ``W_l mean_N(v) + b_l + W_r h_v`` from the neighbour mean ``agg`` and the node's ``h``."""
     return F.linear(agg, w_l, b_l) + F.linear(h, w_r)
@@ -115,19 +143,24 @@ class SAGEInference:
 
     Args:
         table: the feature vocabularies.
+        user_gender, user_age: the known users' gender and age-bucket codes.
         user_x, movie_x: ``x_v`` of the known users ``[U, H]`` and movies ``[M, H]`` (features, + ids).
         edge_user, edge_item: the message-passing edges.
         weights: the trained tensors by name (:meth:`HeteroSAGE.export <graphrec.models.HeteroSAGE.export>`).
         num_layers: message-passing layers.
+        num_groups: demographic groups of the prior (0: none, or a popularity prior without groups).
     """
 
     table: Vocabulary
+    user_gender: Tensor
+    user_age: Tensor
     user_x: Tensor
     movie_x: Tensor
     edge_user: Tensor
     edge_item: Tensor
     weights: dict[str, Tensor]
     num_layers: int
+    num_groups: int = 0
 
     @property
     def num_users(self) -> int:
@@ -151,7 +184,8 @@ class SAGEInference:
     def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
         w = self.weights
         if "user_degree" not in w:
-            return 0.0, 0.0
+            h = self.user_x.shape[1]
+            return (torch.zeros(len(graphs["user_degree"]), h), torch.zeros(len(graphs["movie_degree"]), h))
         return (degree_features(graphs["user_degree"], w["user_degree"], w.get("user_degree_lin")),
                 degree_features(graphs["movie_degree"], w["movie_degree"], w.get("movie_degree_lin")))
 
@@ -163,8 +197,10 @@ class SAGEInference:
         hm = sage_step(agg_m, hm, w[p + "to_movie.w_l"], w.get(p + "to_movie.b_l"), w[p + "to_movie.w_r"])
         return (hu.relu(), hm.relu()) if layer < self.num_layers - 1 else (hu, hm)
 
-    def encode(self, x_user: Tensor, x_movie: Tensor, users: Tensor, items: Tensor) -> tuple[Tensor, Tensor]:
-        """Final representations of every node over the edges ``(users[e], items[e])``."""
+    def encode(self, x_user: Tensor, x_movie: Tensor, users: Tensor, items: Tensor, user_gender: Tensor,
+               user_age: Tensor) -> tuple[Tensor, Tensor]:
+        """Final representations of every node over the edges ``(users[e], items[e])`` (the users' gender and
+        age codes: for the demographic prior)."""
         num_users, num_items = len(x_user), len(x_movie)
         by_user = torch.argsort(users * num_items + items)
         by_movie = torch.argsort(items * num_users + users)
@@ -173,6 +209,12 @@ class SAGEInference:
         hu, hm = x_user + du, x_movie + dm
         for layer in range(self.num_layers):
             hu, hm = self.layer(layer, hu, hm, graphs[RATED_BY].a @ hm, graphs[RATES].a @ hu)
+        w = self.weights
+        if "prior.weight" in w:
+            g = self.num_groups
+            group = demographic_group(user_gender, user_age, len(self.table.age_names)) if g else None
+            hu = torch.cat([hu, prior_columns(F.linear(du, w["prior.weight"], w["prior.bias"]), group, g)], -1)
+            hm = torch.cat([hm, popularity_columns(users, items, num_items, group, g)], -1)
         return hu, hm
 
     def decode_all(self, hu: Tensor, hm: Tensor) -> Tensor:
@@ -193,8 +235,11 @@ class SAGEInference:
         occupation codes), new movies (genres multi-hot, year) and new ``(user, movie)`` edges, indices in
         the extended numbering (new nodes after the known ones)."""
         xu, xm, eu, em = self.user_x, self.movie_x, self.edge_user, self.edge_item
+        gender, age = self.user_gender, self.user_age
         if new_users is not None:
-            xu = torch.cat([xu, self.user_inputs(*(torch.as_tensor(t) for t in new_users))])
+            codes = [torch.as_tensor(t).long() for t in new_users]
+            xu = torch.cat([xu, self.user_inputs(*codes)])
+            gender, age = torch.cat([gender, codes[0]]), torch.cat([age, codes[1]])
         if new_movies is not None:
             xm = torch.cat([xm, self.movie_inputs(*(torch.as_tensor(t) for t in new_movies))])
         if new_edges is not None:
@@ -202,7 +247,7 @@ class SAGEInference:
             em = torch.cat([em, torch.as_tensor(new_edges[1]).long()])
             if len(eu) and (int(eu.max()) >= len(xu) or int(em.max()) >= len(xm)):
                 raise ValueError("graph edges refer to users or movies outside the model")
-        hu, hm = self.encode(xu, xm, eu, em)
+        hu, hm = self.encode(xu, xm, eu, em, gender, age)
         return self.decode_all(hu[torch.as_tensor(users).long()], hm)
 
     # -- storage ----------------------------------------------------------------------------------
@@ -211,10 +256,10 @@ class SAGEInference:
         exported from (e.g. the weights file's size and mtime), returned by :meth:`load`."""
         from ..data.cache import _put, save_arrays
 
-        arrays = {"user_x": self.user_x, "movie_x": self.movie_x, "edge_user": self.edge_user,
+        arrays = {"user_gender": self.user_gender, "user_age": self.user_age, "user_x": self.user_x, "movie_x": self.movie_x, "edge_user": self.edge_user,
                   "edge_item": self.edge_item, **{f"w.{k}": v for k, v in self.weights.items()}}
         out = {k: v.detach().cpu().numpy() for k, v in arrays.items()}
-        out["meta"] = np.array([FORMAT, self.num_layers], np.int64)
+        out["meta"] = np.array([FORMAT, self.num_layers, self.num_groups], np.int64)
         out["source"] = np.array(source, np.int64)
         for k in _VOCAB:
             _put(out, f"vocab.{k}", getattr(self.table, k))
@@ -228,13 +273,14 @@ class SAGEInference:
 
         a = load_arrays(Path(path))
         try:
-            fmt, num_layers = (int(x) for x in a["meta"])
+            fmt, num_layers, num_groups = (int(x) for x in a["meta"])
             if fmt != FORMAT:
                 raise CacheError(f"{path}: format {fmt}, expected {FORMAT}")
             t = {k: torch.from_numpy(v) for k, v in a.items() if not k.startswith(("vocab.", "meta", "source"))}
-            model = cls(Vocabulary(*(_unpack(a, f"vocab.{k}") for k in _VOCAB)), t["user_x"], t["movie_x"],
+            model = cls(Vocabulary(*(_unpack(a, f"vocab.{k}") for k in _VOCAB)), t["user_gender"], t["user_age"],
+                        t["user_x"], t["movie_x"],
                         t["edge_user"], t["edge_item"], {k[2:]: v for k, v in t.items() if k.startswith("w.")},
-                        num_layers)
+                        num_layers, num_groups)
         except (KeyError, ValueError) as e:
             raise CacheError(f"{path}: not a hetero-sage export ({e})") from None
         return model, tuple(int(x) for x in a["source"])

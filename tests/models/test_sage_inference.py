@@ -34,7 +34,8 @@ def _newcomers(model: HeteroSAGE):
 
 
 @pytest.mark.parametrize("hparams", [{}, {"use_ids": True, "degree_linear": True, "num_layers": 3},
-                                     {"decoder": "mlp", "degree": False}])
+                                     {"decoder": "mlp", "degree": False}, {"prior": "group"},
+                                     {"prior": "none", "degree": False, "bias": False}])
 def test_export_scores_equal_the_pyg_model(synth, synth_split, hparams):
     model = _trained(synth, synth_split, **hparams)
     twin = model.export()
