@@ -346,6 +346,11 @@ class HeteroSAGE(Recommender):
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         self._cache = None
+        if self.prior is not None and "prior.weight" not in state_dict:
+            # weights saved before the prior existed (its runs' configs do not name it): load them as they were
+            self.prior, self.num_groups = None, 0
+            if self.movie_bias is not None:
+                self.movie_bias = nn.Linear(self.hidden, 1, bias=False).to(self.item_year.device)
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def decode(self, hu: Tensor, hm: Tensor) -> Tensor:
