@@ -129,8 +129,10 @@ def default_embeddings(dataset: str | None = None, data_dir: str | None = None, 
 
 
 def _trained(config, target: Path, data, progress: bool, what: str) -> Path:
-    from .pipeline import adopt, train
+    """``config`` trained into ``target`` once: selection, then the refit when ``config.refit``."""
+    from .pipeline import adopt
+    from .training.refit import select_then_refit
     from .training.runs import METRICS
 
-    return cached(target, lambda tmp: train(config, tmp, adopt(data, config), progress=progress), METRICS,
-                  f"training {what}" if progress is not False else None)
+    return cached(target, lambda tmp: select_then_refit(config, adopt(data, config), tmp, progress=progress),
+                  METRICS, f"training {what}" if progress is not False else None)

@@ -209,7 +209,7 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
     resume from the checkpoint if asked, fit. Returns ``(model, test metrics, trainer)``.
 
     ``trainer_cls`` (default :class:`~graphrec.training.Trainer`) gets ``trainer_kwargs``;
-    ``setup(run_dir)`` replaces the default creation of the run directory (rank 0 only, in DDP).
+    ``setup(run_dir, config)`` replaces the default creation of the run directory (rank 0 only, in DDP).
     """
     from .io import write_json
     from .training.runs import CONFIG, clear_unstarted
@@ -225,7 +225,7 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
         else:
-            setup(run_dir)
+            setup(run_dir, config)
         if resume:
             trainer.resume()
     return model, trainer.fit(), trainer

@@ -11,10 +11,18 @@ from .data.split import Split
 from .errors import GraphrecError
 from .training.config import DataConfig, TrainConfig
 
-#: The embedded default: NeuMF with the settings chosen on ML-100K's validation item (docs/benchmarks.md).
-DEFAULT_CONFIG = TrainConfig(model="neumf", hparams={"factors": 16, "layers": [64, 32, 16, 8]}, epochs=20,
-                             batch_size=4096, lr=0.01, num_ng=4, patience=3, full_eval_every=0,
-                             data=DataConfig(dataset="ml-100k"))
+def _default_config() -> TrainConfig:
+    """The shipped tuned NeuMF for ML-100K (``graphrec/configs/ml-100k/neumf.json``, chosen by
+    ``graphrec tune`` on the validation item), refit on train + validation: the recipe ``graphrec
+    train neumf`` also uses, written once."""
+    from .tuning import config_from_tuned, load_tuned
+
+    base = TrainConfig(model="neumf", full_eval_every=0, data=DataConfig(dataset="ml-100k"))
+    return config_from_tuned(load_tuned("neumf", "ml-100k"), base)
+
+
+#: The embedded default (see :func:`_default_config`).
+DEFAULT_CONFIG = _default_config()
 
 
 def recommend(model, split: Split, ml: MovieLens, user_id: int, k: int = 10) -> list[dict]:

@@ -30,6 +30,7 @@ from graphrec.training import TrainConfig
 from graphrec.training.refit import refit_config, with_validation_in_train
 from graphrec.pipeline import Prepared, build_split, train
 from graphrec.training.config import DataConfig
+from graphrec.tuning import TRAIN_FIELDS
 
 K = 10
 #: Fitted models: the grid searched on the validation item (full-ranking NDCG@10).
@@ -60,8 +61,12 @@ LEARNED = {
 COLUMNS = ("HR@10", "NDCG@10", "MRR@10", "full_HR@10", "full_NDCG@10", "full_MRR@10", "full_popularity@10")
 
 
-def run_fitted(name: str, split, seeds: list[int], refit: bool) -> dict:
+def run_fitted(name: str, split, seeds: list[int], refit: bool, tuned: dict | None = None) -> dict:
     model, grid = FITTED[name]
+    if tuned is not None:  # a tuned config: its one setting instead of the grid
+        if tuned["model"] != model:
+            raise SystemExit(f"--config is for {tuned['model']!r}, not {name!r}")
+        grid = [dict(tuned["params"])]
     t = time.perf_counter()
     scored = []
     for point in grid:  # validation only
@@ -96,8 +101,13 @@ def run_learned(name: str, split, seeds: list[int], refit: bool, override: dict,
     then every seed retrains on train + validation for that many epochs (``--no-refit``: every seed
     runs its own selection and is evaluated as selected)."""
     override = dict(override)
-    hp = {**LEARNED[name]["hparams"], **override.pop("hparams", {})}  # "hparams" in --set add to the model's
-    spec = {k: v for k, v in {**LEARNED[name], **override}.items() if k != "hparams"}
+    base = LEARNED[name]
+    if override.get("model", base["model"]) != base["model"]:
+        raise SystemExit(f"--config is for {override['model']!r}, not {name!r}")
+    if "hparams" in override and "model" in override:  # a tuned config replaces the recipe as a whole
+        base = {"model": base["model"], "hparams": {}}
+    hp = {**base["hparams"], **override.pop("hparams", {})}  # "hparams" in --set add to the model's
+    spec = {k: v for k, v in {**base, **override}.items() if k != "hparams"}
     out: dict = {"setting": {**spec, "hparams": hp}, "selected": [], "final": [], "best_epoch": [], "seconds": 0.0,
                  "valid": []}
     for seed in seeds:
@@ -206,6 +216,8 @@ def main() -> None:
     p.add_argument("--out", default="results/peers", help="folder of the saved runs")
     p.add_argument("--name", help="save under this name (default: the model)")
     p.add_argument("--set", default="{}", help="JSON overrides of a learned model's setting, e.g. '{\"lr\": 2e-3}'")
+    p.add_argument("--config", help="the setting of a tuned config (graphrec tune's JSON, e.g. "
+                                    "graphrec/configs/ml-100k/neumf.json) instead of the library recipe or the grid")
     p.add_argument("--no-refit", action="store_true", help="evaluate the selected run (no retraining)")
     p.add_argument("--report", action="store_true", help="print the table of the saved runs and exit")
     p.add_argument("--reference", default="itemknn")
@@ -226,9 +238,13 @@ def main() -> None:
     split = build_split(DataConfig(split_dir=args.split_dir)).split
     seeds = [int(s) for s in args.seeds.split(",")]
     override = json.loads(args.set)
+    tuned = json.loads(Path(args.config).read_text()) if args.config else None
+    if tuned is not None and "params" not in tuned:  # a learned model's tuned setting; --set still applies on top
+        override = {"model": tuned["model"], "hparams": tuned.get("hparams", {}),
+                    **{k: v for k, v in tuned.get("train", {}).items() if k in TRAIN_FIELDS}, **override}
     for name in [m.strip() for m in args.models.split(",") if m.strip()]:
         if name in FITTED:
-            res = run_fitted(name, split, seeds, not args.no_refit)
+            res = run_fitted(name, split, seeds, not args.no_refit, tuned)
         elif name in IMPLICIT:
             if not implicit_mf.available():
                 print(f"{name}: skipped (implicit is not installed: pip install 'graphrec[baselines]')")

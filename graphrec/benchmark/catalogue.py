@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from ..training.config import DataConfig, TrainConfig
 
 METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
+#: Reported beside them, as means: how deep the hit is, and whether a model wins on blockbusters only.
+EXTRA_METRICS = ("full_MRR@10", "full_popularity@10")
+COVERAGE = "full_coverage@10"  # catalogue-level: one value per run
 #: The validation grid every learned family gets (same budget for all).
 LR_GRID = (3e-3, 1e-2)
 #: ItemKNN's grid: neighbours per item (same size as the learned grid).

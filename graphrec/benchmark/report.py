@@ -10,7 +10,7 @@ import numpy as np
 
 from ..io import pyplot as _pyplot, save_figure, write_text
 from ..metrics import bootstrap_seeds_users
-from .catalogue import ATTENTION_PAIRS, METRICS
+from .catalogue import ATTENTION_PAIRS, COVERAGE, EXTRA_METRICS, METRICS
 
 
 class Report:
@@ -41,6 +41,10 @@ class Report:
                 if base is not None and name != base:
                     d, dlo, dhi = bootstrap_seeds_users(v - self.matrix(base, m)[:1])
                     row[f"{m}_diff"], row[f"{m}_diff_lo"], row[f"{m}_diff_hi"] = d, dlo, dhi
+            for m in EXTRA_METRICS:
+                row[m] = float(self.matrix(name, m).mean()) if all(m in r.per_user for r in runs) else None
+            cover = [r.coverage for r in runs if r.coverage is not None]
+            row[COVERAGE] = float(np.mean(cover)) if cover else None
             row["train_seconds"] = float(np.mean([r.seconds for r in runs]))
             params = [r.parameters for r in runs if r.parameters is not None]
             row["parameters"] = params[0] if params else None
@@ -69,6 +73,8 @@ class Report:
         write_text(paths[0], _csv(rows))
         write_text(paths[1], _csv([{"model": r.entry, "seed": r.seed, "setting": _tag(r.setting).rstrip("_"),
                                      **{m: float(r.per_user[m].mean()) for m in METRICS},
+                                     **{m: float(r.per_user[m].mean()) if m in r.per_user else None
+                                        for m in EXTRA_METRICS}, COVERAGE: r.coverage,
                                      "valid_score": r.valid, "train_seconds": r.seconds,
                                      "parameters": r.parameters, "best_epoch": r.best_epoch}
                                     for rs in self.results.values() for r in rs]))
@@ -88,13 +94,15 @@ class Report:
                   f"{s.epochs} epochs, batch {s.batch_size}, {s.num_ng} negatives per positive and their family's "
                   f"grid; settings and epochs chosen on the validation item (full-ranking NDCG@10); {refit}. "
                   f"Mean ± seed std [95 % CI over users and seeds]. Δ = paired difference to the best baseline "
-                  f"({base}); **real** when its 95 % interval excludes 0.", ""]
-        head = ["model", "setting"] + [m for m in METRICS] + [f"Δ{m}" for m in ("HR@10", "full_HR@10")] + \
-            ["train s", "params", "best epoch"]
+                  f"({base}); **real** when its 95 % interval excludes 0." + self._wall(), ""]
+        head = ["model", "setting"] + [m for m in METRICS] + ["full_MRR@10", "coverage@10", "top-10 popularity"] + \
+            [f"Δ{m}" for m in ("HR@10", "full_HR@10")] + ["train s", "params", "best epoch"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in rows:
             cells = [r["model"], r["setting"]]
             cells += [f"{r[m]:.4f} ± {r[m + '_std']:.4f} [{r[m + '_lo']:.3f}, {r[m + '_hi']:.3f}]" for m in METRICS]
+            cells += ["-" if r[m] is None else fmt.format(r[m])
+                      for m, fmt in (("full_MRR@10", "{:.4f}"), (COVERAGE, "{:.3f}"), ("full_popularity@10", "{:.0f}"))]
             for m in ("HR@10", "full_HR@10"):
                 if f"{m}_diff" in r:
                     real = r[f"{m}_diff_lo"] > 0 or r[f"{m}_diff_hi"] < 0
@@ -123,6 +131,13 @@ class Report:
         lines += ["", "Charts: `comparison.png` (2 × 2: features × attention), `curves.png` (test HR@10 and "
                   "NDCG@10 per epoch, mean over seeds)."]
         return "\n".join(lines) + "\n"
+
+    def _wall(self) -> str:
+        wall = getattr(self, "wall_seconds", None)
+        if wall is None:
+            return ""
+        procs = f"{self.jobs} processes" if self.jobs > 1 else "one process"
+        return f" Wall time {wall / 60:.1f} min ({procs}, tuning not included)."
 
     # -- plots ---------------------------------------------------------------------------------
     def plot_comparison(self, rows: list[dict]) -> Path:
@@ -204,3 +219,26 @@ def _csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+
+
+#: The markers around the block that ``graphrec benchmark --readme FILE`` rewrites.
+README_BEGIN, README_END = "<!-- graphrec benchmark: begin -->", "<!-- graphrec benchmark: end -->"
+
+
+def readme_block(text: str) -> tuple[int, int]:
+    """Start and end offsets of the text between the benchmark markers of ``text``; a clear error
+    when they are missing, repeated or out of order."""
+    from ..errors import GraphrecError
+
+    if text.count(README_BEGIN) != 1 or text.count(README_END) != 1:
+        raise GraphrecError(f"--readme needs one line {README_BEGIN!r} and one line {README_END!r} around the table")
+    start, end = text.index(README_BEGIN) + len(README_BEGIN), text.index(README_END)
+    if end < start:
+        raise GraphrecError(f"--readme: {README_END!r} comes before {README_BEGIN!r}")
+    return start, end
+
+
+def replace_readme_block(text: str, block: str) -> str:
+    """``text`` with the part between the benchmark markers replaced by ``block``; the rest unchanged."""
+    start, end = readme_block(text)
+    return text[:start] + "\n" + block.strip("\n") + "\n" + text[end:]

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from ..evaluation import evaluate
 from ..models import MODELS, capabilities
 from ..training.config import TrainConfig
-from .catalogue import CATALOGUE, QUICK_HPARAMS, Entry, Settings
+from .catalogue import CATALOGUE, COVERAGE, QUICK_HPARAMS, Entry, Settings
 from .report import Report, _tag
 
 @dataclass
@@ -29,6 +29,7 @@ class RunResult:
     run_dir: Path | None = None
     towers: list[float] | None = None  # average (GMF, MLP) fusion weights on the test pairs
     selected: dict | None = None  # per-user test values of the selected run before its refit
+    coverage: float | None = None  # share of the catalogue in some test user's full-ranking top 10
 
 
 class Benchmark(Report):
@@ -44,17 +45,57 @@ class Benchmark(Report):
         self.results: dict[str, list[RunResult]] = {}
         self.configs: dict[str, dict] = {}  # entry name -> tuned config (graphrec.tuning), when used
         self._pretrain_runs: dict[tuple[str, int], Path] = {}  # (gmf|mlp, seed) -> run dir when not benchmarked
+        self.wall_seconds: float | None = None  # the whole run's wall time, and in how many processes
+        self.jobs = 1
 
     # -- running -------------------------------------------------------------------------------
-    def run(self) -> dict[str, list[RunResult]]:
-        refit = self.settings.refit and self.split.has_validation
-        jobs = sum(len(self._grid(self.tuned_entry(e))) + (int(refit) if e.baseline else self.settings.seeds - 1 + refit)
-                   for e in self.entries)
-        self.bar = tqdm(total=jobs, desc="benchmark", unit="run", disable=not self.progress)
-        for e in self.entries:
-            self.results[e.name] = self._run_entry(e)
+    def run(self, jobs: int = 1, threads: int = 1) -> dict[str, list[RunResult]]:
+        """Run every entry; with ``jobs > 1``, entries run in that many worker processes at once
+        (``threads`` torch threads each), NeuMF-with-pretraining after the GMF and MLP it starts from.
+        The results are the same as a sequential run's: every run is seeded and single-process."""
+        start = time.perf_counter()
+        self.bar = tqdm(total=sum(self._runs(e) for e in self.entries), desc="benchmark", unit="run",
+                        disable=not self.progress)
+        if jobs > 1 and len(self.entries) > 1:
+            self._run_parallel(jobs, threads)
+        else:
+            for e in self.entries:
+                self.results[e.name] = self._run_entry(e)
         self.bar.close()
+        self.wall_seconds, self.jobs = time.perf_counter() - start, jobs
         return self.results
+
+    def _runs(self, e: Entry) -> int:
+        """How many training or fitting runs ``e`` takes (the progress bar's unit)."""
+        refit = self.settings.refit and self.split.has_validation
+        return len(self._grid(self.tuned_entry(e))) + (int(refit) if e.baseline else self.settings.seeds - 1 + refit)
+
+    def _run_parallel(self, jobs: int, threads: int) -> None:
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        feeds = {"gmf", "mlp"} & {e.name for e in self.entries}  # what NeuMF-pre starts from, when benchmarked
+        later = [e for e in self.entries if e.pretrain and feeds]
+        pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"))  # fork after torch's threads can hang
+        pending = {pool.submit(_run_entry_in_worker, self, e, threads): e for e in self.entries if e not in later}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    e = pending.pop(f)
+                    self.results[e.name], tuned = f.result()
+                    if tuned is not None:
+                        self.configs[e.name] = tuned
+                    self.bar.update(self._runs(e))
+                if later and feeds <= set(self.results):
+                    pending.update({pool.submit(_run_entry_in_worker, self, e, threads): e for e in later})
+                    later = []
+        finally:
+            pool.shutdown(cancel_futures=True)
+        self.results = {e.name: self.results[e.name] for e in self.entries}  # the catalogue's order
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "bar"}
 
     def _grid(self, e: Entry) -> tuple[dict, ...]:
         return e.grid[:1] if self.settings.quick else e.grid
@@ -108,7 +149,7 @@ class Benchmark(Report):
             scorer = MODELS[e.model](**self.hparams(e, best.setting, seed)).fit(merged.split)
             test = evaluate(scorer, self.split, on="test", per_user=True)
             return replace(best, seed=seed, per_user=test["per_user"], seconds=time.perf_counter() - start,
-                           selected=best.per_user if seed == 0 else None)
+                           selected=best.per_user if seed == 0 else None, coverage=test.get(COVERAGE))
         from ..pipeline import train
         from ..training.refit import refit_config
 
@@ -118,7 +159,8 @@ class Benchmark(Report):
         run_dir = self.out / "runs" / e.name / f"{_tag(best.setting)}seed{seed}-refit"
         model, metrics, trainer = train(cfg, run_dir, merged, progress=self.progress and not self.settings.quick)
         return replace(best, seed=seed, per_user=trainer.test_result["per_user"], seconds=metrics["train_seconds"],
-                       history=list(trainer.history), run_dir=run_dir, selected=best.per_user if seed == 0 else None)
+                       history=list(trainer.history), run_dir=run_dir, selected=best.per_user if seed == 0 else None,
+                       coverage=trainer.test_result.get(COVERAGE))
 
     def _run_one(self, e: Entry, point: dict, seed: int) -> RunResult:
         self.bar.set_postfix_str(f"{e.name} {point or ''} seed {seed}")
@@ -135,7 +177,8 @@ class Benchmark(Report):
         key = TrainConfig.select
         valid = evaluate(scorer, self.split, on="valid")[f"{key}@10"] if self.split.has_validation else 0.0
         test = evaluate(scorer, self.split, on="test", per_user=True)
-        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, size, None)
+        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, size, None,
+                         coverage=test.get(COVERAGE))
 
     def hparams(self, e: Entry, point: dict | None = None, seed: int | None = None) -> dict:
         """The entry's settings (``--quick``: small widths), keeping only what this version's constructor takes;
@@ -165,7 +208,8 @@ class Benchmark(Report):
         if capabilities(e.model).attention_map:
             towers = model.attention(self.split.test_user, self.split.test_item)["towers"].mean(0).tolist()
         return RunResult(e.name, seed, dict(point), trainer.test_result["per_user"], valid, metrics["train_seconds"],
-                         metrics["parameters"], metrics["best_epoch"], list(trainer.history), run_dir, towers)
+                         metrics["parameters"], metrics["best_epoch"], list(trainer.history), run_dir, towers,
+                         coverage=trainer.test_result.get(COVERAGE))
 
     def _pretrained(self, name: str, seed: int) -> Path:
         """Run directory of this seed's GMF or MLP at its chosen setting (trained here if not benchmarked)."""
@@ -176,3 +220,13 @@ class Benchmark(Report):
             self._pretrain_runs[(name, seed)] = self._train(e, e.grid[0], seed).run_dir
         return self._pretrain_runs[(name, seed)]
 
+
+
+def _run_entry_in_worker(bench: Benchmark, e: Entry, threads: int) -> tuple[list[RunResult], dict | None]:
+    """One entry of a parallel benchmark, in a worker process: its runs and its tuned config (if any)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    bench.progress = False
+    bench.bar = tqdm(disable=True)
+    return bench._run_entry(e), bench.configs.get(e.name)

@@ -39,6 +39,12 @@ def add_parser(sub) -> None:
     p.add_argument("--retune", action="store_true",
                    help="re-run graphrec tune for every tunable model first (--trials each), writing OUT/configs/")
     p.add_argument("--trials", type=positive_int, default=20, help="trials per family with --retune (default 20)")
+    p.add_argument("--jobs", type=positive_int, default=1,
+                   help="models trained at once, in separate processes of --threads threads each (default 1; "
+                        "2 on a 2-core machine halves the wall time); results do not depend on it")
+    p.add_argument("--readme", metavar="FILE", default=None,
+                   help="also write the results table into FILE (e.g. README.md), between the lines "
+                        "'<!-- graphrec benchmark: begin -->' and '<!-- graphrec benchmark: end -->'")
     add_progress_args(p)
     add_device_arg(p, "every model trains and is evaluated")
     add_data_args(p)
@@ -56,6 +62,14 @@ def run(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise GraphrecError(f"--out {out} exists and is not a folder")
+    readme = None
+    if args.readme:
+        from ..benchmark.report import readme_block
+
+        readme = Path(args.readme)
+        if not readme.is_file():
+            raise GraphrecError(f"--readme {readme}: no such file")
+        readme_block(readme.read_text(encoding="utf-8"))  # fail before hours of training, not after
     ml, split = load_split(args)
     epochs = args.epochs or (QUICK_EPOCHS if args.quick else Settings.epochs)
     data = data_config(args, absolute=True)
@@ -74,8 +88,15 @@ def run(args) -> int:
                 bench.configs[e.name] = tuned
                 save_tuned(tuned, out / "configs" / f"{e.name}.json")
     with num_threads(args.threads or 0):
-        bench.run()
+        bench.run(jobs=args.jobs, threads=args.threads or 1)
     paths = bench.write(command="graphrec " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-    print((out / "results.md").read_text())
+    table = (out / "results.md").read_text()
+    if readme is not None:
+        from ..benchmark.report import replace_readme_block
+        from ..io import write_text
+
+        write_text(readme, replace_readme_block(readme.read_text(encoding="utf-8"), table))
+        paths.append(readme)
+    print(table)
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0

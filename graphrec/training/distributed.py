@@ -182,25 +182,27 @@ class DistributedTrainer(Trainer):
 def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split=None,
                       resume: bool = False, progress: bool = True, backend: str | None = None,
                       verify_sync: bool = False) -> tuple[torch.nn.Module, dict]:
-    """:func:`graphrec.training.train` across the processes of a (torchrun) process group.
+    """:func:`graphrec.training.train` across the processes of a (torchrun) process group: selection
+    on the validation item, then (``config.refit``) the refit on train + validation, both distributed.
 
     Joins the group from the environment unless one is initialised already. Returns the
     model (on CPU, best weights) and the test metrics, the same on every rank.
     """
-    from ..pipeline import train
+    from .refit import select_then_refit
     from .runs import clear_unstarted
 
     device = init_process_group(backend)
+    rank0 = dist.get_rank() == 0
 
-    def setup(path) -> None:  # only rank 0 writes the run directory
-        if dist.get_rank() == 0:
+    def setup(path, cfg) -> None:  # only rank 0 writes the run directory
+        if rank0:
             if not resume:
                 clear_unstarted(path)  # what a run killed before its first checkpoint left under this name
             Path(path).mkdir(parents=True, exist_ok=True)
-            write_json(Path(path) / CONFIG, config.to_dict())
+            write_json(Path(path) / CONFIG, cfg.to_dict())
 
-    model, result, _ = train(config, run_dir, None if split is None and ml is None else (ml, split), resume=resume,
-                             progress=progress, trainer_cls=DistributedTrainer, setup=setup, device=device,
-                             verify_sync=verify_sync)
+    outcome = select_then_refit(config, None if split is None and ml is None else (ml, split), run_dir,
+                                resume=resume, progress=progress, write=rank0, trainer_cls=DistributedTrainer,
+                                setup=setup, device=device, verify_sync=verify_sync)
     dist.barrier()
-    return model, result
+    return outcome.model, outcome.metrics()

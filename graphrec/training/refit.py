@@ -76,19 +76,20 @@ class Outcome:
 
 
 def select_then_refit(config: TrainConfig, data=None, run_dir: str | Path | None = None, resume: bool = False,
-                      progress: bool = True, **trainer_kwargs) -> Outcome:
+                      progress: bool = True, write: bool = True, **trainer_kwargs) -> Outcome:
     """Train ``config`` with validation-only selection, then refit if ``config.refit``, both through
     :func:`graphrec.pipeline.train`. ``data``: prepared data (else built from ``config.data``).
 
     With a refit, ``run_dir`` holds the refit model and the selection run is in
-    ``run_dir/selection``; ``metrics.json`` has both runs' test metrics."""
+    ``run_dir/selection``; ``metrics.json`` has both runs' test metrics. ``write=False`` leaves the
+    run directory's own files to another process (the ranks other than 0 of a distributed run)."""
     from ..pipeline import Prepared, adopt, train
 
     data = adopt(data, config, saved=resume)
     split = data.split
     refit = config.refit and split.has_validation and not config.data.validation_in_train
     sel_dir = Path(run_dir) / SELECTION if (refit and run_dir is not None) else run_dir
-    if refit and run_dir is not None and not resume:  # until the refit starts, the run is its selection
+    if write and refit and run_dir is not None and not resume:  # until the refit starts, the run is its selection
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         write_json(Path(run_dir) / "config.json", config.to_dict())
     *_, selected = train(config, sel_dir, data, resume=resume, progress=progress, **trainer_kwargs)
@@ -97,6 +98,6 @@ def select_then_refit(config: TrainConfig, data=None, run_dir: str | Path | None
     merged = Prepared(data.ml, with_validation_in_train(split))
     *_, final = train(refit_config(config, selected.best_epoch), run_dir, merged, progress=progress, **trainer_kwargs)
     outcome = Outcome(selected, final)
-    if run_dir is not None:
+    if write and run_dir is not None:
         write_json(Path(run_dir) / "metrics.json", outcome.metrics())
     return outcome

@@ -37,6 +37,14 @@ def test_benchmark_quick_end_to_end(synth_dir, tmp_path, capsys):
         for m in METRICS:
             assert 0.0 <= float(r[m]) <= 1.0, (r["model"], m)
             assert float(r[m + "_lo"]) <= float(r[m]) <= float(r[m + "_hi"]), (r["model"], m)
+    # beside HR and NDCG: MRR, catalogue coverage and the top 10's popularity, where MostPop is the extreme
+    by = {r["model"]: r for r in rows}
+    for r in rows:
+        assert 0.0 <= float(r["full_MRR@10"]) <= float(r["full_HR@10"]) + 1e-9, r["model"]
+        assert 0.0 < float(r["full_coverage@10"]) <= 1.0, r["model"]
+    pop, knn = by["mostpop"], by["itemknn"]  # one list for all vs a personal one (2-epoch models may collapse)
+    assert float(pop["full_coverage@10"]) < float(knn["full_coverage@10"])
+    assert float(pop["full_popularity@10"]) > float(knn["full_popularity@10"])
     seeds = list(csv.DictReader(open(out / "seeds.csv")))
     assert len(seeds) == 2 * len(expected)
     for r in seeds:

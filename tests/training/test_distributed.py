@@ -92,8 +92,14 @@ def test_torchrun_cli_trains_any_model_into_one_run_dir(dist_data, tmp_path):
                          capture_output=True, text=True, env=env, timeout=240)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("run saved in") == 1  # rank 0 reports, rank 1 is silent
+    run = tmp_path / "runs" / "gmf"
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["gmf"]  # both ranks agreed on one directory
-    assert json.loads((tmp_path / "runs" / "gmf" / "metrics.json").read_text())["epochs_run"] == 2
+    # selection (2 epochs, on validation), then the refit on train + validation for the chosen epochs
+    selection = json.loads((run / "selection" / "metrics.json").read_text())
+    assert selection["epochs_run"] == 2
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["refit_epochs"] == selection["best_epoch"] and "selected" in metrics
+    assert json.loads((run / "config.json").read_text())["epochs"] == selection["best_epoch"]
 
 
 def test_shards_cover_the_epoch_once_with_per_rank_negatives(synth, synth_split):
