@@ -59,6 +59,7 @@ from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SA
                              degree_features, demographic_group, mean_graphs, popularity_columns, prior_columns,
                              sage_step, year_bucket)
 
+
 def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
     """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
     known = index < emb.num_embeddings
@@ -346,7 +347,7 @@ class HeteroSAGE(Recommender):
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         self._cache = None
-        if self.prior is not None and "prior.weight" not in state_dict:
+        if self.prior is not None and strict and "prior.weight" not in state_dict and "gender_emb.weight" in state_dict:
             # weights saved before the prior existed (its runs' configs do not name it): load them as they were
             self.prior, self.num_groups = None, 0
             if self.movie_bias is not None:
@@ -509,8 +510,8 @@ class HeteroSAGE(Recommender):
         t = self.table
         vocab = Vocabulary(list(t.gender_names), list(t.age_names), list(t.occupation_names), list(t.genre_names))
         user, item = self.edge_index
-        return SAGEInference(vocab, self.user_gender.cpu().clone(), self.user_age.cpu().clone(), self.user_inputs().detach().cpu().clone(), self.movie_inputs().detach().cpu().clone(),
-                             user.cpu().clone(), item.cpu().clone(),
+        return SAGEInference(vocab, *(x.detach().cpu().clone() for x in (self.user_gender, self.user_age, self.user_inputs(),
+                                                                          self.movie_inputs(), user, item)),
                              {k: v.detach().cpu().clone() for k, v in w.items()}, self.num_layers, self.num_groups)
 
     # -- feature groups, for graphrec.explain ---------------------------------------------------
@@ -534,7 +535,8 @@ class HeteroSAGE(Recommender):
     def neighbour_means(self) -> tuple[Tensor, Tensor]:
         """Per node what it reads from the graph: its degree embedding, then the mean of its neighbours'
         representations at every layer's input; ``[num_users, (L + 1) * hidden]`` and
-        ``[num_items, (L + 1) * hidden]``, over the current graph."""
+        ``[num_items, (L + 1) * hidden (+ 1)]`` (with the prior, the movie's popularity last), over the
+        current graph."""
         if self._graph is None:
             self._graph = self.graphs()
         into_movies, into_users = self._graph[RATES], self._graph[RATED_BY]
