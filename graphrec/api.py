@@ -51,7 +51,8 @@ class TrainedRun:
     def __init__(self, path: Path | None, config: TrainConfig | None, model: torch.nn.Module | None,
                  catalog: Catalog, data_dir: str | None = None, cache: bool = True, split=None, ml=None,
                  device: str | None = "cpu") -> None:
-        self.path, self.config, self.model, self.catalog = path, config, model, catalog
+        self.path, self.config, self.catalog = path, config, catalog
+        self._model, self._load_model, self._newcomers = model, None, None
         self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, ml
         self.device = device  # where scoring runs: "auto", "cpu" or "cuda[:N]" (explanations run on the CPU)
         self.dataset = ml if ml is not None else _DatasetOnDemand(catalog, lambda: self.ml)
@@ -63,6 +64,17 @@ class TrainedRun:
 
         split = split if split is not None else prepare(config or TrainConfig(data=_data_of(ml)), ml).split
         return cls(None, config, model, Catalog.from_movielens(ml), split=split, ml=ml)
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The trained model (built and loaded on first use)."""
+        if self._model is None and self._load_model is not None:
+            self._model = self._load_model()
+        return self._model
+
+    @model.setter
+    def model(self, model: torch.nn.Module) -> None:
+        self._model, self._newcomers = model, None
 
     @property
     def metrics(self) -> dict:
@@ -174,6 +186,32 @@ class TrainedRun:
         return [{"rank": r, **m, "score": float(s)} for r, (m, s) in
                 enumerate(zip(self.describe(np.asarray(movie_ids)[keep]), np.asarray(scores)[keep]), start=1)]
 
+    # ----------------------------------------------------------------- new users and movies
+
+    @property
+    def newcomers(self):
+        """What scores users and movies the model never saw (``hetero-sage`` runs): its plain-torch twin,
+        kept as ``inference.npz`` in the run directory (:func:`graphrec.inductive.newcomer_model`)."""
+        from .inductive import newcomer_model
+
+        if self._newcomers is None:
+            self._newcomers = newcomer_model(self.path, lambda: self.model.cpu())
+        return self._newcomers
+
+    def recommend_new_user(self, gender: str, age: int, occupation: str, liked: list[str] = (),
+                           k: int = 10) -> list[dict]:
+        """Top ``k`` movies for a user the model never saw, from their demographics and the titles they
+        liked (``hetero-sage`` runs): ``rank``, ``movie_id``, ``title``, ``year``, ``genres``, ``score``."""
+        from .inductive import recommend_new_user
+
+        return recommend_new_user(self.newcomers, self.catalog, gender, age, occupation, liked, k)
+
+    def recommend_new_movies(self, user: int, path: str | Path, k: int = 10) -> list[dict]:
+        """The new titles of a ``title,year,genres`` CSV ranked for dataset user ``user`` (``hetero-sage`` runs)."""
+        from .inductive import recommend_new_movies
+
+        return recommend_new_movies(self.newcomers, self.catalog, user, path, k)
+
     # ----------------------------------------------------------------- similar movies
 
     def item_vectors(self) -> torch.Tensor:
@@ -251,6 +289,15 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     ``device`` is where scoring runs (``"auto"``: CUDA when available); ``on_bad_rows``
     (default: as the run was trained) says what to do with malformed rows in the data files.
     """
+    run = open_run(path, data_dir, cache, progress, device, on_bad_rows)
+    _ = run.model  # built and loaded now: a run whose weights do not fit fails here
+    return run
+
+
+def open_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
+             progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None) -> TrainedRun:
+    """:func:`load_run`, but the model is built and loaded on first use (``run.model``): what needs only the
+    catalog or the run's cached files (``recommend_new_user``) imports no more than torch."""
     if path is None:
         from .cache import default_neumf
 
@@ -272,8 +319,13 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
 
     resolve_device(device)  # an unavailable device fails before anything loads
     run = TrainedRun(path, config, None, catalog, ddir, cache, device=device)
-    run.model = model = load_weights(build_model(config, Prepared(run.dataset, run.split)), path)
-    if (model.num_users, model.num_items) != (catalog.num_users, catalog.num_items):
-        raise GraphrecError(f"{path}: the model scores {model.num_users} users x {model.num_items} movies but "
-                            f"{catalog.name} has {catalog.num_users} x {catalog.num_items}")
+
+    def load_model() -> torch.nn.Module:
+        model = load_weights(build_model(config, Prepared(run.dataset, run.split)), path)
+        if (model.num_users, model.num_items) != (catalog.num_users, catalog.num_items):
+            raise GraphrecError(f"{path}: the model scores {model.num_users} users x {model.num_items} movies but "
+                                f"{catalog.name} has {catalog.num_users} x {catalog.num_items}")
+        return model
+
+    run._load_model = load_model
     return run

@@ -6,7 +6,11 @@
 * :func:`recommend_new_movies` -- new titles from a CSV (``title,year,genres``, genres separated by
   ``|``) are appended as movies without ratings and ranked for a known user.
 
-Both work on a copy of the model (:meth:`graphrec.models.HeteroSAGE.with_nodes`); the run is unchanged.
+Both take the trained :class:`~graphrec.models.HeteroSAGE` (new nodes through PyG,
+:meth:`~graphrec.models.HeteroSAGE.with_nodes`; the run is unchanged) or its plain-torch twin
+(:class:`~graphrec.models.sage_inference.SAGEInference`, the same scores without torch_geometric).
+:func:`newcomer_model` keeps the twin of a run directory as ``inference.npz`` beside its weights, so a
+warm ``graphrec recommend --new-user`` reads it and the cached catalog and imports only torch.
 """
 from __future__ import annotations
 
@@ -14,26 +18,31 @@ import csv
 import math
 import re
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
-from .data.features import FeatureTable
+from .data.catalog import Catalog
 from .data.graph import age_bucket
 from .errors import DataError, GraphrecError
+
+#: The plain-torch twin of a hetero-sage run, in its run directory (:func:`newcomer_model`).
+INFERENCE = "inference.npz"
 
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 
 
 def check_inductive(model) -> None:
-    if not hasattr(model, "with_nodes"):
+    if not hasattr(model, "score_with_nodes"):
         name = getattr(model, "registry_name", type(model).__name__)
         raise GraphrecError(f"model {name!r} only knows the users and movies it was trained on; "
                             "train a hetero-sage run for new users and movies")
 
 
-def demographics(table: FeatureTable, gender: str, age: int, occupation: str) -> tuple[int, int, int]:
-    """Feature codes of a new user; one error naming every invalid value and the valid ones."""
+def demographics(table, gender: str, age: int, occupation: str) -> tuple[int, int, int]:
+    """Feature codes of a new user in ``table``'s vocabularies (a :class:`~graphrec.data.FeatureTable` or
+    :class:`~graphrec.models.sage_inference.Vocabulary`); one error naming every invalid value and the valid ones."""
     problems = []
     genders = {g.lower(): j for j, g in enumerate(table.gender_names) if g != "unknown"}
     occupations = {o.lower(): j for j, o in enumerate(table.occupation_names) if o != "unknown"}
@@ -55,13 +64,19 @@ def demographics(table: FeatureTable, gender: str, age: int, occupation: str) ->
     return g, a, o
 
 
-def find_movies(ml, titles: list[str]) -> list[int]:
+def _catalog(data) -> Catalog:
+    """``data`` as a :class:`Catalog` (a :class:`~graphrec.data.MovieLens` is converted)."""
+    return data if isinstance(data, Catalog) else Catalog.from_movielens(data)
+
+
+def find_movies(data, titles: list[str]) -> list[int]:
     """Dense indices of movies named by title: exact (with or without the year), else the most-rated
-    movie whose title contains the text (case-insensitive)."""
-    names = [str(t) for t in ml.movies["title"]]
+    movie whose title contains the text (case-insensitive). ``data``: a :class:`Catalog` or the dataset."""
+    c = _catalog(data)
+    names = c.titles
     bare = [_YEAR.sub("", t).strip().lower() for t in names]
     full = [t.lower() for t in names]
-    count = np.bincount(ml.ratings["item"].to_numpy(), minlength=ml.num_items)
+    count = np.bincount(c.rated_items, minlength=c.num_items)
     out = []
     for title in titles:
         q = title.strip().lower()
@@ -70,7 +85,7 @@ def find_movies(ml, titles: list[str]) -> list[int]:
         hits = [j for j in range(len(names)) if full[j] == q or bare[j] == q]
         hits = hits or [j for j in range(len(names)) if q in full[j]]
         if not hits:
-            raise GraphrecError(f"no movie in {ml.name} matches {title.strip()!r}")
+            raise GraphrecError(f"no movie in {c.name} matches {title.strip()!r}")
         out.append(max(hits, key=lambda j: (count[j], -j)))
     return out
 
@@ -116,41 +131,78 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
 
 
-@torch.no_grad()
-def recommend_new_user(model, ml, gender: str, age: int, occupation: str, liked: list[str] = (),
+def recommend_new_user(model, data, gender: str, age: int, occupation: str, liked: list[str] = (),
                        k: int = 10) -> list[dict]:
-    """Top ``k`` movies for a user the model never saw; ``liked`` titles become their edges."""
+    """Top ``k`` movies for a user the model never saw; ``liked`` titles become their edges.
+
+    ``model``: a hetero-sage model or its :class:`~graphrec.models.sage_inference.SAGEInference`;
+    ``data``: the run's :class:`Catalog` or dataset.
+    """
     check_inductive(model)
     if k < 1:
         raise GraphrecError(f"k must be >= 1, got {k}")
     g, a, o = demographics(model.table, gender, age, occupation)
-    items = torch.tensor(sorted(set(find_movies(ml, list(liked)))), dtype=torch.long)
+    c = _catalog(data)
+    _check_sizes(model, c)
+    items = torch.tensor(sorted(set(find_movies(c, list(liked)))), dtype=torch.long)
     user = model.num_users
-    new = model.with_nodes(users=(torch.tensor([g]), torch.tensor([a]), torch.tensor([o])),
-                           edges=(torch.full_like(items, user), items))
-    new.eval()
-    scores = new.score_all(torch.tensor([user]))[0].float()
+    scores = model.score_with_nodes(torch.tensor([user]), new_users=(torch.tensor([g]), torch.tensor([a]),
+                                                                      torch.tensor([o])),
+                                    new_edges=(torch.full_like(items, user), items))[0].float()
     scores[items] = -math.inf
     top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
-    movies = ml.movies
-    out = []
-    for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1):
-        row = movies.iloc[item]
-        year = row["year"] if "year" in movies.columns else float("nan")
-        out.append({"rank": rank, "movie_id": int(row["raw_id"]), "title": str(row["title"]),
-                    "year": None if year != year else int(year), "genres": list(row["genres"]),
-                    "score": _sigmoid(logit)})
-    return out
+    return [{"rank": rank, **c.movie(item), "score": _sigmoid(logit)}
+            for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1)]
 
 
-@torch.no_grad()
-def recommend_new_movies(model, ml, user_id: int, path: str | Path, k: int = 10) -> list[dict]:
-    """The new titles of ``path`` ranked for the dataset's user ``user_id`` (top ``k``)."""
+def recommend_new_movies(model, data, user_id: int, path: str | Path, k: int = 10) -> list[dict]:
+    """The new titles of ``path`` ranked for the dataset's user ``user_id`` (top ``k``); ``model`` and ``data``
+    as for :func:`recommend_new_user`."""
     check_inductive(model)
-    user = ml.user_index(user_id)
-    rows, genres, years = read_new_movies(path, list(ml.genres))
-    new = model.with_nodes(movies=(genres, years))
-    new.eval()
-    scores = new.score_all(torch.tensor([user]))[0, model.num_items:].float()
+    c = _catalog(data)
+    _check_sizes(model, c)
+    user = c.user_index(user_id)
+    rows, genres, years = read_new_movies(path, list(model.table.genre_names))
+    scores = model.score_with_nodes(torch.tensor([user]), new_movies=(genres, years))[0, model.num_items:].float()
     order = torch.argsort(scores, descending=True, stable=True)[:k]
     return [{"rank": r, **rows[j], "score": _sigmoid(float(scores[j]))} for r, j in enumerate(order.tolist(), 1)]
+
+
+def _check_sizes(model, c: Catalog) -> None:
+    if (model.num_users, model.num_items) != (c.num_users, c.num_items):
+        raise GraphrecError(f"the model knows {model.num_users} users x {model.num_items} movies but "
+                            f"{c.name} has {c.num_users} x {c.num_items}")
+
+
+def newcomer_model(run_dir: str | Path | None, load_model: Callable[[], torch.nn.Module]):
+    """What scores new users and movies for a run: its :class:`~graphrec.models.sage_inference.SAGEInference`,
+    read from ``run_dir/inference.npz`` while the run's weights are those it was exported from; otherwise
+    ``load_model()``, exported and stored there atomically (a GAT encoder, which does not export, is
+    returned as it is). Raises :class:`GraphrecError` for a model that only knows its training nodes."""
+    from .data.cache import CacheError
+    from .models.sage_inference import SAGEInference
+    from .training.runs import WEIGHTS
+
+    path = stamp = None
+    if run_dir is not None:
+        path = Path(run_dir) / INFERENCE
+        st = (Path(run_dir) / WEIGHTS).stat()
+        stamp = (st.st_size, st.st_mtime_ns)
+        if path.is_file():
+            try:
+                twin, source = SAGEInference.load(path)
+                if source == stamp:
+                    return twin
+            except CacheError:
+                pass  # exported again below
+    model = load_model()
+    check_inductive(model)
+    if getattr(model, "conv", "sage") != "sage":
+        return model
+    twin = model.export()
+    if path is not None:
+        try:
+            twin.save(path, source=stamp)
+        except OSError:  # a read-only run directory: export again next time
+            pass
+    return twin

@@ -43,7 +43,7 @@ def fmt(t: tuple[float, float, float], signed: bool = False) -> str:
 def hparams(args, use_ids: bool) -> dict:
     return {"hidden": args.hidden, "num_layers": args.layers, "use_ids": use_ids, "node_dropout": args.node_dropout,
             "new_user_edges": args.new_user_edges, "decoder": args.decoder, "conv": args.conv,
-            "bias": not args.no_bias, "degree_linear": args.degree_linear}
+            "bias": not args.no_bias, "degree_linear": args.degree_linear, "prior": args.prior}
 
 
 def train_model(ml, split, args, seed: int, use_ids: bool) -> tuple[torch.nn.Module, float, int]:
@@ -110,6 +110,7 @@ def main() -> None:
     p.add_argument("--decoder", default="dot")
     p.add_argument("--no-bias", action="store_true")
     p.add_argument("--degree-linear", action="store_true")
+    p.add_argument("--prior", default="popularity", choices=["popularity", "group", "none"])
     p.add_argument("--conv", default="sage")
     p.add_argument("--skip-warm", action="store_true")
     p.add_argument("--skip-cold", action="store_true")

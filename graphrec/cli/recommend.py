@@ -72,10 +72,12 @@ def liked_titles(text: str) -> list[str]:
 
 
 def run_new(args) -> int:
-    """``--new-user`` and ``--include-new-movies``: recommendations from a hetero-sage run's features."""
-    from ..errors import GraphrecError
-    from ..training.runs import load_run
-    from ..training.trainer import num_threads
+    """``--new-user`` and ``--include-new-movies``: recommendations from a hetero-sage run's features.
+
+    Warm, this reads the run's exported twin (``inference.npz``) and the cached catalog: no
+    torch_geometric, pandas or scikit-learn (:func:`graphrec.inductive.newcomer_model`)."""
+    from ..api import open_run
+    from ..device import num_threads
 
     if not args.run:
         raise GraphrecError("--new-user and --include-new-movies need --run: a hetero-sage run "
@@ -84,9 +86,8 @@ def run_new(args) -> int:
         missing = [f"--{f}" for f in ("gender", "age", "occupation") if getattr(args, f) is None]
         if missing:
             raise GraphrecError(f"--new-user needs {', '.join(missing)}")
-    r = load_run(args.run)
-    if r.ml is None:
-        raise GraphrecError(f"{args.run}: the run's MovieLens files are needed for titles and features")
+    r = open_run(args.run, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress,
+                 on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.new_user:
             recs = r.recommend_new_user(args.gender, args.age, args.occupation, liked_titles(args.liked), args.k)

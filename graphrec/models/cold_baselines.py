@@ -25,6 +25,7 @@ from torch import Tensor
 
 from ..data.features import FeatureTable
 from .baselines import ItemKNN
+from .sage_inference import demographic_group
 
 
 class _Visible:
@@ -65,7 +66,7 @@ class DemographicPop(_Visible):
 
     def __init__(self, table: FeatureTable) -> None:
         self.num_users, self.num_items = table.num_users, table.num_items
-        self.group = (table.user_gender * len(table.age_names) + table.user_age).numpy()
+        self.group = demographic_group(table.user_gender, table.user_age, len(table.age_names)).numpy()
 
     def refresh(self) -> None:
         n_groups = int(self.group.max()) + 1

@@ -21,7 +21,14 @@ representation from what it is:
   (Velickovic et al., ICLR 2018) and ``W_1 h_v^l`` a residual, so a node without edges keeps its own
   features;
 * score: ``s(u, m) = h_u^L . h_m^L + w . h_m^L`` (``decoder="dot"``; the bias term is optional) or
-  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``.
+  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``. The dot decoder adds a popularity prior
+  (``prior="popularity"``, the default) ``beta_1(u) log2(1 + deg_m) / 16`` and, with ``prior="group"``,
+  ``+ beta_2(u) log2(1 + deg_m^{g(u)}) / 16``, ``deg_m^g`` the movie's degree among the users of the
+  user's gender x age group: how much the movie's exact popularity, overall and among people like
+  the user, counts is learned per user activity bucket, ``beta(u) = A E_degree[bucket(deg_u)] + c``
+  (a user without ratings can lean on it as MostPop and demographic popularity do). Both are extra
+  coordinates of the two representations (:mod:`graphrec.models.sage_inference`), so scoring stays
+  one dot product.
 
 Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
 cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
@@ -36,9 +43,7 @@ edges, or any other edge set via :meth:`set_graph`; :meth:`with_nodes` appends n
 from __future__ import annotations
 
 import copy
-import warnings
 from dataclasses import replace
-from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -50,40 +55,15 @@ from ..data.graph import RATED_BY, RATES
 from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
 from .base import Recommender, register
-
-#: Release years are embedded in buckets of this many years since 1900 (bucket 0: unknown or <= 1900).
-YEAR_BUCKET = 5
-NUM_YEAR_BUCKETS = 31  # up to 2055
-#: Node degrees are embedded in buckets ``floor(log2(1 + degree))`` (0: no edge), the last one open-ended.
-NUM_DEGREE_BUCKETS = 16
-
-
-def degree_bucket(degree: Tensor) -> Tensor:
-    """``floor(log2(1 + degree))``, capped at the last bucket."""
-    return torch.clamp(torch.floor(torch.log2(1.0 + degree.float())), 0, NUM_DEGREE_BUCKETS - 1).long()
-
-
-def log_degree(degree: Tensor) -> Tensor:
-    """``log2(1 + degree) / NUM_DEGREE_BUCKETS`` as a ``[N, 1]`` feature (0 for a node without edges)."""
-    return (torch.log2(1.0 + degree.float()) / NUM_DEGREE_BUCKETS)[:, None]
-
-
-def year_bucket(year: Tensor) -> Tensor:
-    """Bucket index of a ``(year - 1900) / 100`` feature (0 = unknown)."""
-    return torch.clamp(torch.floor(year * 100.0 / YEAR_BUCKET), 0, NUM_YEAR_BUCKETS - 1).long()
+from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SAGEInference, Vocabulary,
+                             degree_features, demographic_group, mean_graphs, popularity_columns, prior_columns,
+                             sage_step, year_bucket)
 
 
 def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
     """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
     known = index < emb.num_embeddings
     return emb(torch.where(known, index, 0)) * known[:, None]
-
-
-class Adjacency(NamedTuple):
-    """Row-normalised adjacency of one relation as CSR (``a``: targets x sources) and its transpose."""
-
-    a: Tensor
-    a_t: Tensor
 
 
 class _SpMM(torch.autograd.Function):
@@ -97,15 +77,6 @@ class _SpMM(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         return None, None, ctx.a_t @ grad.contiguous()
-
-
-def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    """CSR matrix from entries already sorted by row."""
-    crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
-    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0)
-    with warnings.catch_warnings():  # "sparse CSR support is in beta": the product is all we use
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, cols, values, shape, check_invariants=False)
 
 
 class CSRSAGEConv(SAGEConv):
@@ -170,12 +141,17 @@ class HeteroSAGE(Recommender):
         degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets; off: not better
             on the validation cold split, docs/benchmarks.md).
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
+        prior: the dot decoder's popularity prior (module docstring): ``"popularity"`` (overall), ``"group"``
+            (overall and within the user's gender x age group; no feature groups for explanations, as the
+            group is read from the codes, not from the embeddings they attribute) or ``"none"``; chosen on
+            the validation cold split (docs/benchmarks.md).
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
-                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False) -> None:
+                 new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False,
+                 prior: str = "popularity") -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -185,6 +161,9 @@ class HeteroSAGE(Recommender):
             raise ValueError(f"loss must be 'bpr' or 'bce', not {loss!r}")
         if conv == "gat" and hidden % heads:
             raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
+        if prior not in ("group", "popularity", "none"):
+            raise ValueError(f"prior must be 'group', 'popularity' or 'none', not {prior!r}")
+        prior = prior if decoder == "dot" else "none"  # the prior is a term of the dot product
         if new_user_edges < 0:
             raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
@@ -194,7 +173,8 @@ class HeteroSAGE(Recommender):
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
         self.degree, self.new_user_edges = degree, new_user_edges
         self.table = table
-        if conv != "sage":  # GAT's attention reads the target node: no split into feature groups
+        self.num_groups = len(table.gender_names) * len(table.age_names) if prior == "group" else 0
+        if conv != "sage" or self.num_groups:  # GAT's attention reads the target node, the group prior the codes
             self.capabilities = replace(type(self).capabilities, explainable=False)
         self.register_buffer("user_gender", table.user_gender.long(), persistent=False)
         self.register_buffer("user_age", table.user_age.long(), persistent=False)
@@ -217,7 +197,9 @@ class HeteroSAGE(Recommender):
         self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
         # identity layers on the dense groups: where graphrec.explain attributes them
         self.genres_in, self.user_ratings_in, self.movie_ratings_in = nn.Identity(), nn.Identity(), nn.Identity()
-        self.movie_bias = nn.Linear(hidden, 1, bias=False) if bias and decoder == "dot" else None
+        self.prior = nn.Linear(hidden, 2 if self.num_groups else 1) if prior != "none" else None
+        extra = 0 if self.prior is None else 1 + self.num_groups
+        self.movie_bias = nn.Linear(hidden + extra, 1, bias=False) if bias and decoder == "dot" else None
         self.mlp = (nn.Sequential(nn.Linear(3 * hidden, hidden), nn.ReLU(), nn.Linear(hidden, 1))
                     if decoder == "mlp" else None)
         self._cache: tuple[Tensor, Tensor] | None = None
@@ -250,7 +232,7 @@ class HeteroSAGE(Recommender):
         for module in self.encoder.modules():
             if module is not self.encoder and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-        for lin in (self.movie_bias, self.user_degree_lin, self.movie_degree_lin):
+        for lin in (self.movie_bias, self.user_degree_lin, self.movie_degree_lin, self.prior):
             if lin is not None:
                 lin.reset_parameters()
         if self.mlp is not None:
@@ -283,39 +265,47 @@ class HeteroSAGE(Recommender):
         u, m = self.edge_index
         if self.conv == "gat":
             e = self.edge_index if keep is None else self.edge_index[:, keep]
-            return {RATES: e, RATED_BY: e.flip(0), "user_degree": torch.bincount(e[0], minlength=self.num_users),
-                    "movie_degree": torch.bincount(e[1], minlength=self.num_items)}
-        bu, bm = self._by_user, self._by_movie
-        if keep is not None:
-            bu, bm = bu[keep[bu]], bm[keep[bm]]
-        u_rows, m_cols = u[bu], m[bu]  # sorted by user
-        m_rows, u_cols = m[bm], u[bm]  # sorted by movie
-        deg_u = torch.bincount(u_rows, minlength=self.num_users)
-        deg_m = torch.bincount(m_rows, minlength=self.num_items)
-        inv_u, inv_m = 1.0 / deg_u.clamp_min(1).float(), 1.0 / deg_m.clamp_min(1).float()
-        U, M = self.num_users, self.num_items  # noqa: N806
-        into_movies = Adjacency(_csr(m_rows, u_cols, inv_m[m_rows], (M, U)),
-                                _csr(u_rows, m_cols, inv_m[m_cols], (U, M)))
-        into_users = Adjacency(_csr(u_rows, m_cols, inv_u[u_rows], (U, M)),
-                               _csr(m_rows, u_cols, inv_u[u_cols], (M, U)))
-        return {RATES: into_movies, RATED_BY: into_users, "user_degree": deg_u, "movie_degree": deg_m}
+            graphs = {RATES: e, RATED_BY: e.flip(0), "user_degree": torch.bincount(e[0], minlength=self.num_users),
+                      "movie_degree": torch.bincount(e[1], minlength=self.num_items)}
+        else:
+            bu, bm = self._by_user, self._by_movie
+            if keep is not None:
+                bu, bm = bu[keep[bu]], bm[keep[bm]]
+            e = torch.stack([u[bu], m[bu]])
+            graphs = mean_graphs(u[bu], m[bu], m[bm], u[bm], self.num_users, self.num_items)
+        if self.prior is not None:  # what the prior reads: the movies' popularity in this graph
+            graphs["popularity"] = popularity_columns(e[0], e[1], self.num_items, self.user_group(), self.num_groups)
+        return graphs
 
     def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Degree embeddings of every user and movie in ``graphs`` (zeros with ``degree=False``)."""
         if not self.degree:
             return (torch.zeros(self.num_users, self.hidden, device=self.item_year.device),
                     torch.zeros(self.num_items, self.hidden, device=self.item_year.device))
-        du = self.user_degree_emb(degree_bucket(graphs["user_degree"]))
-        dm = self.movie_degree_emb(degree_bucket(graphs["movie_degree"]))
-        if self.user_degree_lin is not None:  # log-degree as a number too: order within a bucket
-            du = du + self.user_degree_lin(log_degree(graphs["user_degree"]))
-            dm = dm + self.movie_degree_lin(log_degree(graphs["movie_degree"]))
-        return du, dm
+        lin_u, lin_m = ((self.user_degree_lin.weight, self.movie_degree_lin.weight) if self.user_degree_lin is not None
+                        else (None, None))
+        return (degree_features(graphs["user_degree"], self.user_degree_emb.weight, lin_u),
+                degree_features(graphs["movie_degree"], self.movie_degree_emb.weight, lin_m))
 
     def encode_graph(self, graphs: dict) -> tuple[Tensor, Tensor]:
         """Final representations of every node over ``graphs``: features + degree, then message passing."""
         du, dm = self.degree_inputs(graphs)
-        return self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
+        hu, hm = self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
+        return self.with_prior(hu, hm, du, graphs.get("popularity"), self.user_group())
+
+    def user_group(self) -> Tensor | None:
+        """Every user's gender x age group (``None`` without the group prior)."""
+        return demographic_group(self.user_gender, self.user_age, len(self.table.age_names)) if self.num_groups else None
+
+    def with_prior(self, hu: Tensor, hm: Tensor, du: Tensor, pop: Tensor | None,
+                   group: Tensor | None) -> tuple[Tensor, Tensor]:
+        """``[h_u, beta_u]`` and ``[h_m, p_m]`` with a prior (``du``: the users' degree embeddings, ``pop``:
+        the movies' :func:`popularity_columns`, ``group``: the users' groups; rows of the same users and
+        movies), else ``(hu, hm)``."""
+        if self.prior is None:
+            return hu, hm
+        return (torch.cat([hu, prior_columns(self.prior(du), group, self.num_groups)], -1),
+                torch.cat([hm, pop], -1))
 
     def user_inputs(self, users: Tensor | None = None) -> Tensor:
         """``h^0`` of ``users`` (default: all), from demographics (+ id)."""
@@ -357,6 +347,11 @@ class HeteroSAGE(Recommender):
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         self._cache = None
+        if self.prior is not None and strict and "prior.weight" not in state_dict and "gender_emb.weight" in state_dict:
+            # weights saved before the prior existed (its runs' configs do not name it): load them as they were
+            self.prior, self.num_groups = None, 0
+            if self.movie_bias is not None:
+                self.movie_bias = nn.Linear(self.hidden, 1, bias=False).to(self.item_year.device)
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def decode(self, hu: Tensor, hm: Tensor) -> Tensor:
@@ -474,6 +469,51 @@ class HeteroSAGE(Recommender):
         new.set_graph(eu, em)
         return new
 
+    @torch.no_grad()
+    def score_with_nodes(self, users: Tensor, new_users: tuple[Tensor, Tensor, Tensor] | None = None,
+                         new_movies: tuple[Tensor, Tensor] | None = None,
+                         new_edges: tuple[Tensor, Tensor] | None = None) -> Tensor:
+        """Logits ``[len(users), M + new movies]`` over the graph with new nodes and edges (:meth:`with_nodes`)."""
+        new = self.with_nodes(users=new_users, movies=new_movies, edges=new_edges)
+        was_training = self.training
+        new.eval()
+        try:
+            return new.score_all(torch.as_tensor(users).long().to(self.item_year.device)).cpu()
+        finally:
+            self.train(was_training)
+
+    @torch.no_grad()
+    def export(self) -> SAGEInference:
+        """The trained weights, the known nodes' feature embeddings, the message-passing graph and the feature
+        vocabularies as a :class:`~graphrec.models.sage_inference.SAGEInference` (SAGE encoder only): the same
+        scores without torch_geometric."""
+        if self.conv != "sage":
+            raise GraphrecError("only the SAGE encoder exports to plain tensors (GAT's attention is not there)")
+        w = {"gender": self.gender_emb.weight, "age": self.age_emb.weight, "occupation": self.occupation_emb.weight,
+             "genre.weight": self.genre_lin.weight, "genre.bias": self.genre_lin.bias, "year": self.year_emb.weight}
+        if self.degree:
+            w.update({"user_degree": self.user_degree_emb.weight, "movie_degree": self.movie_degree_emb.weight})
+            if self.user_degree_lin is not None:
+                w.update({"user_degree_lin": self.user_degree_lin.weight, "movie_degree_lin": self.movie_degree_lin.weight})
+        for layer in range(self.num_layers):
+            for name, conv in zip(("to_movie", "to_user"), self._relation_convs(layer)):
+                p = f"layers.{layer}.{name}."
+                w.update({p + "w_l": conv.lin_l.weight, p + "w_r": conv.lin_r.weight})
+                if conv.lin_l.bias is not None:
+                    w[p + "b_l"] = conv.lin_l.bias
+        if self.movie_bias is not None:
+            w["movie_bias"] = self.movie_bias.weight
+        if self.prior is not None:
+            w.update({"prior.weight": self.prior.weight, "prior.bias": self.prior.bias})
+        if self.mlp is not None:
+            w.update({f"mlp.{k}": v for k, v in self.mlp.state_dict().items()})
+        t = self.table
+        vocab = Vocabulary(list(t.gender_names), list(t.age_names), list(t.occupation_names), list(t.genre_names))
+        user, item = self.edge_index
+        return SAGEInference(vocab, *(x.detach().cpu().clone() for x in (self.user_gender, self.user_age, self.user_inputs(),
+                                                                          self.movie_inputs(), user, item)),
+                             {k: v.detach().cpu().clone() for k, v in w.items()}, self.num_layers, self.num_groups)
+
     # -- feature groups, for graphrec.explain ---------------------------------------------------
     @property
     def groups(self) -> tuple[str, ...]:
@@ -481,8 +521,8 @@ class HeteroSAGE(Recommender):
 
         GAT's attention depends on the target node, so only the SAGE encoder has groups.
         """
-        if self.conv != "sage":
-            raise AttributeError("groups: only the SAGE encoder splits into feature groups")
+        if self.conv != "sage" or self.num_groups:
+            raise AttributeError("groups: only the SAGE encoder without the group prior splits into feature groups")
         ids = ("user", "movie") if self.use_ids else ()
         return (*ids, "gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings")
 
@@ -495,7 +535,8 @@ class HeteroSAGE(Recommender):
     def neighbour_means(self) -> tuple[Tensor, Tensor]:
         """Per node what it reads from the graph: its degree embedding, then the mean of its neighbours'
         representations at every layer's input; ``[num_users, (L + 1) * hidden]`` and
-        ``[num_items, (L + 1) * hidden]``, over the current graph."""
+        ``[num_items, (L + 1) * hidden (+ 1)]`` (with the prior, the movie's popularity last), over the
+        current graph."""
         if self._graph is None:
             self._graph = self.graphs()
         into_movies, into_users = self._graph[RATES], self._graph[RATED_BY]
@@ -507,12 +548,15 @@ class HeteroSAGE(Recommender):
             agg_u.append(au)
             agg_m.append(am)
             hu, hm = self._layer(layer, hu, hm, au, am)
+        if self.prior is not None:  # the movie's popularity, read by the prior
+            agg_m.append(self._graph["popularity"])
         return torch.cat(agg_u, 1), torch.cat(agg_m, 1)
 
     def _layer(self, layer: int, hu: Tensor, hm: Tensor, agg_u: Tensor, agg_m: Tensor) -> tuple[Tensor, Tensor]:
         """One SAGE layer from the nodes' own representations and their neighbour means."""
         to_movie, to_user = self._relation_convs(layer)
-        hu, hm = to_user.lin_l(agg_u) + to_user.lin_r(hu), to_movie.lin_l(agg_m) + to_movie.lin_r(hm)
+        hu = sage_step(agg_u, hu, to_user.lin_l.weight, to_user.lin_l.bias, to_user.lin_r.weight)
+        hm = sage_step(agg_m, hm, to_movie.lin_l.weight, to_movie.lin_l.bias, to_movie.lin_r.weight)
         return (hu.relu(), hm.relu()) if layer < self.num_layers - 1 else (hu, hm)
 
     def group_layers(self) -> list[nn.Module]:
@@ -536,8 +580,9 @@ class HeteroSAGE(Recommender):
         hu = x["gender"] + x["age"] + x["occupation"] + (x["user"] if self.use_ids else 0)
         hm = self.genre_lin(x["genres"]) + x["year"] + (x["movie"] if self.use_ids else 0)
         agg_u = x["user_ratings"].chunk(self.num_layers + 1, 1)
-        agg_m = x["movie_ratings"].chunk(self.num_layers + 1, 1)
+        width = (self.num_layers + 1) * self.hidden
+        agg_m = x["movie_ratings"][:, :width].chunk(self.num_layers + 1, 1)
         hu, hm = hu + agg_u[0], hm + agg_m[0]  # degree embeddings
         for layer in range(self.num_layers):
             hu, hm = self._layer(layer, hu, hm, agg_u[layer + 1], agg_m[layer + 1])
-        return self.decode(hu, hm)
+        return self.decode(*self.with_prior(hu, hm, agg_u[0], x["movie_ratings"][:, width:], None))

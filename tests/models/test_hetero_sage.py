@@ -161,7 +161,7 @@ def test_node_dropout_hides_every_edge_of_the_dropped_nodes(synth, synth_split):
     assert edges.shape[1] == int(expected)
 
 
-@pytest.mark.parametrize("hparams", [{"degree_linear": True},
+@pytest.mark.parametrize("hparams", [{"degree_linear": True}, {"prior": "group"},
                                      {"conv": "gat", "decoder": "mlp", "use_ids": True, "loss": "bce"}])
 def test_scoring_paths_agree_and_parameters_reset(synth, synth_split, hparams):
     torch.manual_seed(0)

@@ -6,10 +6,10 @@ from graphrec.explain import make_explainer
 from graphrec.models import HeteroSAGE
 
 
-@pytest.fixture()
-def model(synth, synth_split):
+@pytest.fixture(params=[{}, {"prior": "none"}], ids=["popularity", "none"])
+def model(synth, synth_split, request):
     torch.manual_seed(0)
-    return HeteroSAGE.build(synth, synth_split, hidden=8).eval()
+    return HeteroSAGE.build(synth, synth_split, hidden=8, **request.param).eval()
 
 
 def test_appended_nodes_score_as_if_they_had_been_there(model, synth, synth_split):
@@ -72,6 +72,7 @@ def test_integrated_gradients_explain_a_new_user(model, synth_split):
     assert att.values[:, att.groups.index("gender")].abs().sum() > 0
 
 
-def test_gat_has_no_groups(synth, synth_split):
-    gat = HeteroSAGE.build(synth, synth_split, hidden=8, conv="gat")
-    assert not hasattr(gat, "groups")
+def test_gat_and_the_group_prior_have_no_groups(synth, synth_split):
+    for hparams in ({"conv": "gat"}, {"prior": "group"}):
+        model = HeteroSAGE.build(synth, synth_split, hidden=8, **hparams)
+        assert not hasattr(model, "groups") and not model.capabilities.explainable
