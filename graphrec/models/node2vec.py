@@ -1,6 +1,6 @@
-"""Node2Vec scoring (Grover & Leskovec, KDD 2016) as a recommender: user and movie vectors learned
-from biased random walks on the training graph, a (user, movie) pair scored by the dot product
-(or cosine) of its vectors. Fitted on a split (:mod:`graphrec.embeddings`), not trained by the Trainer.
+"""Node2Vec scoring (Grover & Leskovec, KDD 2016) as a recommender: movie vectors (and, on the
+bipartite graph, user vectors) learned from biased random walks on the training graph, a (user, movie)
+pair scored by the dot product (or cosine) of its vectors. Fitted on a split (:mod:`graphrec.embeddings`), not trained by the Trainer.
 """
 from __future__ import annotations
 
@@ -16,17 +16,14 @@ class Node2VecScorer:
     Args:
         metric: ``"dot"`` or ``"cosine"``.
         seed: seeds the walks and the skip-gram.
-        **config: :class:`graphrec.embeddings.EmbeddingConfig` fields; the defaults here are the
-            benchmark's budget (the user-movie graph, which gives users their own vectors; walk length 40,
-            5 walks per node, window 5, 64 dimensions, 1 epoch, target vectors).
+        **config: :class:`graphrec.embeddings.EmbeddingConfig` fields; its defaults are the embedding
+            chosen on validation for ``graphrec similar`` (the co-movie graph, so a user's vector is the
+            mean of their training movies' vectors; docs/benchmarks.md, issue 13). ``graph="bipartite"``
+            gives users their own node vectors instead.
     """
 
-    def __init__(self, metric: str = "dot", seed: int = 0, graph: str = "bipartite", walk_length: int = 40,
-                 walks_per_node: int = 5, window: int = 5, dim: int = 64, epochs: int = 1,
-                 vectors: str = "target", **config) -> None:
-        self.metric, self.seed = metric, seed
-        self.config = {"graph": graph, "walk_length": walk_length, "walks_per_node": walks_per_node,
-                       "window": window, "dim": dim, "epochs": epochs, "vectors": vectors, **config}
+    def __init__(self, metric: str = "dot", seed: int = 0, **config) -> None:
+        self.metric, self.seed, self.config = metric, seed, config
         self.scorer = None
 
     @staticmethod
