@@ -62,6 +62,12 @@ SPACES: dict[str, Callable] = {
     "neumf": _neumf, "gmf": _gmf, "mlp": _mlp, "lightgcn": _lightgcn,
     "ease": lambda t: {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True)}},
     "itemknn": lambda t: {"params": {"k": t.suggest_int("k", 10, 500, log=True)}},
+    # the recommender over the node2vec embedding: its scoring and the embedding's main knobs (issue 13)
+    "node2vec": lambda t: {"params": {"metric": t.suggest_categorical("metric", ["dot", "cosine"]),
+                                      "neighbours": t.suggest_int("neighbours", 5, 30, log=True),
+                                      "window": t.suggest_int("window", 2, 8),
+                                      "epochs": t.suggest_int("epochs", 1, 4),
+                                      "vectors": t.suggest_categorical("vectors", ["target", "concat"])}},
     "ease-recency": lambda t: {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True),
                                           "recency": t.suggest_float("recency", 1.0, 50.0, log=True),
                                           "floor": t.suggest_float("floor", 0.0, 0.5)}},
