@@ -322,9 +322,7 @@ def open_run(path: str | Path | None = None, data_dir: str | None = None, cache:
 
     def load_model() -> torch.nn.Module:
         model = load_weights(build_model(config, Prepared(run.dataset, run.split)), path)
-        if (model.num_users, model.num_items) != (catalog.num_users, catalog.num_items):
-            raise GraphrecError(f"{path}: the model scores {model.num_users} users x {model.num_items} movies but "
-                                f"{catalog.name} has {catalog.num_users} x {catalog.num_items}")
+        catalog.check_fits(model, f"{path}: the model")
         return model
 
     run._load_model = load_model

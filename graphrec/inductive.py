@@ -143,7 +143,7 @@ def recommend_new_user(model, data, gender: str, age: int, occupation: str, like
         raise GraphrecError(f"k must be >= 1, got {k}")
     g, a, o = demographics(model.table, gender, age, occupation)
     c = _catalog(data)
-    _check_sizes(model, c)
+    c.check_fits(model)
     items = torch.tensor(sorted(set(find_movies(c, list(liked)))), dtype=torch.long)
     user = model.num_users
     scores = model.score_with_nodes(torch.tensor([user]), new_users=(torch.tensor([g]), torch.tensor([a]),
@@ -160,18 +160,12 @@ def recommend_new_movies(model, data, user_id: int, path: str | Path, k: int = 1
     as for :func:`recommend_new_user`."""
     check_inductive(model)
     c = _catalog(data)
-    _check_sizes(model, c)
+    c.check_fits(model)
     user = c.user_index(user_id)
     rows, genres, years = read_new_movies(path, list(model.table.genre_names))
     scores = model.score_with_nodes(torch.tensor([user]), new_movies=(genres, years))[0, model.num_items:].float()
     order = torch.argsort(scores, descending=True, stable=True)[:k]
     return [{"rank": r, **rows[j], "score": _sigmoid(float(scores[j]))} for r, j in enumerate(order.tolist(), 1)]
-
-
-def _check_sizes(model, c: Catalog) -> None:
-    if (model.num_users, model.num_items) != (c.num_users, c.num_items):
-        raise GraphrecError(f"the model knows {model.num_users} users x {model.num_items} movies but "
-                            f"{c.name} has {c.num_users} x {c.num_items}")
 
 
 def newcomer_model(run_dir: str | Path | None, load_model: Callable[[], torch.nn.Module]):

@@ -133,11 +133,10 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def _wall(self) -> str:
-        wall = getattr(self, "wall_seconds", None)
-        if wall is None:
+        if self.wall_seconds is None:
             return ""
         procs = f"{self.jobs} processes" if self.jobs > 1 else "one process"
-        return f" Wall time {wall / 60:.1f} min ({procs}, tuning not included)."
+        return f" Wall time {self.wall_seconds / 60:.1f} min ({procs}, tuning not included)."
 
     # -- plots ---------------------------------------------------------------------------------
     def plot_comparison(self, rows: list[dict]) -> Path:
@@ -217,8 +216,6 @@ def _csv(rows: list[dict]) -> str:
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
-
-
 
 
 #: The markers around the block that ``graphrec benchmark --readme FILE`` rewrites.

@@ -223,7 +223,6 @@ class Benchmark(Report):
         return self._pretrain_runs[(name, seed)]
 
 
-
 def _run_entry_in_worker(bench: Benchmark, e: Entry, threads: int) -> tuple[list[RunResult], dict | None]:
     """One entry of a parallel benchmark, in a worker process: its runs and its tuned config (if any)."""
     import torch
@@ -235,8 +234,8 @@ def _run_entry_in_worker(bench: Benchmark, e: Entry, threads: int) -> tuple[list
 
 
 def _exit_with_parent(parent: int, every: float = 2.0) -> None:
-    """(A worker's initializer.) End this worker when the benchmark that started it is gone (killed rather than interrupted:
-    a Ctrl-C reaches every process of the group, a ``kill`` only the parent)."""
+    """(A worker's initializer.) End this worker when the benchmark that started it, ``parent``, is gone:
+    killed rather than interrupted (a Ctrl-C reaches every process of the group, a ``kill`` only the parent)."""
     import os
     import threading
 

@@ -46,6 +46,14 @@ class Catalog:
     def num_items(self) -> int:
         return len(self.movie_ids)
 
+    def check_fits(self, model, source: str = "the model") -> None:
+        """A clear error unless ``model`` scores exactly this catalog's users and movies."""
+        from ..errors import GraphrecError
+
+        if (model.num_users, model.num_items) != (self.num_users, self.num_items):
+            raise GraphrecError(f"{source} scores {model.num_users} users x {model.num_items} movies but "
+                                f"{self.name} has {self.num_users} x {self.num_items}")
+
     def user_index(self, raw_id: int) -> int:
         from .movielens import _lookup
 

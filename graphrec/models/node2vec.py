@@ -1,6 +1,7 @@
 """Node2Vec scoring (Grover & Leskovec, KDD 2016) as a recommender: movie vectors (and, on the
 bipartite graph, user vectors) learned from biased random walks on the training graph, a (user, movie)
-pair scored by the dot product (or cosine) of its vectors. Fitted on a split (:mod:`graphrec.embeddings`), not trained by the Trainer.
+pair scored by the dot product (or cosine) of its vectors. Fitted on a split
+(:mod:`graphrec.embeddings`), not trained by the Trainer.
 """
 from __future__ import annotations
 
