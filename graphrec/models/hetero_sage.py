@@ -140,30 +140,40 @@ class HeteroSAGE(Recommender):
         bias: with the dot decoder, add a movie bias ``w . h_m^L`` (popularity that every user shares).
         degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets; off: not better
             on the validation cold split, docs/benchmarks.md).
-        loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive).
+        loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive), or ``"softmax"``:
+            cross-entropy of the positive among every movie with training edges (dot decoder only; full
+            softmax, as cheap as a few hundred negatives at ML-100K's size).
         prior: the dot decoder's popularity prior (module docstring): ``"popularity"`` (overall), ``"group"``
             (overall and within the user's gender x age group; no feature groups for explanations, as the
             group is read from the codes, not from the embeddings they attribute) or ``"none"``; chosen on
             the validation cold split (docs/benchmarks.md).
+        cold_weight: weight of a second loss on every batch, each batch user scored as a *new* user (its
+            demographics, degree bucket 0, no edges) against the same positives: the path that new users
+            with no ratings take, trained on every step instead of on the few users node dropout empties
+            (as DropoutNet, Volkovs et al., NeurIPS 2017). 0 (default): off.
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
                  new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False,
-                 prior: str = "popularity") -> None:
+                 prior: str = "popularity", cold_weight: float = 0.0) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
         if decoder not in ("dot", "mlp"):
             raise ValueError(f"decoder must be 'dot' or 'mlp', not {decoder!r}")
-        if loss not in ("bpr", "bce"):
-            raise ValueError(f"loss must be 'bpr' or 'bce', not {loss!r}")
+        if loss not in ("bpr", "bce", "softmax"):
+            raise ValueError(f"loss must be 'bpr', 'bce' or 'softmax', not {loss!r}")
+        if loss == "softmax" and decoder != "dot":
+            raise ValueError("loss='softmax' scores every movie per step: it needs decoder='dot'")
         if conv == "gat" and hidden % heads:
             raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
         if prior not in ("group", "popularity", "none"):
             raise ValueError(f"prior must be 'group', 'popularity' or 'none', not {prior!r}")
         prior = prior if decoder == "dot" else "none"  # the prior is a term of the dot product
+        if cold_weight < 0 or (cold_weight and conv != "sage"):
+            raise ValueError(f"cold_weight must be >= 0 (and needs conv='sage'), got {cold_weight}")
         if new_user_edges < 0:
             raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
@@ -171,7 +181,7 @@ class HeteroSAGE(Recommender):
         self.num_users, self.num_items = table.num_users, table.num_items
         self.hidden, self.num_layers, self.conv, self.heads = hidden, num_layers, conv, heads
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
-        self.degree, self.new_user_edges = degree, new_user_edges
+        self.degree, self.new_user_edges, self.cold_weight = degree, new_user_edges, cold_weight
         self.table = table
         self.num_groups = len(table.gender_names) * len(table.age_names) if prior == "group" else 0
         if conv != "sage" or self.num_groups:  # GAT's attention reads the target node, the group prior the codes
@@ -423,10 +433,38 @@ class HeteroSAGE(Recommender):
         return keep
 
     def batch_loss(self, batch: tuple[Tensor, ...], config) -> Tensor:
-        """BPR (``-log sigmoid(s_pos - s_neg)``) or BCE on one batch, message passing without the batch's edges."""
+        """BPR (``-log sigmoid(s_pos - s_neg)``), BCE or full softmax (``-log softmax_m(s_um)[pos]`` over the movies
+        with training edges) on one batch, message passing without the batch's edges."""
         edge_ids, user, pos, neg = batch
         hu, hm = self.encode_graph(self.graphs(self.step_edges(edge_ids)))
-        eu = hu[user]
+        loss = self._loss(hu[user], hm, pos, neg)
+        if self.cold_weight:
+            loss = loss + self.cold_weight * self._loss(self.new_user_representations(user), hm, pos, neg)
+        return loss
+
+    def new_user_representations(self, users: Tensor) -> Tensor:
+        """Final representations of ``users`` as if they were new: demographics, no id, no edges."""
+        h = self.gender_emb(self.user_gender[users]) + self.age_emb(self.user_age[users]) \
+            + self.occupation_emb(self.user_occupation[users])
+        du = self.user_degree_emb.weight[0].expand_as(h) if self.degree else torch.zeros_like(h)
+        h = h + du
+        for layer in range(self.num_layers):
+            to_user = self._relation_convs(layer)[1]
+            h = sage_step(torch.zeros_like(h), h, to_user.lin_l.weight, to_user.lin_l.bias, to_user.lin_r.weight)
+            h = h.relu() if layer < self.num_layers - 1 else h
+        if self.prior is None:
+            return h
+        group = self.user_group()
+        return torch.cat([h, prior_columns(self.prior(du), None if group is None else group[users], self.num_groups)], -1)
+
+    def _loss(self, eu: Tensor, hm: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
+        """The configured loss of user representations ``eu`` (rows of the batch) against all movies ``hm``."""
+        if self.loss == "softmax":
+            hc = hm[self.train_items]
+            logits = eu @ hc.T
+            if self.movie_bias is not None:
+                logits = logits + self.movie_bias(hc).squeeze(-1)[None]
+            return F.cross_entropy(logits, torch.searchsorted(self.train_items, pos))
         s_pos = self.decode(eu, hm[pos])
         s_neg = self.decode(eu[:, None, :], hm[neg])
         if self.loss == "bpr":
