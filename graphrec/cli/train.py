@@ -64,7 +64,8 @@ def add_parser(sub) -> None:
     m.add_argument("--bias", action="store_const", const=True, help="user and item biases (GMF, NeuMF)")
     t = p.add_argument_group("training (a flag left out: the tuned config graphrec/configs/<dataset>/<model>.json "
                              "when one is shipped, else the default shown; with --resume, the run's own value)")
-    t.add_argument("--config", metavar="FILE", help="a tuned config written by graphrec tune (default: the shipped one)")
+    t.add_argument("--config", metavar="FILE", help="a tuned config written by graphrec tune, or the name of a shipped "
+                                                    "one, e.g. hetero-sage-ids (default: the shipped MODEL.json)")
     t.add_argument("--no-tuned", action="store_true", help="ignore the shipped tuned config")
     t.add_argument("--no-refit", action="store_true",
                    help="keep the selected run (default: retrain on train + validation for the chosen epochs)")
@@ -224,15 +225,19 @@ def build_config(args, pretrain: list | None = None) -> TrainConfig:
     for the dataset, unless ``--no-tuned``), then every flag given explicitly."""
     from dataclasses import replace
 
-    from ..tuning import config_from_tuned, load_tuned
+    from ..tuning import config_from_tuned, load_tuned, shipped_path
 
     base = TrainConfig(model=args.model, pretrain=pretrain or [], refit=not args.no_refit,
                        data=data_config(args, absolute=True), **({"device": args.device} if args.device else {}))
     tuned = None
     if args.config:
-        if not Path(args.config).is_file():
-            raise GraphrecError(f"--config: no such file: {args.config}")
-        tuned = load_tuned(args.model, path=args.config)
+        path = Path(args.config)
+        if not path.is_file():
+            path = shipped_path(args.config, args.dataset)
+        if not path.is_file():
+            names = ", ".join(sorted(p.stem for p in path.parent.glob("*.json"))) or "none"
+            raise GraphrecError(f"--config: no such file or shipped config: {args.config} (shipped: {names})")
+        tuned = load_tuned(args.model, path=path)
     elif not args.no_tuned:
         tuned = load_tuned(args.model, args.dataset or "ml-100k")
     config = config_from_tuned(tuned, base) if tuned else base

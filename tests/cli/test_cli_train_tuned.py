@@ -41,3 +41,16 @@ def test_explicit_flags_override_and_no_tuned_ignores_it(shipped):
     assert (plain.lr, plain.num_ng, plain.epochs, plain.hparams) == (d.lr, d.num_ng, d.epochs, {})
     gmf = build_config(parse("gmf"))  # no shipped config for gmf here: the defaults
     assert (gmf.lr, gmf.hparams) == (d.lr, {})
+
+
+def test_config_names_a_shipped_variant_of_the_model(shipped):
+    from graphrec.errors import GraphrecError
+
+    (shipped / "ml-100k" / "neumf-wide.json").write_text(json.dumps(
+        {"model": "neumf", "hparams": {"factors": 128}, "train": {"lr": 0.0005}}))
+    wide = build_config(parse("neumf", "--config", "neumf-wide"))
+    assert (wide.hparams["factors"], wide.lr) == (128, 0.0005)
+    with pytest.raises(GraphrecError, match="shipped: neumf, neumf-wide"):
+        build_config(parse("neumf", "--config", "neumf-narrow"))
+    with pytest.raises(ValueError, match="not 'gmf'"):  # a config of another model is refused
+        build_config(parse("gmf", "--config", "neumf-wide"))
