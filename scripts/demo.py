@@ -46,8 +46,7 @@ if __name__ == "__main__":
     run("explain", "--global", "--method", "ig", "--out", "runs/demo/explain")
     section("A new user and new movies: hetero-sage, a GNN over the graph's features (~1 min)")
     shutil.rmtree("runs/demo/hetero-sage", ignore_errors=True)
-    run("train", "hetero-sage", "--epochs", "10", "--batch-size", "4096", "--lr", "0.01", "--name", "hetero-sage",
-        "--out", "runs/demo", "--quiet")
+    run("train", "hetero-sage", "--name", "hetero-sage", "--out", "runs/demo", "--quiet")
     run("recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
         "--liked", "Star Wars,Fargo", "-k", "8", "--run", "runs/demo/hetero-sage")
     section("node2vec movie embeddings (defaults: co-movie graph of 10 nearest by Jaccard, every rating; ~15 s)")

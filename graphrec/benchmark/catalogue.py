@@ -62,9 +62,10 @@ CATALOGUE = (
     Entry("att-neumf-seed", "att-neumf-seed", {}, LR),
     Entry("node2vec", "node2vec", {}, ({"metric": "dot"}, {"metric": "cosine"})),
     Entry("lightgcn", "lightgcn", {}, LR, train={"l2": 1e-4}),
-    # full-graph message passing per step: large batches; no popularity prior, which was chosen for
-    # users without ratings and is within noise on these warm users (docs/benchmarks.md, issue 15)
-    Entry("hetero-sage", "hetero-sage", {"use_ids": True, "prior": "none"}, LR, train={"batch_size": 4096}),
+    # with id embeddings, for warm users (its tuned config: hetero-sage-ids.json; hetero-sage.json is the
+    # features-only one for new users and movies, docs/benchmarks.md, issue 15); full-graph message
+    # passing per step: large batches
+    Entry("hetero-sage-ids", "hetero-sage", {"use_ids": True, "prior": "none"}, LR, train={"batch_size": 4096}),
     Entry("ease", "ease", grid=({"l2": 100.0}, {"l2": 300.0})),
     Entry("ease-recency", "ease", grid=({"l2": 200.0, "recency": 5.0, "floor": 0.1},
                                         {"l2": 300.0, "recency": 3.0, "floor": 0.1})),
