@@ -73,9 +73,8 @@ def _hetero_sage(t) -> dict:
 
 def hetero_sage_cold(t) -> dict:
     """hetero-sage for new users and movies, its shipped default (``scripts/bench_coldstart.py --tune``; the
-    warm ``hetero-sage-ids`` is in :data:`SPACES`): features only, and how
-    many nodes each step hides and how many edges a hidden user keeps. The group prior is left out: the
-    feature-group explanations cannot split it."""
+    warm ``hetero-sage-ids`` is in :data:`SPACES`): features only, plus how many nodes each step hides and
+    how many edges a hidden user keeps. The group prior is left out: explanations cannot split it."""
     hparams = {"use_ids": False, "hidden": t.suggest_categorical("hidden", [32, 64, 128]),
                "num_layers": t.suggest_int("num_layers", 1, 3),
                "prior": t.suggest_categorical("prior", ["none", "popularity"])}
