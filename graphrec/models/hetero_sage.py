@@ -150,7 +150,10 @@ class HeteroSAGE(Recommender):
         cold_weight: weight of a second loss on every batch, each batch user scored as a *new* user (its
             demographics, degree bucket 0, no edges) against the same positives: the path that new users
             with no ratings take, trained on every step instead of on the few users node dropout empties
-            (as DropoutNet, Volkovs et al., NeurIPS 2017). 0 (default): off.
+            (as DropoutNet, Volkovs et al., NeurIPS 2017). It is a full softmax whatever ``loss`` is: the
+            likelihood of a movie given only demographics, whose optimum for a user without ratings is
+            the movies' popularity among such users (BPR's is any order that puts seen above unseen).
+            0 (default): off.
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
@@ -439,7 +442,7 @@ class HeteroSAGE(Recommender):
         hu, hm = self.encode_graph(self.graphs(self.step_edges(edge_ids)))
         loss = self._loss(hu[user], hm, pos, neg)
         if self.cold_weight:
-            loss = loss + self.cold_weight * self._loss(self.new_user_representations(user), hm, pos, neg)
+            loss = loss + self.cold_weight * self._loss(self.new_user_representations(user), hm, pos, neg, "softmax")
         return loss
 
     def new_user_representations(self, users: Tensor) -> Tensor:
@@ -457,9 +460,10 @@ class HeteroSAGE(Recommender):
         group = self.user_group()
         return torch.cat([h, prior_columns(self.prior(du), None if group is None else group[users], self.num_groups)], -1)
 
-    def _loss(self, eu: Tensor, hm: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
-        """The configured loss of user representations ``eu`` (rows of the batch) against all movies ``hm``."""
-        if self.loss == "softmax":
+    def _loss(self, eu: Tensor, hm: Tensor, pos: Tensor, neg: Tensor, loss: str | None = None) -> Tensor:
+        """``loss`` (default: the model's) of user representations ``eu`` (rows of the batch) against all movies ``hm``."""
+        loss = loss or self.loss
+        if loss == "softmax":
             hc = hm[self.train_items]
             logits = eu @ hc.T
             if self.movie_bias is not None:
@@ -467,7 +471,7 @@ class HeteroSAGE(Recommender):
             return F.cross_entropy(logits, torch.searchsorted(self.train_items, pos))
         s_pos = self.decode(eu, hm[pos])
         s_neg = self.decode(eu[:, None, :], hm[neg])
-        if self.loss == "bpr":
+        if loss == "bpr":
             return -F.logsigmoid(s_pos[:, None] - s_neg).mean()
         logits = torch.cat([s_pos, s_neg.reshape(-1)])
         labels = torch.cat([torch.ones_like(s_pos), torch.zeros(s_neg.numel(), device=s_pos.device)])

@@ -26,14 +26,14 @@ def test_new_user_representations_are_those_of_users_without_edges(synth, synth_
         torch.testing.assert_close(model.new_user_representations(users), hu[users])
 
 
-@pytest.mark.parametrize("cold_weight", [0.0, 0.7])
-def test_softmax_loss_is_cross_entropy_over_the_movies_with_edges(synth, synth_split, cold_weight):
+@pytest.mark.parametrize("loss,cold_weight", [("softmax", 0.0), ("softmax", 0.7), ("bpr", 0.7)])
+def test_softmax_loss_is_cross_entropy_over_the_movies_with_edges(synth, synth_split, loss, cold_weight):
     torch.manual_seed(0)
-    model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.0, loss="softmax", cold_weight=cold_weight)
+    model = HeteroSAGE.build(synth, synth_split, hidden=8, node_dropout=0.0, loss=loss, cold_weight=cold_weight)
     edge_ids, user, pos, neg = (t[:40] for t in model.epoch_batches(synth_split, TrainConfig(num_ng=2),
                                                                     torch.Generator().manual_seed(0)))
     with torch.no_grad():
-        loss = model.batch_loss((edge_ids, user, pos, neg), TrainConfig())
+        got = model.batch_loss((edge_ids, user, pos, neg), TrainConfig())
         hu, hm = model.encode_graph(model.graphs(model.step_edges(edge_ids)))
         movies = torch.unique(model.edge_index[1])  # only movies with training edges compete
         target = (movies[None, :] == pos[:, None]).float().argmax(1)
@@ -41,8 +41,14 @@ def test_softmax_loss_is_cross_entropy_over_the_movies_with_edges(synth, synth_s
         def ce(eu):
             return F.cross_entropy(model.decode(eu[:, None, :], hm[movies][None]), target)
 
-        expected = ce(hu[user]) + cold_weight * ce(model.new_user_representations(user))
-    torch.testing.assert_close(loss, expected)
+        if loss == "softmax":
+            main = ce(hu[user])
+        else:  # BPR against the sampled negatives
+            main = -F.logsigmoid(model.decode(hu[user], hm[pos])[:, None]
+                                 - model.decode(hu[user][:, None, :], hm[neg])).mean()
+        # the new-user term is a full softmax whatever the main loss
+        expected = main + cold_weight * ce(model.new_user_representations(user))
+    torch.testing.assert_close(got, expected)
 
 
 def test_bad_loss_settings_are_refused(synth, synth_split):
