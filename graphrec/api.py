@@ -206,6 +206,18 @@ class TrainedRun:
 
         return recommend_new_user(self.newcomers, self.catalog, gender, age, occupation, liked, k)
 
+    def explain_new_user(self, recommendations: list[dict], gender: str, age: int, occupation: str,
+                         liked: list[str] = (), method: str = "ig", top: int = 3) -> list[dict]:
+        """``recommendations`` (from :meth:`recommend_new_user`, same user) with ``why``: each movie's ``top``
+        feature groups that raise its score (``method``: ig, shap or lime), from the PyG model."""
+        from .inductive import explain_new_user, find_movies
+
+        liked_items = torch.tensor(sorted(set(find_movies(self.catalog, list(liked)))), dtype=torch.long)
+        items = [self.catalog.movie_index(x["movie_id"]) for x in recommendations]
+        attr, table = explain_new_user(self.model.cpu(), self.split, gender, age, occupation, liked_items, items, method)
+        return [{**x, "why": [r for r in attr.rows(table, n) if r["contribution"] > 0][:top]}
+                for n, x in enumerate(recommendations)]
+
     def recommend_new_movies(self, user: int, path: str | Path, k: int = 10) -> list[dict]:
         """The new titles of a ``title,year,genres`` CSV ranked for dataset user ``user`` (``hetero-sage`` runs)."""
         from .inductive import recommend_new_movies

@@ -22,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from .data.catalog import Catalog
 from .data.graph import age_bucket
@@ -153,6 +154,38 @@ def recommend_new_user(model, data, gender: str, age: int, occupation: str, like
     top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
     return [{"rank": rank, **c.movie(item), "score": _sigmoid(logit)}
             for rank, (item, logit) in enumerate(zip(top.indices.tolist(), top.values.tolist()), start=1)]
+
+
+def explain_new_user(model, split, gender: str, age: int, occupation: str, liked: Tensor, items: Tensor,
+                     method: str = "ig"):
+    """Why a new user gets each of ``items`` (dense movie indices): ``method``'s attribution of each logit to the
+    model's feature groups (:mod:`graphrec.explain`), and a feature table that describes the new user.
+
+    ``model`` is the PyG hetero-sage model (the twin has no gradients); the user is appended as in
+    :func:`recommend_new_user`, with an edge to each of ``liked`` (dense movie indices). What the user reads
+    from those ratings (and their number) is the ``user_ratings`` group; the rest of the score is split
+    between the demographics, the movie's features and what the movie reads from its raters.
+    Returns ``(attribution, table)``: ``attribution.rows(table, n)`` lists item ``n``'s groups.
+    """
+    from dataclasses import replace
+
+    from .explain import make_explainer
+    from .models import capabilities
+
+    check_inductive(model)
+    if not capabilities(model).explainable:
+        raise GraphrecError(f"this {getattr(model, 'registry_name', type(model).__name__)} run has no feature groups "
+                            "to explain (GAT or the group prior)")
+    g, a, o = demographics(model.table, gender, age, occupation)
+    user, liked = model.num_users, torch.as_tensor(liked).long()
+    new = model.with_nodes(users=(torch.tensor([g]), torch.tensor([a]), torch.tensor([o])),
+                           edges=(torch.full_like(liked, user), liked)).eval()
+    items = torch.as_tensor(items).long()
+    attr = make_explainer(method, new, split).attribute(torch.full_like(items, user), items)
+    t = model.table  # the same vocabularies, with the new user's codes appended: its rows describe them
+    table = replace(t, **{name: torch.cat([getattr(t, name), torch.tensor([code], dtype=getattr(t, name).dtype)])
+                          for name, code in (("user_gender", g), ("user_age", a), ("user_occupation", o))})
+    return attr, table
 
 
 def recommend_new_movies(model, data, user_id: int, path: str | Path, k: int = 10) -> list[dict]:

@@ -61,3 +61,26 @@ def test_a_transductive_model_is_refused(synth, synth_split):
     model = HeteroSAGE.build(synth, synth_split, hidden=8)
     recs = recommend_new_user(model, synth, "F", 30, "student", liked=[synth.movies["title"][0]], k=5)
     assert len(recs) == 5 and synth.movies["raw_id"][0] not in [r["movie_id"] for r in recs]
+
+
+def test_a_new_users_explanation_is_of_their_own_score(synth, synth_split):
+    from graphrec.inductive import explain_new_user
+
+    torch.manual_seed(0)
+    model = HeteroSAGE.build(synth, synth_split, hidden=8).eval()
+    items = torch.tensor([1, 5, 9])
+    g, a, o = demographics(model.table, "F", 30, "student")
+    user = model.num_users
+    reads = []
+    for liked in (torch.tensor([], dtype=torch.long), torch.tensor([0, 3])):
+        expected = model.score_with_nodes(torch.tensor([user]), new_users=(torch.tensor([g]), torch.tensor([a]),
+                                                                            torch.tensor([o])),
+                                          new_edges=(torch.full_like(liked, user), liked))[0, items]
+        attr, table = explain_new_user(model, synth_split, "F", 30, "student", liked, items)
+        torch.testing.assert_close(attr.logits, expected)  # the new user's own score, with their edges
+        torch.testing.assert_close(attr.values.sum(1), attr.logits - attr.baseline - attr.delta, atol=1e-4, rtol=0)
+        rows = {r["group"]: r for r in attr.rows(table, 0)}
+        assert (rows["gender"]["value"], rows["age"]["value"], rows["occupation"]["value"]) == \
+            ("gender=F", "age=25-34", "occupation=student")
+        reads.append(rows["user_ratings"]["contribution"])
+    assert reads[0] != reads[1]  # what the user reads from the movies they liked

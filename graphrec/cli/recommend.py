@@ -49,7 +49,8 @@ def add_parser(sub) -> None:
                                                  ".jsonl: one line per user) instead of printing them")
     p.add_argument("--explain", action="store_true",
                    help="per movie: its top contributing feature groups and the user's most similar movie rated >= 4 "
-                        "(one --user; without --run this uses the default feature model, as NeuMF has no feature groups)")
+                        "(one --user or --new-user; without --run this uses the default feature model, as NeuMF has no "
+                        "feature groups)")
     p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
     p.add_argument("--json", action="store_true", help="print JSON")
     add_device_arg(p, "the model scores (and the default model trains); explanations run on the CPU")
@@ -86,11 +87,16 @@ def run_new(args) -> int:
         missing = [f"--{f}" for f in ("gender", "age", "occupation") if getattr(args, f) is None]
         if missing:
             raise GraphrecError(f"--new-user needs {', '.join(missing)}")
+    if args.explain and not args.new_user:
+        raise GraphrecError("--explain explains a user's list (--user, or --new-user), not --include-new-movies")
     r = open_run(args.run, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress,
                  on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.new_user:
             recs = r.recommend_new_user(args.gender, args.age, args.occupation, liked_titles(args.liked), args.k)
+            if args.explain:
+                recs = r.explain_new_user(recs, args.gender, args.age, args.occupation, liked_titles(args.liked),
+                                          args.method)
             who = f"a new user ({args.gender}, {args.age}, {args.occupation}; liked: {args.liked or 'nothing yet'})"
         else:
             recs = r.recommend_new_movies(args.user, args.include_new_movies, args.k)
@@ -104,6 +110,8 @@ def run_new(args) -> int:
     print_table([{"rank": x["rank"], **({"movie": x["movie_id"]} if "movie_id" in x else {}), "title": x["title"],
                   "year": x["year"] or "", "genres": ", ".join(x["genres"]), "score": x["score"]} for x in recs],
                 floatfmt=".3f")
+    if args.explain:
+        print_explanations(recs, args)
     return 0
 
 

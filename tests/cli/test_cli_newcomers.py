@@ -27,6 +27,28 @@ def test_new_user_json_excludes_liked_titles(run_dir, synth, capsys):
     assert int(synth.movies["raw_id"][0]) not in ids and int(synth.movies["raw_id"][3]) not in ids
 
 
+def test_new_user_explained_and_new_movies_refused(run_dir, synth, tmp_path, capsys):
+    capsys.readouterr()
+    args = ["recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student", "-k", "3",
+            "--run", str(run_dir)]
+    assert main([*args, "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)["recommendations"]
+    assert main([*args, "--json", "--explain"]) == 0
+    explained = json.loads(capsys.readouterr().out)["recommendations"]
+    # the same list, each movie with its positive groups, largest first
+    assert [{k: v for k, v in r.items() if k != "why"} for r in explained] == plain
+    for r in explained:
+        contributions = [g["contribution"] for g in r["why"]]
+        assert contributions == sorted(contributions, reverse=True) and all(c > 0 for c in contributions)
+        assert {g["group"] for g in r["why"]} <= {"gender", "age", "occupation", "genres", "year", "user_ratings",
+                                                  "movie_ratings"}
+    path = tmp_path / "new.csv"
+    path.write_text("title,year,genres\nA,1999,Drama\n")
+    assert main(["recommend", "--user", "1", "--include-new-movies", str(path), "--explain", "--run", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not --include-new-movies" in err
+
+
 def test_bad_demographics_one_line_listing_valid_values(run_dir, capsys):
     code = main(["recommend", "--new-user", "--gender", "X", "--age", "25", "--occupation", "pilot",
                  "--run", str(run_dir)])
