@@ -4,7 +4,8 @@
   their node and edges are appended to the graph, message passing runs, and the top ``k`` movies
   they have not named come back;
 * :func:`recommend_new_movies` -- new titles from a CSV (``title,year,genres``, genres separated by
-  ``|``) are appended as movies without ratings and ranked for a known user.
+  ``|``) are appended as movies without ratings and ranked for a known user;
+* :func:`explain_new_user` -- a new user's scores attributed to the model's feature groups.
 
 Both take the trained :class:`~graphrec.models.HeteroSAGE` (new nodes through PyG,
 :meth:`~graphrec.models.HeteroSAGE.with_nodes`; the run is unchanged) or its plain-torch twin
