@@ -242,8 +242,9 @@ def add_explanations(recs: list[dict], r, args) -> None:
 def print_explanations(recs: list[dict], args) -> None:
     if not recs:
         return
-    print(f"\nwhy ({args.method} contributions to the logit; 'because you liked' = closest item embedding "
-          "among the user's movies rated >= 4):" if "why" in recs[0] else "")
+    liked = ("; 'because you liked' = closest item embedding among the user's movies rated >= 4"
+             if any("because_you_liked" in x for x in recs) else "")
+    print(f"\nwhy ({args.method} contributions to the logit{liked}):" if "why" in recs[0] else "")
     for x in recs:
         why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
         liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
