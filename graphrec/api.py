@@ -210,11 +210,11 @@ class TrainedRun:
                          liked: list[str] = (), method: str = "ig", top: int = 3) -> list[dict]:
         """``recommendations`` (from :meth:`recommend_new_user`, same user) with ``why``: each movie's ``top``
         feature groups that raise its score (``method``: ig, shap or lime), from the PyG model."""
-        from .inductive import explain_new_user, find_movies
+        from .inductive import explain_new_user, liked_movies
 
-        liked_items = torch.tensor(sorted(set(find_movies(self.catalog, list(liked)))), dtype=torch.long)
         items = [self.catalog.movie_index(x["movie_id"]) for x in recommendations]
-        attr, table = explain_new_user(self.model.cpu(), self.split, gender, age, occupation, liked_items, items, method)
+        attr, table = explain_new_user(self.model.cpu(), self.split, gender, age, occupation,
+                                       liked_movies(self.catalog, liked), items, method)
         return [{**x, "why": [r for r in attr.rows(table, n) if r["contribution"] > 0][:top]}
                 for n, x in enumerate(recommendations)]
 

@@ -133,6 +133,18 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0
 
 
+def liked_movies(data, titles: list[str]) -> Tensor:
+    """Sorted dense indices of the movies ``titles`` name (:func:`find_movies`), each once: a new user's edges."""
+    return torch.tensor(sorted(set(find_movies(data, list(titles)))), dtype=torch.long)
+
+
+def _new_user(model, codes: tuple[int, int, int], liked: Tensor) -> tuple[tuple[Tensor, ...], tuple[Tensor, Tensor]]:
+    """``(new_users, new_edges)`` of one new user with feature ``codes``, appended after ``model``'s users,
+    with an edge to each of the ``liked`` movies (:meth:`~graphrec.models.HeteroSAGE.with_nodes`)."""
+    user = model.num_users
+    return tuple(torch.tensor([c]) for c in codes), (torch.full_like(liked, user), liked)
+
+
 def recommend_new_user(model, data, gender: str, age: int, occupation: str, liked: list[str] = (),
                        k: int = 10) -> list[dict]:
     """Top ``k`` movies for a user the model never saw; ``liked`` titles become their edges.
@@ -143,14 +155,13 @@ def recommend_new_user(model, data, gender: str, age: int, occupation: str, like
     check_inductive(model)
     if k < 1:
         raise GraphrecError(f"k must be >= 1, got {k}")
-    g, a, o = demographics(model.table, gender, age, occupation)
+    codes = demographics(model.table, gender, age, occupation)
     c = _catalog(data)
     c.check_fits(model)
-    items = torch.tensor(sorted(set(find_movies(c, list(liked)))), dtype=torch.long)
-    user = model.num_users
-    scores = model.score_with_nodes(torch.tensor([user]), new_users=(torch.tensor([g]), torch.tensor([a]),
-                                                                      torch.tensor([o])),
-                                    new_edges=(torch.full_like(items, user), items))[0].float()
+    items = liked_movies(c, liked)
+    new_users, new_edges = _new_user(model, codes, items)
+    scores = model.score_with_nodes(torch.tensor([model.num_users]), new_users=new_users,
+                                    new_edges=new_edges)[0].float()
     scores[items] = -math.inf
     top = torch.topk(scores, min(k, int(torch.isfinite(scores).sum())))
     return [{"rank": rank, **c.movie(item), "score": _sigmoid(logit)}
@@ -177,12 +188,11 @@ def explain_new_user(model, split, gender: str, age: int, occupation: str, liked
     if not capabilities(model).explainable:
         raise GraphrecError(f"this {getattr(model, 'registry_name', type(model).__name__)} run has no feature groups "
                             "to explain (GAT or the group prior)")
-    g, a, o = demographics(model.table, gender, age, occupation)
-    user, liked = model.num_users, torch.as_tensor(liked).long()
-    new = model.with_nodes(users=(torch.tensor([g]), torch.tensor([a]), torch.tensor([o])),
-                           edges=(torch.full_like(liked, user), liked)).eval()
+    g, a, o = codes = demographics(model.table, gender, age, occupation)
+    new_users, new_edges = _new_user(model, codes, torch.as_tensor(liked).long())
+    new = model.with_nodes(users=new_users, edges=new_edges).eval()
     items = torch.as_tensor(items).long()
-    attr = make_explainer(method, new, split).attribute(torch.full_like(items, user), items)
+    attr = make_explainer(method, new, split).attribute(torch.full_like(items, model.num_users), items)
     t = model.table  # the same vocabularies, with the new user's codes appended: its rows describe them
     table = replace(t, **{name: torch.cat([getattr(t, name), torch.tensor([code], dtype=getattr(t, name).dtype)])
                           for name, code in (("user_gender", g), ("user_age", a), ("user_occupation", o))})

@@ -317,16 +317,19 @@ class HeteroSAGE(Recommender):
         movies), else ``(hu, hm)``."""
         if self.prior is None:
             return hu, hm
-        return (torch.cat([hu, prior_columns(self.prior(du), group, self.num_groups)], -1),
-                torch.cat([hm, pop], -1))
+        return self.user_prior(hu, du, group), torch.cat([hm, pop], -1)
 
-    def user_inputs(self, users: Tensor | None = None) -> Tensor:
-        """``h^0`` of ``users`` (default: all), from demographics (+ id)."""
+    def user_prior(self, hu: Tensor, du: Tensor, group: Tensor | None) -> Tensor:
+        """``[h_u, beta_u]``: the users' side of :meth:`with_prior` (``hu`` itself without a prior)."""
+        return hu if self.prior is None else torch.cat([hu, prior_columns(self.prior(du), group, self.num_groups)], -1)
+
+    def user_inputs(self, users: Tensor | None = None, ids: bool = True) -> Tensor:
+        """``h^0`` of ``users`` (default: all), from demographics (+ id unless ``ids=False``)."""
         if users is None:
             users = torch.arange(self.num_users, device=self.user_gender.device)
         h = self.gender_emb(self.user_gender[users]) + self.age_emb(self.user_age[users]) \
             + self.occupation_emb(self.user_occupation[users])
-        return h + _ids(self.user_emb, users) if self.user_emb is not None else h
+        return h + _ids(self.user_emb, users) if ids and self.user_emb is not None else h
 
     def movie_inputs(self, items: Tensor | None = None) -> Tensor:
         """``h^0`` of ``items`` (default: all), from genres and year (+ id)."""
@@ -375,6 +378,11 @@ class HeteroSAGE(Recommender):
         hu, hm = torch.broadcast_tensors(hu, hm)
         return self.mlp(torch.cat([hu, hm, hu * hm], dim=-1)).squeeze(-1)
 
+    def dot_scores(self, hu: Tensor, hm: Tensor) -> Tensor:
+        """``[len(hu), len(hm)]`` logits of the dot decoder, every user row against every movie row."""
+        out = hu @ hm.T
+        return out + self.movie_bias(hm).squeeze(-1)[None] if self.movie_bias is not None else out
+
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         hu, hm = self.propagate()
         return self.decode(hu[user], hm[item])
@@ -388,8 +396,7 @@ class HeteroSAGE(Recommender):
     def score_all(self, users: Tensor, chunk: int = 1 << 22) -> Tensor:
         hu, hm = self.propagate()
         if self.mlp is None:
-            out = hu[users] @ hm.T
-            return out + self.movie_bias(hm).squeeze(-1)[None] if self.movie_bias is not None else out
+            return self.dot_scores(hu[users], hm)
         rows = max(1, chunk // (self.num_items * self.hidden))
         return torch.cat([self.decode(hu[users[s:s + rows], None, :], hm[None])
                           for s in range(0, len(users), rows)])
@@ -447,28 +454,21 @@ class HeteroSAGE(Recommender):
 
     def new_user_representations(self, users: Tensor) -> Tensor:
         """Final representations of ``users`` as if they were new: demographics, no id, no edges."""
-        h = self.gender_emb(self.user_gender[users]) + self.age_emb(self.user_age[users]) \
-            + self.occupation_emb(self.user_occupation[users])
+        h = self.user_inputs(users, ids=False)
         du = self.user_degree_emb.weight[0].expand_as(h) if self.degree else torch.zeros_like(h)
         h = h + du
         for layer in range(self.num_layers):
             to_user = self._relation_convs(layer)[1]
             h = sage_step(torch.zeros_like(h), h, to_user.lin_l.weight, to_user.lin_l.bias, to_user.lin_r.weight)
             h = h.relu() if layer < self.num_layers - 1 else h
-        if self.prior is None:
-            return h
         group = self.user_group()
-        return torch.cat([h, prior_columns(self.prior(du), None if group is None else group[users], self.num_groups)], -1)
+        return self.user_prior(h, du, None if group is None else group[users])
 
     def _loss(self, eu: Tensor, hm: Tensor, pos: Tensor, neg: Tensor, loss: str | None = None) -> Tensor:
         """``loss`` (default: the model's) of user representations ``eu`` (rows of the batch) against all movies ``hm``."""
         loss = loss or self.loss
         if loss == "softmax":
-            hc = hm[self.train_items]
-            logits = eu @ hc.T
-            if self.movie_bias is not None:
-                logits = logits + self.movie_bias(hc).squeeze(-1)[None]
-            return F.cross_entropy(logits, torch.searchsorted(self.train_items, pos))
+            return F.cross_entropy(self.dot_scores(eu, hm[self.train_items]), torch.searchsorted(self.train_items, pos))
         s_pos = self.decode(eu, hm[pos])
         s_neg = self.decode(eu[:, None, :], hm[neg])
         if loss == "bpr":
