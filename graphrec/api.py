@@ -10,7 +10,7 @@
 
 Users and movies are always the dataset's own (raw) ids; dense indices stay
 inside. Loading is lazy: recommending with a plain embedding model reads the
-cached catalog and split (:mod:`graphrec.data.cache`) and never parses
+cached catalog and split (:mod:`graphrec.data.processed`) and never parses
 MovieLens; the full dataset is loaded only when a model or explanation needs it.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
-from .training.config import DataConfig, TrainConfig
+from .config import DataConfig, TrainConfig
 from .training.runs import check_finished, load_weights, read_config
 
 
@@ -228,7 +228,7 @@ class TrainedRun:
 
     def item_vectors(self) -> torch.Tensor:
         """The model's ``[num_movies, d]`` item embedding; :class:`GraphrecError` if it has none."""
-        from .explain.recommend import item_vectors
+        from .explain.reasons import item_vectors
 
         vec = item_vectors(self.model.cpu())
         if vec is None:
@@ -279,12 +279,12 @@ def _dataset_and_split(config: TrainConfig, data_dir: str | None, cache: bool):
 
 def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
     """The run's split straight from the cache (no parsing), or ``None`` when it is not there yet."""
-    from .pipeline import cached_split
+    from .pipeline import split_if_cached
 
     d = config.data
     if not cache or d.on_bad_rows != "error":  # only a strict parse is cached
         return None
-    return cached_split(DataConfig(d.dataset, _data_dir(config, data_dir), d.split_dir, d.split_seed))
+    return split_if_cached(DataConfig(d.dataset, _data_dir(config, data_dir), d.split_dir, d.split_seed))
 
 
 def _data_of(ml) -> DataConfig:
@@ -311,7 +311,7 @@ def open_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     """:func:`load_run`, but the model is built and loaded on first use (``run.model``): what needs only the
     catalog or the run's cached files (``recommend_new_user``) imports no more than torch."""
     if path is None:
-        from .cache import default_neumf
+        from .defaults import default_neumf
 
         path = default_neumf(data_dir, progress=progress, device=device)  # trains only on first use
     path = Path(path)

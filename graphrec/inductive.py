@@ -217,7 +217,7 @@ def newcomer_model(run_dir: str | Path | None, load_model: Callable[[], torch.nn
     read from ``run_dir/inference.npz`` while the run's weights are those it was exported from; otherwise
     ``load_model()``, exported and stored there atomically (a GAT encoder, which does not export, is
     returned as it is). Raises :class:`GraphrecError` for a model that only knows its training nodes."""
-    from .data.cache import CacheError
+    from .data.processed import CacheError
     from .models.sage_inference import SAGEInference
     from .training.runs import WEIGHTS
 

@@ -7,6 +7,7 @@ import math
 import os
 import re
 import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -31,6 +32,38 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def save_tensors(obj, path: str | os.PathLike) -> None:
+    """``torch.save`` through :func:`atomic_path`."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_tensors(path: str | os.PathLike):
+    """``torch.load(weights_only=True)`` with a clear error for anything else."""
+    import pickle
+    import warnings
+
+    import torch
+
+    from .errors import CheckpointError
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: file not found")
+    try:
+        with warnings.catch_warnings():  # a legacy pickle makes torch warn before it refuses
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, OSError, KeyError,
+            TypeError, IndexError, UnicodeDecodeError) as e:
+        # torch's own text may advise weights_only=False, which would run the file's code: never pass it on
+        kind = "holds objects other than tensors" if isinstance(e, pickle.UnpicklingError) else "is truncated or corrupt"
+        raise CheckpointError(f"{path}: cannot be loaded: the file {kind} ({type(e).__name__}); "
+                              "train or export it again") from None
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -61,25 +94,23 @@ def finite_json(obj: Any) -> Any:
     return obj
 
 
-def pyplot():
-    """``matplotlib.pyplot`` on the headless Agg backend: the one place graphrec chooses a backend
-    (figures are only ever written to files)."""
-    import matplotlib
+def figure(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **kwargs):
+    """``(figure, axes)`` made without pyplot, so no backend is chosen or switched (a notebook keeps its
+    own); graphrec's figures are only written to files (:func:`save_figure`)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def save_figure(fig, path: str | os.PathLike, **kwargs) -> None:
-    """Save a matplotlib figure atomically and close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib figure atomically (and close it if pyplot manages it: SHAP's plots)."""
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", bbox_inches="tight", **kwargs)
-    plt.close(fig)
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close(fig)
 
 
 def _json_default(obj: Any) -> Any:

@@ -1,10 +1,10 @@
 """The pipeline every entry point goes through: config -> dataset -> split, whose training edges
-are the bipartite :class:`~torch_geometric.data.HeteroData` graph -> model (pretraining
-included) -> trained run.
+are the bipartite :class:`~torch_geometric.data.HeteroData` graph -> model.
 
-    data = prepare(DataConfig("ml-100k"))           # Prepared(ml, split); data.graph is the HeteroData
-    model = build(config, data)                     # the registry's model, initialised from pretrained runs
-    model, metrics = train(config, run_dir, data)   # build, pretrain, fit: the one training sequence
+    data = prepare(DataConfig("ml-100k"))     # Prepared(ml, split); data.graph is the HeteroData
+    model = build_model(config, data)         # the registry's model, freshly initialised
+
+Training it (:mod:`graphrec.training`: selection, then refit) is the floor above.
 
 The CLI (``train``, ``evaluate``, ``recommend``, ``explain``, ``embed``, ``benchmark``),
 :func:`graphrec.training.distributed.train_distributed`, the benchmark, the scripts and the
@@ -18,7 +18,7 @@ from pathlib import Path
 from .data.movielens import MovieLens, load_movielens, locate
 from .data.split import Split
 from .errors import CheckpointError, DataError, GraphrecError
-from .training.config import DataConfig, TrainConfig
+from .config import DataConfig, TrainConfig
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Prepared:
 def load_dataset(data: DataConfig, saved: bool = False, cache: bool = True) -> MovieLens:
     """The MovieLens release ``data`` names. ``saved``: the config comes from a run directory, so a
     data folder that no longer exists falls back to ``$GRAPHREC_DATA``/the cache instead of failing.
-    ``cache``: read (and keep) the parse in the processed-data cache (:mod:`graphrec.data.cache`)."""
+    ``cache``: read (and keep) the parse in the processed-data cache (:mod:`graphrec.data.processed`)."""
     return load_movielens(data.dataset, dataset_dir(data, saved), on_bad_rows=data.on_bad_rows, cache=cache)
 
 
@@ -79,17 +79,16 @@ def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool 
         split = split_movielens(ml, validation=validation, seed=data.split_seed, cache=cache)
     split = split.with_dataset(ml)
     if data.validation_in_train:  # a refit's data: each user's validation item moved into training
-        from .training.refit import with_validation_in_train
-
-        split = with_validation_in_train(split)
+        split = split.with_validation_in_train()
     return Prepared(ml, split)
 
 
-def cached_split(data: DataConfig) -> Split | None:
+def split_if_cached(data: DataConfig) -> Split | None:
     """The split :func:`build_split` would make, read straight from the processed-data cache without
-    parsing anything (:mod:`graphrec.data.cache`), or ``None`` when the cache does not hold it yet.
+    parsing anything (:mod:`graphrec.data.processed`), or ``None`` when the cache does not hold it yet.
     Loading a run uses it: a NeuMF needs the split's sizes, not the dataset."""
-    from .data.cache import cached_split_of, split_key
+    from .data.processed import split_key
+    from .data.split import cached_split_of
     from .data.split import load_ncf
 
     if data.split_dir:
@@ -174,58 +173,3 @@ def build_model(config: TrainConfig, data: Prepared):
         return cls.build(data.ml, data.split, **config.hparams)
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"model {config.model!r} cannot be built with {config.hparams}: {e}") from None
-
-
-def build(config: TrainConfig, data: Prepared, resume: bool = False, pretrained: list | None = None):
-    """:func:`build_model`, then initialised from ``pretrained`` models, or else from ``config.pretrain``'s
-    runs (not when resuming: the checkpoint holds the weights)."""
-    model = build_model(config, data)
-    if resume:
-        return model
-    if pretrained:
-        init_from_models(model, pretrained, "the given models")
-    elif config.pretrain:
-        from .training.runs import load_run
-
-        init_from_models(model, [load_run(d, data).model for d in config.pretrain], ", ".join(map(str, config.pretrain)))
-    return model
-
-
-def init_from_models(model, models: list, source: str = "") -> None:
-    """Initialise ``model`` from trained models via its ``load_pretrained(*models)`` (NeuMF: GMF, MLP)."""
-    if not hasattr(model, "load_pretrained"):
-        raise CheckpointError(f"{type(model).__name__} cannot be initialised from pretrained runs")
-    try:
-        model.load_pretrained(*models)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"cannot initialise {type(model).__name__} from {source}: {e}") from None
-
-
-def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared | None = None,
-          resume: bool = False, progress: bool = True, pretrained: list | None = None, trainer_cls=None,
-          setup=None, **trainer_kwargs):
-    """The one build-pretrain-train sequence: build the model (initialised from
-    ``pretrained`` models or ``config.pretrain``'s runs), write ``config.json``,
-    resume from the checkpoint if asked, fit. Returns ``(model, test metrics, trainer)``.
-
-    ``trainer_cls`` (default :class:`~graphrec.training.Trainer`) gets ``trainer_kwargs``;
-    ``setup(run_dir, config)`` replaces the default creation of the run directory (rank 0 only, in DDP).
-    """
-    from .io import write_json
-    from .training.runs import CONFIG, clear_unstarted
-    from .training.trainer import Trainer
-
-    data = adopt(data, config)
-    model = build(config, data, resume=resume, pretrained=pretrained)
-    trainer = (trainer_cls or Trainer)(model, data.split, config, run_dir, progress=progress, **trainer_kwargs)
-    if run_dir is not None:
-        if setup is None:
-            if not resume:
-                clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
-            Path(run_dir).mkdir(parents=True, exist_ok=True)
-            write_json(Path(run_dir) / CONFIG, config.to_dict())
-        else:
-            setup(run_dir, config)
-        if resume:
-            trainer.resume()
-    return model, trainer.fit(), trainer

@@ -38,9 +38,11 @@ from graphrec.metrics import bootstrap_ci, bootstrap_seeds_users
 from graphrec.models import ItemKNN, MostPop
 from graphrec.models.cold_baselines import ColdMostPop, ContentKNN, DemographicPop, ItemKNNFromK
 from graphrec.pipeline import Prepared, build_model, build_split
-from graphrec.training import TrainConfig, Trainer
-from graphrec.training.config import DataConfig
-from graphrec.tuning import config_from_tuned, hetero_sage_cold, load_tuned, save_tuned
+from graphrec.config import TrainConfig
+from graphrec.training import Trainer
+from graphrec.config import DataConfig
+from graphrec.catalogue import entry
+from graphrec.tuning import config_from_tuned, load_tuned, save_tuned
 
 METRICS = ("full_HR@10", "full_NDCG@10", "HR@10", "NDCG@10")
 
@@ -79,7 +81,7 @@ EARLIER_DEFAULT = {"hparams": {"use_ids": False},
 
 
 def tune_cold(ml, trials: int, seeds: list[int], out: str) -> None:
-    """``trials`` Optuna trials of :func:`graphrec.tuning.hetero_sage_cold`, each scored by the mean of
+    """``trials`` Optuna trials of the catalogue entry ``hetero-sage``'s space, each scored by the mean of
     :func:`cold_score` over the cold splits ``seeds`` (one model per split, seeded by it); the best of
     them and :data:`EARLIER_DEFAULT` is written."""
     import optuna
@@ -99,7 +101,7 @@ def tune_cold(ml, trials: int, seeds: list[int], out: str) -> None:
         return float(np.mean(list(per.values()))), per, epochs
 
     def objective(trial) -> float:
-        value, per, epochs = score(hetero_sage_cold(trial))
+        value, per, epochs = score(entry("hetero-sage").space(trial))
         trial.set_user_attr("best_epochs", epochs)
         trial.set_user_attr("protocols", per)
         print(f"trial {trial.number}: {value:.4f} {per} epochs {epochs} {trial.params}", flush=True)
@@ -115,7 +117,7 @@ def tune_cold(ml, trials: int, seeds: list[int], out: str) -> None:
               "split": f"cold splits seeds {seeds} (warm validation item for the epoch)",
               "candidates": {"best trial": best.value, "earlier default": earlier}}
     if best.value >= earlier:
-        point = hetero_sage_cold(optuna.trial.FixedTrial(best.params))
+        point = entry("hetero-sage").space(optuna.trial.FixedTrial(best.params))
         tuning = {**common, "best_value": best.value, "best_epochs": best.user_attrs["best_epochs"],
                   "protocols": best.user_attrs["protocols"], "params": best.params}
     else:

@@ -11,7 +11,7 @@ import torch
 
 from graphrec.data import load_movielens, to_hetero
 from graphrec.pipeline import build_split
-from graphrec.training import DataConfig
+from graphrec.config import DataConfig
 from graphrec.data.sampling import pointwise_epoch
 
 

@@ -43,7 +43,7 @@ from graphrec.embeddings.node2vec import movie_vectors, movie_walks
 from graphrec.embeddings.quality import item_cosine, item_to_item, neighbour_quality, popularity, top_k
 from graphrec.embeddings.walks import build_graph
 from graphrec.pipeline import prepare
-from graphrec.training import DataConfig
+from graphrec.config import DataConfig
 
 ROWS = ("word2vec", "gensim", "pyg", "cosine", "popularity")
 COLUMNS = ("row", "valid_i2i_HR@10", "test_i2i_HR@10", "test_i2i_NDCG@10", "coherence@10", "pop_bias", "sequels@10",

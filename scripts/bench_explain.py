@@ -14,13 +14,14 @@ import torch
 
 from graphrec.data import load_movielens
 from graphrec.pipeline import prepare
-from graphrec.training import DataConfig
+from graphrec.config import DataConfig
 from graphrec.evaluation import evaluate, paired_difference, with_intervals
 from graphrec.explain import ENGINES, make_explainer, sample_pairs
-from graphrec.explain.default import default_config
+from graphrec.defaults import feature_config
 from graphrec.benchmark import markdown_table
 from graphrec.models import MODELS
-from graphrec.training import TrainConfig, train
+from graphrec.config import TrainConfig
+from graphrec.training import select_and_refit
 
 
 def timed(fn):
@@ -62,17 +63,17 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        config = default_config(ml, epochs=args.epochs)
-        seconds, (model, _) = timed(lambda: train(config, f"{tmp}/fmlp", ml, split, progress=False))
+        config = feature_config(ml, epochs=args.epochs)
+        seconds, model = timed(lambda: select_and_refit(config, (ml, split), f"{tmp}/fmlp", progress=False).model)
         row, ours = quality("feature-mlp", model, split, seconds)
         rows.append(row)
-        fneumf = default_config(ml, epochs=args.epochs, model="feature-neumf")
-        s, (m2, _) = timed(lambda: train(fneumf, None, ml, split, progress=False))
+        fneumf = feature_config(ml, epochs=args.epochs, model="feature-neumf")
+        s, m2 = timed(lambda: select_and_refit(fneumf, (ml, split), None, progress=False).model)
         rows.append(quality("feature-neumf", m2, split, s)[0])
         if "neumf" in MODELS:
             ncf = TrainConfig(model="neumf", hparams={"factors": 8, "layers": [64, 32, 16, 8]},
                               **{k: v for k, v in config.to_dict().items() if k not in ("model", "hparams", "data")})
-            s, (neumf, _) = timed(lambda: train(ncf, None, ml, split, progress=False))
+            s, neumf = timed(lambda: select_and_refit(ncf, (ml, split), None, progress=False).model)
             row, theirs = quality("neumf", neumf, split, s)
             rows.append(row)
             diff = paired_difference(ours, theirs)

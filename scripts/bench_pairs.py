@@ -15,7 +15,8 @@ import numpy as np
 
 from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_seeds_users
-from graphrec.training import load_run
+from graphrec.pipeline import prepare
+from graphrec.training.runs import load_model, read_config
 
 METRICS = ("full_HR@10", "full_NDCG@10", "HR@10", "NDCG@10")
 
@@ -27,9 +28,9 @@ def per_user(out: Path, model: str, data: list) -> list[dict]:
         raise SystemExit(f"no runs of {model!r} under {out / 'runs'}")
     rows = []
     for run_dir in runs:
-        run = load_run(run_dir, *data) if data else load_run(run_dir)
-        data[:] = [run.ml, run.split_]
-        rows.append(evaluate(run.model, run.split_, 10, "test", per_user=True)["per_user"])
+        if not data:  # every run of a benchmark has the same test items
+            data.append(prepare(read_config(run_dir), saved=True))
+        rows.append(evaluate(load_model(run_dir, data[0]), data[0].split, 10, "test", per_user=True)["per_user"])
     return rows
 
 

@@ -79,7 +79,8 @@ def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
     from graphrec.data.sampling import pointwise_epoch
     from graphrec.evaluation import KnownItems, full_ranks
     from graphrec.models import MODELS, LightGCN
-    from graphrec.training import DataConfig, TrainConfig, Trainer
+    from graphrec.config import DataConfig, TrainConfig
+    from graphrec.training import Trainer
 
     row: dict = {"target": num_ratings}
     row["generate"], (u, i, nu, ni) = timed(lambda: synthesize(num_ratings))

@@ -2,7 +2,7 @@
 
     python scripts/node2vec.py [--trainer word2vec|pyg] [--graph comovie|bipartite] [--map pca|tsne] [--out DIR]
 
-The defaults are the setting with the best item-to-item HR@10 on validation (docs/benchmarks.md);
+The defaults are the setting with the best item-to-item HR@10 on validation (docs/embeddings.md);
 the slides' setting is ``--graph bipartite --window 2 --negatives 4``.
 
 Writes embeddings.pt/.json, movies.tsv, pca.png and a TensorBoard projector log

@@ -33,7 +33,7 @@ def ml100k(ml100k_dir):
 @pytest.fixture(scope="session")
 def ml100k_split(ml100k):
     from graphrec.pipeline import prepare
-    from graphrec.training import DataConfig
+    from graphrec.config import DataConfig
 
     return prepare(DataConfig(), ml100k).split
 
@@ -44,7 +44,7 @@ def synthetic_data(tmp_path_factory):
     (a namespace; the split comes from the pipeline, seed 0), written once per set of options."""
     from graphrec.data import load_movielens
     from graphrec.pipeline import prepare
-    from graphrec.training import DataConfig
+    from graphrec.config import DataConfig
 
     made: dict = {}
 
@@ -96,10 +96,11 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def neumf_run(synth_dir, tmp_path_factory) -> Path:
     """A tiny NeuMF trained for one epoch on the synthetic data (a run directory)."""
-    from graphrec.training import DataConfig, TrainConfig, train
+    from graphrec.config import DataConfig, TrainConfig
+    from graphrec.training import select_and_refit
 
     config = TrainConfig(model="neumf", hparams={"factors": 4, "layers": [8, 4]}, epochs=1, batch_size=256,
                          full_eval_every=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
     run = tmp_path_factory.mktemp("runs") / "neumf"
-    train(config, run, progress=False)
+    select_and_refit(config, None, run, progress=False)
     return run

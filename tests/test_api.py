@@ -65,11 +65,12 @@ def test_similar_items_is_cosine_nearest_in_the_item_embedding(neumf_run, synth)
 
 
 def test_explain_contributions_add_up_to_the_logit(synth_dir, tmp_path):
-    from graphrec.training import DataConfig, TrainConfig, train
+    from graphrec.config import DataConfig, TrainConfig
+    from graphrec.training import select_and_refit
 
     config = TrainConfig(model="feature-mlp", hparams={"factors": 4, "side_dim": 2, "layers": [8]}, epochs=1,
                          batch_size=256, full_eval_every=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
-    train(config, tmp_path / "f", progress=False)
+    select_and_refit(config, None, tmp_path / "f", progress=False)
     run = graphrec.load_run(tmp_path / "f")
     e = run.explain(3, 20, method="ig")
     total = e["baseline"] + sum(r["contribution"] for r in e["contributions"]) + e["delta"]
@@ -108,7 +109,7 @@ def test_cli_batch_output_equals_the_api(neumf_run, tmp_path, capsys):
 
 def test_cli_similar_takes_several_titles(synth, tmp_path, capsys):
     from graphrec.embeddings import EmbeddingConfig, NodeEmbeddings, nearest
-    from graphrec.viz.embeddings import movie_table, write_movies_tsv
+    from graphrec.embeddings.views import movie_table, write_movies_tsv
 
     folder = tmp_path / "emb"
     movie = torch.randn(synth.num_items, 6, generator=torch.Generator().manual_seed(0))

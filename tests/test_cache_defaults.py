@@ -1,8 +1,8 @@
 """The default models' and embedding's cache folders follow their settings."""
 from dataclasses import asdict, replace
 
-import graphrec.recommend as rec
-from graphrec.cache import default_neumf_dir, fingerprint
+import graphrec.defaults as defaults
+from graphrec.defaults import default_neumf_dir, fingerprint
 from graphrec.embeddings.node2vec import DEFAULT_SIMILAR
 
 
@@ -19,6 +19,7 @@ def test_fingerprint_changes_with_a_setting_and_ignores_where_it_runs():
 def test_a_changed_default_neumf_gets_a_new_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("GRAPHREC_HOME", str(tmp_path))
     before = default_neumf_dir()
-    monkeypatch.setattr(rec, "DEFAULT_CONFIG", replace(rec.DEFAULT_CONFIG, epochs=rec.DEFAULT_CONFIG.epochs + 1))
+    changed = replace(defaults.neumf_config(), epochs=defaults.neumf_config().epochs + 1)
+    monkeypatch.setattr(defaults, "neumf_config", lambda: changed)
     after = default_neumf_dir()
     assert before.parent == after.parent == tmp_path / "models" and before != after

@@ -7,8 +7,9 @@ from torch_geometric.data import HeteroData
 from graphrec.data import FeatureTable, homogeneous, save_ncf
 from graphrec.data.graph import RATED_BY, RATES, homogeneous_view, user_features
 from graphrec.errors import CheckpointError, GraphrecError
-from graphrec.pipeline import build_split, from_hetero, prepare, train
-from graphrec.training import DataConfig, TrainConfig
+from graphrec.pipeline import build_split, from_hetero, prepare
+from graphrec.training.protocol import build, train_run
+from graphrec.config import DataConfig, TrainConfig
 
 
 def test_split_files_with_the_wrong_dataset_are_refused(synth, synth_dir, tmp_path):
@@ -75,22 +76,22 @@ def test_a_hetero_graph_from_elsewhere_trains_through_the_pipeline():
     assert torch.equal(data.graph["user"].x, src["user"].x)
     assert data.graph[RATES].edge_index.shape[1] == len(s.train_user) == 30 * 4
     cfg = TrainConfig(model="lightgcn", hparams={"factors": 8, "num_layers": 1}, epochs=1, batch_size=64)
-    model, metrics, _ = train(cfg, None, data, progress=False)
+    trainer = train_run(cfg, None, data, progress=False)
+    model, metrics = trainer.model, trainer.result
     assert model._adj._nnz() == 2 * 30 * 4  # propagates over the graph's training edges only
     assert 0.0 <= metrics["HR@10"] <= 1.0
     with pytest.raises((GraphrecError, CheckpointError), match="side features"):
-        train(TrainConfig(model="feature-mlp", epochs=1), None, data, progress=False)
+        train_run(TrainConfig(model="feature-mlp", epochs=1), None, data, progress=False)
 
 
 def test_pretraining_from_models_and_from_runs_is_one_sequence(synth, tmp_path):
     data = prepare(DataConfig(), synth)
     small = dict(epochs=1, batch_size=256, patience=0, full_eval_every=0)
-    gmf, _, _ = train(TrainConfig(model="gmf", hparams={"factors": 4}, **small), tmp_path / "gmf", data, progress=False)
-    mlp, _, _ = train(TrainConfig(model="mlp", hparams={"layers": [8, 4]}, **small), tmp_path / "mlp", data,
-                      progress=False)
+    gmf = train_run(TrainConfig(model="gmf", hparams={"factors": 4}, **small), tmp_path / "gmf", data,
+                    progress=False).model
+    mlp = train_run(TrainConfig(model="mlp", hparams={"layers": [8, 4]}, **small), tmp_path / "mlp", data,
+                    progress=False).model
     neumf = TrainConfig(model="neumf", hparams={"factors": 4, "layers": [8, 4]}, **small)
-    from graphrec.pipeline import build
-
     a = build(neumf, data, pretrained=[gmf, mlp])
     b = build(TrainConfig(**{**neumf.to_dict(), "pretrain": [str(tmp_path / "gmf"), str(tmp_path / "mlp")]}), data)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))

@@ -1,7 +1,7 @@
 """graphrec tune: Optuna finds a planted best setting on validation, and tuned configs round-trip."""
 import pytest
 
-from graphrec.training import TrainConfig
+from graphrec.config import TrainConfig
 from graphrec.tuning import config_from_tuned, load_tuned, save_tuned, tune
 
 pytest.importorskip("optuna")

@@ -4,8 +4,8 @@ Protocol (also in the README):
 
 * a model with a tuned config for the dataset (``graphrec/configs/<dataset>/``, written by
   ``graphrec tune``: the same number of Optuna trials for every family) runs that setting; the
-  others search their family's small grid (learned: ``lr`` in :data:`LR_GRID`; ItemKNN: neighbours
-  in :data:`KNN_GRID`), all on the **validation** item with seed 0;
+  others search their family's small grid (learned: ``lr`` in :data:`graphrec.catalogue.LR_GRID`; ItemKNN:
+  neighbours in :data:`graphrec.catalogue.KNN_GRID`), all on the **validation** item with seed 0;
 * settings and the epoch count are chosen by full-ranking validation NDCG@10 (the trainer keeps
   its best evaluation; the test item is never looked at);
 * every seed then refits the chosen setting on train + validation for that many epochs and is
@@ -18,8 +18,6 @@ Protocol (also in the README):
 """
 from .._lazy import lazy_exports
 
-_EXPORTS = {**dict.fromkeys(("ATTENTION_PAIRS", "CATALOGUE", "KNN_GRID", "LR_GRID", "METRICS", "QUICK_EPOCHS",
-                             "QUICK_HPARAMS", "Entry", "Settings", "available", "select"), "catalogue"),
-            "Report": "report", "markdown_table": "report", "Benchmark": "runner", "RunResult": "runner"}
+_EXPORTS = {"Report": "report", "markdown_table": "report", "Benchmark": "runner", "RunResult": "runner"}
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

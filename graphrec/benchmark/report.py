@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import pyplot as _pyplot, save_figure, write_text
+from ..io import figure, save_figure, write_text
 from ..metrics import bootstrap_seeds_users
-from .catalogue import ATTENTION_PAIRS, COVERAGE, EXTRA_METRICS, METRICS
+from ..catalogue import ATTENTION_PAIRS, COVERAGE, EXTRA_METRICS, METRICS
 
 
 class Report:
@@ -31,7 +31,7 @@ class Report:
         base = self.best_baseline()
         rows = []
         for name, runs in self.results.items():
-            row: dict = {"model": name, "seeds": len(runs), "setting": _tag(runs[0].setting).rstrip("_") or "-"}
+            row: dict = {"model": name, "seeds": len(runs), "setting": setting_tag(runs[0].setting).rstrip("_") or "-"}
             for m in METRICS:
                 v = self.matrix(name, m)
                 mean, lo, hi = bootstrap_seeds_users(v)
@@ -71,7 +71,7 @@ class Report:
         rows = self.summary()
         paths = [self.out / "results.csv", self.out / "seeds.csv", self.out / "results.md"]
         write_text(paths[0], _csv(rows))
-        write_text(paths[1], _csv([{"model": r.entry, "seed": r.seed, "setting": _tag(r.setting).rstrip("_"),
+        write_text(paths[1], _csv([{"model": r.entry, "seed": r.seed, "setting": setting_tag(r.setting).rstrip("_"),
                                      **{m: float(r.per_user[m].mean()) for m in METRICS},
                                      **{m: float(r.per_user[m].mean()) if m in r.per_user else None
                                         for m in EXTRA_METRICS}, COVERAGE: r.coverage,
@@ -141,10 +141,9 @@ class Report:
     # -- plots ---------------------------------------------------------------------------------
     def plot_comparison(self, rows: list[dict]) -> Path:
         """2 x 2 grouped bars: (2 features, all features) x (without, with attention), per metric."""
-        plt = _pyplot()
         by = {r["model"]: r for r in rows}
         cells = {e.cell: e.name for e in self.entries if e.cell}
-        fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 3.6))
+        fig, axes = figure(1, len(METRICS), figsize=(4 * len(METRICS), 3.6))
         groups, hues = ("2 features", "all features"), ("without attention", "with attention")
         for ax, m in zip(axes, METRICS):
             for j, hue in enumerate(hues):
@@ -175,8 +174,7 @@ class Report:
         learned = {n: rs for n, rs in self.results.items() if rs[0].history}
         if not learned:
             return None
-        plt = _pyplot()
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        fig, axes = figure(1, 2, figsize=(11, 4))
         for ax, m in zip(axes, ("HR@10", "NDCG@10")):
             for name, runs in learned.items():
                 curve: dict[int, list[float]] = {}
@@ -205,7 +203,7 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _tag(point: dict) -> str:
+def setting_tag(point: dict) -> str:
     return "".join(f"{k}{v:.3g}_" if isinstance(v, float) else f"{k}{v}_" for k, v in sorted(point.items()))
 
 

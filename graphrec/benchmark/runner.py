@@ -9,11 +9,13 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..config import TrainConfig
 from ..evaluation import evaluate
 from ..models import MODELS, capabilities
-from ..training.config import TrainConfig
-from .catalogue import CATALOGUE, COVERAGE, QUICK_HPARAMS, Entry, Settings
-from .report import Report, _tag
+from ..pipeline import adopt
+from ..training.protocol import fit_refit, fit_select, refit, select
+from ..catalogue import CATALOGUE, COVERAGE, QUICK_HPARAMS, Entry, Settings
+from .report import Report, setting_tag
 
 @dataclass
 class RunResult:
@@ -37,8 +39,6 @@ class Benchmark(Report):
 
     def __init__(self, ml, split, entries: list[Entry], settings: Settings, out: str | Path,
                  progress: bool = True) -> None:
-        from ..pipeline import adopt
-
         self.data = adopt((ml, split), TrainConfig(data=settings.data))
         self.ml, self.split, self.entries, self.settings = self.data.ml, self.data.split, entries, settings
         self.out, self.progress = Path(out), progress
@@ -135,34 +135,25 @@ class Benchmark(Report):
 
     def _refit(self, e: Entry, best: RunResult, seed: int) -> RunResult:
         """``best``'s setting on train + validation (learned: for ``best.best_epoch`` epochs), as ``seed``."""
-        from ..pipeline import Prepared
-        from ..training.refit import with_validation_in_train
-
-        merged = Prepared(self.ml, with_validation_in_train(self.split))
         self.bar.set_postfix_str(f"{e.name} refit seed {seed}")
         try:
-            return self._refit_one(e, best, seed, merged)
+            return self._refit_one(e, best, seed)
         finally:
             self.bar.update(1)
 
-    def _refit_one(self, e: Entry, best: RunResult, seed: int, merged) -> RunResult:
+    def _refit_one(self, e: Entry, best: RunResult, seed: int) -> RunResult:
         if e.fitted:
             start = time.perf_counter()
-            scorer = MODELS[e.model](**self.hparams(e, best.setting, seed)).fit(merged.split)
+            scorer = fit_refit(e.model, self.hparams(e, best.setting, seed), self.split)
             test = evaluate(scorer, self.split, on="test", per_user=True)
             return replace(best, seed=seed, per_user=test["per_user"], seconds=time.perf_counter() - start,
                            selected=best.per_user if seed == 0 else None, coverage=test.get(COVERAGE))
-        from ..pipeline import train
-        from ..training.refit import refit_config
-
-        cfg = refit_config(self.config(e, best.setting, seed), best.best_epoch)
-        if e.pretrain:
-            cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
-        run_dir = self.out / "runs" / e.name / f"{_tag(best.setting)}seed{seed}-refit"
-        model, metrics, trainer = train(cfg, run_dir, merged, progress=self.progress and not self.settings.quick)
-        return replace(best, seed=seed, per_user=trainer.test_result["per_user"], seconds=metrics["train_seconds"],
-                       history=list(trainer.history), run_dir=run_dir, selected=best.per_user if seed == 0 else None,
-                       coverage=trainer.test_result.get(COVERAGE))
+        cfg = self._with_pretrain(e, self.config(e, best.setting, seed), seed)
+        run_dir = self.out / "runs" / e.name / f"{setting_tag(best.setting)}seed{seed}-refit"
+        trainer = refit(cfg, best.best_epoch, self.data, run_dir, progress=self.progress and not self.settings.quick)
+        return replace(best, seed=seed, per_user=trainer.test_result["per_user"],
+                       seconds=trainer.result["train_seconds"], history=list(trainer.history), run_dir=run_dir,
+                       selected=best.per_user if seed == 0 else None, coverage=trainer.test_result.get(COVERAGE))
 
     def _run_one(self, e: Entry, point: dict, seed: int) -> RunResult:
         self.bar.set_postfix_str(f"{e.name} {point or ''} seed {seed}")
@@ -173,14 +164,11 @@ class Benchmark(Report):
 
     def _fit(self, e: Entry, point: dict, seed: int) -> RunResult:
         start = time.perf_counter()
-        scorer = MODELS[e.model](**self.hparams(e, point, seed)).fit(self.split)
-        size = getattr(scorer, "parameters", None)
+        scorer, valid = fit_select(e.model, self.hparams(e, point, seed), self.split)
         seconds = time.perf_counter() - start
-        key = TrainConfig.select
-        valid = evaluate(scorer, self.split, on="valid")[f"{key}@10"] if self.split.has_validation else 0.0
         test = evaluate(scorer, self.split, on="test", per_user=True)
-        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds, size, None,
-                         coverage=test.get(COVERAGE))
+        return RunResult(e.name, seed, dict(point), test["per_user"], valid, seconds,
+                         getattr(scorer, "parameters", None), None, coverage=test.get(COVERAGE))
 
     def hparams(self, e: Entry, point: dict | None = None, seed: int | None = None) -> dict:
         """The entry's settings (``--quick``: small widths), keeping only what this version's constructor takes;
@@ -197,18 +185,21 @@ class Benchmark(Report):
                           seed=seed, patience=s.patience, full_eval_every=0, data=s.data, device=s.device)
         return replace(cfg, **{**e.train, **point})
 
-    def _train(self, e: Entry, point: dict, seed: int) -> RunResult:
-        from ..pipeline import train
+    def _with_pretrain(self, e: Entry, cfg: TrainConfig, seed: int) -> TrainConfig:
+        """``cfg`` starting from this seed's GMF and MLP runs, for an entry that pretrains."""
+        if not e.pretrain:
+            return cfg
+        return replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
 
-        cfg = self.config(e, point, seed)
-        if e.pretrain:
-            cfg = replace(cfg, pretrain=[str(self._pretrained("gmf", seed)), str(self._pretrained("mlp", seed))])
-        run_dir = self.out / "runs" / e.name / f"{_tag(point)}seed{seed}"
-        model, metrics, trainer = train(cfg, run_dir, self.data, progress=self.progress and not self.settings.quick)
+    def _train(self, e: Entry, point: dict, seed: int) -> RunResult:
+        cfg = self._with_pretrain(e, self.config(e, point, seed), seed)
+        run_dir = self.out / "runs" / e.name / f"{setting_tag(point)}seed{seed}"
+        trainer = select(cfg, self.data, run_dir, progress=self.progress and not self.settings.quick)
+        metrics = trainer.result
         valid = trainer.best_score if self.split.has_validation else 0.0
         towers = None
         if capabilities(e.model).attention_map:
-            towers = model.attention(self.split.test_user, self.split.test_item)["towers"].mean(0).tolist()
+            towers = trainer.model.attention(self.split.test_user, self.split.test_item)["towers"].mean(0).tolist()
         return RunResult(e.name, seed, dict(point), trainer.test_result["per_user"], valid, metrics["train_seconds"],
                          metrics["parameters"], metrics["best_epoch"], list(trainer.history), run_dir, towers,
                          coverage=trainer.test_result.get(COVERAGE))

@@ -10,7 +10,7 @@ from .common import add_data_args, add_device_arg, add_progress_args, data_confi
 
 
 def add_parser(sub) -> None:
-    from ..benchmark.catalogue import CATALOGUE, QUICK_EPOCHS, Settings
+    from ..catalogue import CATALOGUE, QUICK_EPOCHS, Settings
 
     p = sub.add_parser("benchmark", help="train and compare every model over seeds: table, CSV and charts",
                        description="Trains and evaluates each model over the seeds on the same split and epoch "
@@ -52,7 +52,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..benchmark import QUICK_EPOCHS, Benchmark, Settings, select
+    from ..benchmark import Benchmark
+    from ..catalogue import QUICK_EPOCHS, Settings, select
     from ..device import num_threads
 
     names = [n.strip() for n in args.models.split(",") if n.strip()] if args.models else None
@@ -78,11 +79,11 @@ def run(args) -> int:
                         quick=args.quick, data=data, refit=not args.no_refit, tuned=not args.no_tuned)
     bench = Benchmark(ml, split, entries, settings, out, progress=show_bars(args.progress))
     if args.retune:
-        from ..tuning import SPACES, save_tuned, tune
-        from ..training import TrainConfig
+        from ..config import TrainConfig
+        from ..tuning import save_tuned, tune
 
         for e in entries:
-            if e.name in SPACES:
+            if e.space is not None:
                 print(f"tuning {e.name}: {args.trials} trials on the validation item", file=sys.stderr)
                 tuned = tune(e.name, ml, split, args.trials, base=TrainConfig(model=e.model, data=data, full_eval_every=0))
                 bench.configs[e.name] = tuned

@@ -19,7 +19,7 @@ def _mb(n: int) -> str:
 
 
 def run_info(args) -> int:
-    from ..data.cache import cache_info
+    from ..data.processed import cache_info
 
     info = cache_info()
     if args.json:
@@ -32,7 +32,7 @@ def run_info(args) -> int:
 
 
 def run_clear(args) -> int:
-    from ..data.cache import cache_root, clear_cache
+    from ..data.processed import cache_root, clear_cache
 
     print(f"removed {_mb(clear_cache())} from {cache_root()}")
     return 0

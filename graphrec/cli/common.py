@@ -70,7 +70,7 @@ def data_config(args, absolute: bool = False):
     records them)."""
     from pathlib import Path
 
-    from ..training.config import DataConfig
+    from ..config import DataConfig
 
     def path(p):
         return str(Path(p).resolve()) if p and absolute else p

@@ -31,26 +31,24 @@ def load_scorer(args):
         return cls(**({"k": args.neighbours} if "k" in takes and args.neighbours else {})).fit(split), split
     from pathlib import Path
 
-    from ..training.runs import load_run  # noqa: PLC0415 - heavy, only for runs
+    from ..pipeline import prepare
+    from ..training.runs import METRICS, load_model, read_config
 
     if not Path(args.run).is_dir():
         raise GraphrecError(f"{args.run}: no such run directory (nor a fitted model: {', '.join(FITTED)})")
-
-    data = load_split(args) if (args.split_dir or args.data_dir or args.dataset) else None
-    if data is None and args.no_cache:
-        from ..pipeline import prepare
-        from ..training.runs import read_config
-
-        data = prepare(read_config(args.run), saved=True, cache=False)
-    run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
-    if not run.finished:
+    if args.split_dir or args.data_dir or args.dataset:  # the given data, else the run's own: built once either way
+        data = load_split(args)
+    else:
+        data = prepare(read_config(args.run), saved=True, cache=not args.no_cache)
+    model = load_model(args.run, data)
+    if not (Path(args.run) / METRICS).is_file():
         import sys
 
         print(f"graphrec: note: {args.run} is an unfinished run (no metrics.json): evaluating its best weights "
               "so far; resume it with graphrec train ... --resume", file=sys.stderr)
     from ..device import on_device, resolve_device
 
-    return on_device(run.model, resolve_device(args.device)), run.split()
+    return on_device(model, resolve_device(args.device)), data.split
 
 
 def run(args) -> int:

@@ -43,19 +43,18 @@ def load_feature_model(args):
     cache = not args.no_cache
     path = args.run
     if not path:
-        from ..cache import default_feature_dir, default_feature_model
+        from ..defaults import default_feature_dir, default_feature_model, feature_config
         from ..data.movielens import locate
         from ..training.runs import METRICS
 
         path = default_feature_dir(locate(args.dataset, args.data_dir)[0])
         if not (path / METRICS).is_file():  # first use: train it
-            from ..explain.default import default_config
             from ..pipeline import prepare
 
             ml = load_data(args)
             if args.user is not None and args.movie is not None:  # refuse unknown ids before training anything
                 ml.user_index(args.user), ml.movie_index(args.movie)
-            default_feature_model(ml, prepare(default_config(ml), ml, cache=cache), progress=args.progress,
+            default_feature_model(ml, prepare(feature_config(ml), ml, cache=cache), progress=args.progress,
                                   device=args.device)
     run = load_run(path, data_dir=args.data_dir, cache=cache)
     check_group_model(run.model)

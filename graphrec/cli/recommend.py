@@ -129,18 +129,17 @@ def run(args) -> int:
     if args.explain and not path:
         path = _default_feature_run(args)
     elif not path:
-        from ..cache import default_neumf, default_neumf_dir
+        from ..defaults import default_neumf, default_neumf_dir, neumf_config
         from ..training.runs import METRICS
 
         if not (default_neumf_dir() / METRICS).is_file():  # first use: check the user, then train
             from ..data import load_movielens
             from ..pipeline import prepare
-            from ..recommend import DEFAULT_CONFIG
 
             ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
             for user in [args.user] if args.user is not None else (args.users or []):
                 ml.user_index(user)
-            default_neumf(args.data_dir, progress=args.progress, data=prepare(DEFAULT_CONFIG, ml, cache=not args.no_cache),
+            default_neumf(args.data_dir, progress=args.progress, data=prepare(neumf_config(), ml, cache=not args.no_cache),
                           device=args.device)
     r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device,
                  on_bad_rows=args.on_bad_rows)
@@ -206,21 +205,20 @@ def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
 
 
 def _default_feature_run(args) -> Path:
-    from ..cache import default_feature_model
     from ..data import load_movielens
-    from ..explain.default import default_config
+    from ..defaults import default_feature_model, feature_config
     from ..pipeline import prepare
 
     ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
     ml.user_index(args.user)  # refuse an unknown user before training anything
-    return default_feature_model(ml, prepare(default_config(ml), ml, cache=not args.no_cache), progress=args.progress,
+    return default_feature_model(ml, prepare(feature_config(ml), ml, cache=not args.no_cache), progress=args.progress,
                                  device=args.device)
 
 
 def add_explanations(recs: list[dict], r, args) -> None:
     """Add ``why`` (top groups, feature models only) and ``because_you_liked`` to each recommendation."""
     from ..explain import make_explainer
-    from ..explain.recommend import explain_recommendations
+    from ..explain.reasons import explain_recommendations
     from ..models import capabilities
 
     if not recs:

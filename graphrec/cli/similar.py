@@ -25,7 +25,7 @@ def run(args) -> int:
 
     import torch
 
-    from ..cache import default_embeddings
+    from ..defaults import default_embeddings
     from ..embeddings.node2vec import NodeEmbeddings, genre_list, movie_rows
     from ..embeddings.quality import collapse_warning
     from ..embeddings.similarity import match_title, nearest_all

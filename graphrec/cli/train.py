@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import GraphrecError
 from ..models import TRAINABLE
-from ..training.config import TrainConfig
+from ..config import SELECT_METRICS, TrainConfig
 from .common import (add_data_args, add_device_arg, add_progress_args, data_config, nonnegative_int, positive_int,
                      print_table)
 
@@ -79,7 +79,7 @@ def add_parser(sub) -> None:
     t.add_argument("--l2-scope", choices=["batch", "weights"],
                    help="L2 on the batch's embeddings in the loss, or Adam weight decay (default: the model's)")
     t.add_argument("--eval-every", type=positive_int, help=f"validate every N epochs (default {_D.eval_every})")
-    t.add_argument("--select", choices=["full_NDCG", "full_HR", "full_MRR", "NDCG", "HR", "MRR"],
+    t.add_argument("--select", choices=SELECT_METRICS,
                    help=f"validation metric at k that picks the epoch (default {_D.select})")
     t.add_argument("--seed", type=int, help=f"seed of initialisation, sampling and shuffling (default {_D.seed})")
     t.add_argument("--patience", type=nonnegative_int,
@@ -170,12 +170,12 @@ def _resumed_config(args, run_dir: Path):
 
 
 def run(args) -> int:
-    from ..training.trainer import train
+    from ..training.protocol import select_and_refit
 
     if args.distributed:
         from ..training.distributed import init_process_group, on_rank0
 
-        init_process_group()
+        init_process_group(device=args.device or TrainConfig.device)
         run_dir = on_rank0(lambda: _run_dir(args))  # every rank writes into rank 0's choice
     else:
         run_dir = _run_dir(args)
@@ -205,12 +205,12 @@ def run(args) -> int:
         if dist.get_rank() != 0:
             return 0
     else:
-        data = (None, None)
+        data = None
         if args.no_cache:
             from ..pipeline import prepare
 
-            data = tuple(prepare(config, cache=False))
-        _, metrics = train(config, run_dir, *data, resume=args.resume, progress=args.progress)
+            data = prepare(config, cache=False)
+        metrics = select_and_refit(config, data, run_dir, resume=args.resume, progress=args.progress).metrics()
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)

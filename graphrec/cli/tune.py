@@ -8,13 +8,13 @@ from .common import add_data_args, data_config, load_split, positive_int
 
 
 def add_parser(sub) -> None:
-    from ..tuning import SPACES
+    from ..catalogue import tunable
 
     p = sub.add_parser("tune", help="search a model's hyper-parameters on the validation item (Optuna)",
                        description="Optuna's TPE sampler (seeded, median pruning) over the model family's search "
                                    "space, scored by the validation item's full-ranking NDCG@10 only. Writes a "
                                    "config file that graphrec train --config and graphrec benchmark read.")
-    p.add_argument("model", choices=sorted(SPACES), help="model family (or variant, e.g. ease-recency) to tune")
+    p.add_argument("model", choices=sorted(tunable()), help="model family (or variant, e.g. ease-recency) to tune")
     p.add_argument("--trials", type=positive_int, default=20, help="trials (default %(default)s; the same for every "
                                                                     "family in a fair comparison)")
     p.add_argument("--seed", type=int, default=0, help="sampler and training seed (default 0)")
@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..device import num_threads
-    from ..training import TrainConfig
+    from ..catalogue import entry
+    from ..config import TrainConfig
     from ..tuning import save_tuned, tune
 
     try:
@@ -37,7 +38,7 @@ def run(args) -> int:
     if not split.has_validation:
         raise GraphrecError("tuning needs a validation item per user; this split has none")
     out = Path(args.out or Path("configs") / (args.dataset or "ml-100k") / f"{args.model}.json")
-    base = TrainConfig(model=args.model, full_eval_every=0, threads=args.threads, data=data_config(args, absolute=True))
+    base = TrainConfig(model=entry(args.model).model, full_eval_every=0, threads=args.threads, data=data_config(args, absolute=True))
     with num_threads(args.threads):
         tuned = tune(args.model, ml, split, args.trials, seed=args.seed, base=base, progress=True)
     save_tuned(tuned, out)

@@ -35,7 +35,7 @@ class Catalog:
     genres: list[list[str]]
     rated_ptr: np.ndarray  # [U + 1]: user u rated rated_items[rated_ptr[u]:rated_ptr[u + 1]]
     rated_items: np.ndarray
-    #: The dataset's processed-data cache entry (:mod:`graphrec.data.cache`), if it has one.
+    #: The dataset's processed-data cache entry (:mod:`graphrec.data.processed`), if it has one.
     cache_entry: Path | None = None
 
     @property
@@ -55,14 +55,14 @@ class Catalog:
                                 f"{self.name} has {self.num_users} x {self.num_items}")
 
     def user_index(self, raw_id: int) -> int:
-        from .movielens import _lookup
+        from .movielens import lookup_id
 
-        return _lookup(self.user_ids, raw_id, "user")
+        return lookup_id(self.user_ids, raw_id, "user")
 
     def movie_index(self, raw_id: int) -> int:
-        from .movielens import _lookup
+        from .movielens import lookup_id
 
-        return _lookup(self.movie_ids, raw_id, "movie")
+        return lookup_id(self.movie_ids, raw_id, "movie")
 
     def user_indices(self, raw_ids) -> np.ndarray:
         """Dense indices of several user ids; the first unknown one raises :class:`DataError`."""
@@ -93,19 +93,19 @@ class Catalog:
 
     @classmethod
     def from_arrays(cls, name: str, a: dict, cache_entry: Path | None = None) -> "Catalog":
-        from .cache import _unpack
+        from .processed import unpack_strings
 
         users, items = a["ratings.user"], a["ratings.item"]
         n = len(a["users.raw_id"])
         order = np.argsort(users, kind="stable")
         ptr = np.zeros(n + 1, np.int64)
         np.cumsum(np.bincount(users, minlength=n), out=ptr[1:])
-        return cls(name, a["users.raw_id"], a["movies.raw_id"], _unpack(a, "movies.title"), a["movies.year"],
-                   [g.split("|") if g else [] for g in _unpack(a, "movies.genres")], ptr, items[order], cache_entry)
+        return cls(name, a["users.raw_id"], a["movies.raw_id"], unpack_strings(a, "movies.title"), a["movies.year"],
+                   [g.split("|") if g else [] for g in unpack_strings(a, "movies.genres")], ptr, items[order], cache_entry)
 
     @classmethod
     def from_movielens(cls, ml: MovieLens) -> "Catalog":
-        from .cache import dataset_arrays
+        from .movielens import dataset_arrays
 
         return cls.from_arrays(ml.name, dataset_arrays(ml), getattr(ml, "cache_entry", None))
 
@@ -113,8 +113,8 @@ class Catalog:
 def load_catalog(dataset: str | None = None, data_dir: str | os.PathLike | None = None,
                  cache: bool = True, on_bad_rows: str = "error") -> Catalog:
     """The catalog of a dataset (located as by :func:`~graphrec.data.load_movielens`), from the cache when warm."""
-    from .cache import CacheError, dataset_entry, load_arrays
-    from .movielens import load_movielens, locate
+    from .movielens import dataset_entry, load_movielens, locate
+    from .processed import CacheError, load_arrays
 
     if cache and on_bad_rows == "error":  # only a strict parse is cached
         name, root = locate(dataset, data_dir)

@@ -8,6 +8,7 @@ from torch import Tensor
 
 from .graph import add_feature_codes
 from .movielens import MovieLens
+from .processed import cached_arrays, put_strings, unpack_strings
 
 #: Feature groups in a fixed order: the units that models embed and explanations report.
 GROUPS = ("user", "movie", "gender", "age", "occupation", "genres", "year")
@@ -48,8 +49,6 @@ class FeatureTable:
     def from_movielens(cls, ml: MovieLens) -> "FeatureTable":
         """The codes :func:`~graphrec.data.graph.add_feature_codes` puts on the graph's node stores; kept
         beside the dataset's parse in the processed-data cache, so a warm load builds no graph."""
-        from .cache import cached_features
-
         return cached_features(getattr(ml, "cache_entry", None), lambda: cls._codes_of(ml))
 
     @classmethod
@@ -110,3 +109,26 @@ def split_features(ml: MovieLens | None, split) -> FeatureTable | None:
     if not has_features(graph) and matches:
         graph = split_graph(split, ml)
     return FeatureTable.from_graph(graph) if has_features(graph) else None
+
+
+# --------------------------------------------------------------------------- the processed-data cache
+
+_FEATURE_TENSORS = ("user_gender", "user_age", "user_occupation", "item_genres", "item_year")
+_FEATURE_NAMES = ("gender_names", "age_names", "occupation_names", "genre_names")
+
+
+def cached_features(entry: Path | None, build: Callable[[], FeatureTable]) -> FeatureTable:
+    """A dataset's :class:`~graphrec.data.FeatureTable`, kept as ``features.npz`` in its cache ``entry``
+    (built by ``build()`` on first use; always, without an entry)."""
+    if entry is None:
+        return build()
+
+    def arrays() -> dict[str, np.ndarray]:
+        table = build()
+        out = {k: getattr(table, k).numpy() for k in _FEATURE_TENSORS}
+        for k in _FEATURE_NAMES:
+            put_strings(out, k, getattr(table, k))
+        return out
+
+    a = cached_arrays(entry / "features.npz", arrays)
+    return FeatureTable(*(torch.from_numpy(a[k]) for k in _FEATURE_TENSORS), *(unpack_strings(a, k) for k in _FEATURE_NAMES))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..cache import cache_dir
 from ..errors import DataError
+from ..paths import cache_dir
+from .processed import (DATASET, CacheError, create_entry, find_entry, load_arrays, put_strings, remove_entry,
+                        unpack_strings)
 
 if TYPE_CHECKING:  # pandas, and tqdm through the downloader, load only when a file is parsed or fetched
     import pandas as pd
@@ -81,7 +84,7 @@ class MovieLens:
     #: Rows dropped while loading: bad rows (``on_bad_rows="skip"``) and repeated (user, movie) ratings.
     skipped_rows: int = 0
     duplicates_dropped: int = 0
-    #: The processed-data cache entry of the source files (:mod:`graphrec.data.cache`), if loaded through it.
+    #: The processed-data cache entry of the source files (:mod:`graphrec.data.processed`), if loaded through it.
     cache_entry: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -98,10 +101,10 @@ class MovieLens:
 
     def user_index(self, raw_id: int) -> int:
         """Dense index of a dataset user id; a clear error names the valid range."""
-        return _lookup(self.users["raw_id"].to_numpy(), raw_id, "user")
+        return lookup_id(self.users["raw_id"].to_numpy(), raw_id, "user")
 
     def movie_index(self, raw_id: int) -> int:
-        return _lookup(self.movies["raw_id"].to_numpy(), raw_id, "movie")
+        return lookup_id(self.movies["raw_id"].to_numpy(), raw_id, "movie")
 
     def genre_matrix(self) -> np.ndarray:
         """Multi-hot ``[num_items, num_genres]`` float32 matrix."""
@@ -113,7 +116,7 @@ class MovieLens:
         return out
 
 
-def _lookup(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
+def lookup_id(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
     pos = int(np.searchsorted(raw_ids, raw_id))
     if pos >= len(raw_ids) or raw_ids[pos] != raw_id:
         raise DataError(
@@ -202,14 +205,97 @@ def load_movielens(dataset: str | None = None, data_dir: str | os.PathLike | Non
     than once keeps its latest rating; how many were dropped is logged.
 
     With ``cache``, a strict parse (``on_bad_rows="error"``) is kept under ``GRAPHREC_HOME/processed``
-    and reused while the source files are unchanged (:mod:`graphrec.data.cache`).
+    and reused while the source files are unchanged (:mod:`graphrec.data.processed`).
     """
     name, root = locate(dataset, data_dir, download_ok)
     if cache and on_bad_rows == "error":  # a lenient parse is never cached: it could hide a bad file
-        from .cache import cached_dataset
-
         return cached_dataset(name, root, lambda: parse_movielens(name, root))
     return parse_movielens(name, root, on_bad_rows)
+
+
+# --------------------------------------------------------------------------- the processed-data cache
+
+#: Files each release is parsed from (absent optional files are recorded as absent).
+SOURCES = {
+    "u.data": ("u.data", "u.item", "u.user", "u.genre", "u.occupation"),
+    "ratings.dat": ("ratings.dat", "movies.dat", "users.dat"),
+    "ratings.csv": ("ratings.csv", "movies.csv"),
+}
+
+
+def dataset_arrays(ml: MovieLens) -> dict[str, np.ndarray]:
+    """A :class:`MovieLens` as plain arrays for the processed-data cache (the inverse of
+    :func:`movielens_from_arrays`)."""
+    r, u, m = ml.ratings, ml.users, ml.movies
+    out = {"ratings.user": r["user"].to_numpy(np.int64), "ratings.item": r["item"].to_numpy(np.int64),
+           "ratings.rating": r["rating"].to_numpy(np.float32), "ratings.timestamp": r["timestamp"].to_numpy(np.int64),
+           "users.raw_id": u["raw_id"].to_numpy(np.int64), "movies.raw_id": m["raw_id"].to_numpy(np.int64),
+           "movies.year": m["year"].to_numpy(np.float64)}
+    if "age" in u.columns:
+        out["users.age"] = u["age"].to_numpy(np.int64)
+    for col in ("gender", "occupation"):
+        if col in u.columns:
+            put_strings(out, f"users.{col}", u[col].astype(str))
+    put_strings(out, "movies.title", m["title"].astype(str))
+    put_strings(out, "movies.genres", ["|".join(gs) for gs in m["genres"]])
+    put_strings(out, "genres", ml.genres)
+    put_strings(out, "occupations", ml.occupations)
+    out["counts"] = np.array([ml.skipped_rows, ml.duplicates_dropped], np.int64)
+    return out
+
+
+def movielens_from_arrays(a: dict[str, np.ndarray], name: str, root: Path | None) -> MovieLens:
+    import pandas as pd
+
+    ratings = pd.DataFrame({"user": a["ratings.user"], "item": a["ratings.item"], "rating": a["ratings.rating"],
+                            "timestamp": a["ratings.timestamp"]})
+    users = pd.DataFrame({"raw_id": a["users.raw_id"]})
+    if "users.age" in a:
+        users["age"] = a["users.age"]
+    for col in ("gender", "occupation"):
+        if f"users.{col}.bytes" in a:
+            users[col] = pd.Series(unpack_strings(a, f"users.{col}")).astype(str)  # the parser's dtype
+    movies = pd.DataFrame({"raw_id": a["movies.raw_id"], "title": pd.Series(unpack_strings(a, "movies.title")).astype(str),
+                           "genres": [g.split("|") if g else [] for g in unpack_strings(a, "movies.genres")],
+                           "year": a["movies.year"]})
+    skipped, dropped = (int(x) for x in a["counts"])
+    return MovieLens(name, ratings, users, movies, unpack_strings(a, "genres"), unpack_strings(a, "occupations"), root,
+                     skipped_rows=skipped, duplicates_dropped=dropped)
+
+
+def dataset_files(name: str, root: Path) -> list[Path]:
+    """The files release ``name`` is parsed from (what its cache entry is stamped with)."""
+    return [root / f for f in SOURCES[DATASETS[name]]]
+
+
+def dataset_entry(name: str, root: Path) -> tuple[Path, bool]:
+    """The cache folder of the release ``name`` in ``root``, and whether it holds a valid parse."""
+    entry, valid = find_entry(name, root, dataset_files(name, root))
+    return entry, valid and (entry / DATASET).is_file()
+
+
+def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> MovieLens:
+    """``parse()`` once; afterwards the stored arrays, while the source files are unchanged."""
+    entry, valid = dataset_entry(name, root)
+    if valid:
+        try:
+            ml = movielens_from_arrays(load_arrays(entry / DATASET), name, root)
+            ml.cache_entry = entry
+            if ml.duplicates_dropped:  # said again on every load, as a fresh parse would
+                log.warning("%s: dropped %d repeated (user, movie) rating%s, keeping the latest of each",
+                            dataset_files(name, root)[0], ml.duplicates_dropped,
+                            "s" if ml.duplicates_dropped > 1 else "")
+            return ml
+        except CacheError as e:
+            print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)
+    ml = parse()
+    entry, valid = dataset_entry(name, root)  # another process may have stored it meanwhile: keep theirs
+    if not valid:
+        remove_entry(entry)
+        create_entry(entry, dataset_files(name, root), {DATASET: dataset_arrays(ml)}, dataset=name,
+                      root=str(root))
+    ml.cache_entry = entry
+    return ml
 
 
 def parse_movielens(name: str, root: Path, on_bad_rows: str = "error") -> MovieLens:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,8 @@ from torch import Tensor
 
 from ..errors import DataError
 from ..io import atomic_dir, write_json
+from .movielens import dataset_entry
+from .processed import CacheError, cached_arrays, load_arrays, put_strings, split_dir_entry, split_key, unpack_strings
 from .sampling import NegativeSampler
 
 NUM_TEST_NEGATIVES = 99
@@ -83,6 +85,24 @@ class Split:
                 or store.edge_index.shape[1] != len(self.train_user):
             raise ValueError("the graph does not hold this split's training edges")
         self._graph = data
+
+    def with_validation_in_train(self) -> "Split":
+        """This split with each user's validation item added to the training pairs (no validation left):
+        the data of a refit.
+
+        Held-out items keep no rating or time, so the added pairs get rating 0 and one second after
+        the user's latest training time (they came last; only their order matters to the models)."""
+        if not self.has_validation:
+            return self
+        last = torch.zeros(self.num_users, dtype=self.train_time.dtype)
+        last.scatter_reduce_(0, self.train_user.long(), self.train_time, "amax")
+        merged = replace(self, train_user=torch.cat([self.train_user, self.valid_user]),
+                         train_item=torch.cat([self.train_item, self.valid_item]),
+                         train_rating=torch.cat([self.train_rating, torch.zeros(len(self.valid_user))]),
+                         train_time=torch.cat([self.train_time, last[self.valid_user.long()] + 1]),
+                         valid_user=self.valid_user[:0], valid_item=self.valid_item[:0],
+                         valid_negatives=self.valid_negatives[:0])
+        return merged.with_dataset(self._dataset)  # the training graph keeps the dataset's node features
 
     @property
     def has_validation(self) -> bool:
@@ -167,10 +187,8 @@ def split_movielens(ml, validation: bool = True, seed: int = 0, cache: bool = Tr
     """:func:`leave_one_out` of every rating in ``ml``.
 
     With ``cache``, a dataset loaded through the processed-data cache keeps its
-    split there too (:mod:`graphrec.data.cache`), and later calls read it back.
+    split there too (:mod:`graphrec.data.processed`), and later calls read it back.
     """
-    from .cache import cached_split, split_key
-
     def build() -> Split:
         r = ml.ratings
         return leave_one_out(r["user"].to_numpy(), r["item"].to_numpy(), ml.num_users, ml.num_items,
@@ -257,8 +275,6 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0, cache: bool = True) ->
     if not d.is_dir():
         raise DataError(f"{d}: no such split folder" if not d.exists() else f"{d}: is a file, not a split folder")
     if cache:
-        from .cache import cached_split, split_dir_entry, split_key
-
         return cached_split(split_dir_entry(d), split_key(seed), lambda: _read_ncf(d, seed))
     return _read_ncf(d, seed)
 
@@ -462,3 +478,40 @@ def _read_negatives(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not users:
         raise DataError(f"{path}: file is empty")
     return np.array(users, np.int64), np.array(items, np.int64), np.array(negs, np.int64)
+
+
+# --------------------------------------------------------------------------- the processed-data cache
+
+_SPLIT_TENSORS = ("train_user", "train_item", "train_rating", "train_time", "test_user", "test_item",
+                  "test_negatives", "valid_user", "valid_item", "valid_negatives")
+
+
+def split_arrays(split: Split) -> dict[str, np.ndarray]:
+    out = {k: getattr(split, k).numpy() for k in _SPLIT_TENSORS}
+    out["sizes"] = np.array([split.num_users, split.num_items, split.seed], np.int64)
+    put_strings(out, "name", [split.name])
+    return out
+
+
+def split_from_arrays(a: dict[str, np.ndarray]) -> Split:
+    num_users, num_items, seed = (int(x) for x in a["sizes"])
+    return Split(num_users, num_items, *(torch.from_numpy(a[k]) for k in _SPLIT_TENSORS),
+                 name=unpack_strings(a, "name")[0], seed=seed)
+
+
+def cached_split_of(name: str, root: Path, key: str) -> Split | None:
+    """The split ``key`` of release ``name`` in ``root`` if the cache holds it (valid), else ``None``: no parsing."""
+    entry, valid = dataset_entry(name, root)
+    if not valid or not (entry / f"{key}.npz").is_file():
+        return None
+    try:
+        return split_from_arrays(load_arrays(entry / f"{key}.npz"))
+    except CacheError:
+        return None
+
+
+def cached_split(entry: Path | None, key: str, build: Callable[[], Split]) -> Split:
+    """The split stored as ``<key>.npz`` in ``entry``, built by ``build()`` on first use (always, without an entry)."""
+    if entry is None:
+        return build()
+    return split_from_arrays(cached_arrays(entry / f"{key}.npz", lambda: split_arrays(build())))

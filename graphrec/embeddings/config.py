@@ -12,7 +12,7 @@ GRAPHS = ("bipartite", "comovie")
 #: Edge weights of the co-movie graph: the raw co-rating count, or a normalised association (see :func:`comovie_graph`).
 WEIGHTINGS = ("count", "cosine", "jaccard", "pmi")
 METRICS = ("cosine", "euclidean")
-#: 2-D maps of the movies an embedding folder gets (:mod:`graphrec.viz.embeddings`).
+#: 2-D maps of the movies an embedding folder gets (:mod:`graphrec.embeddings.views`).
 MAP_METHODS = ("pca", "tsne")
 TRAINERS = ("word2vec", "pyg")
 #: Which walk tokens the word2vec trainer sees: every node, or only the movies (users still steer the walk).
@@ -24,10 +24,22 @@ KNN = ("union", "mutual", "directed")
 VECTORS = ("target", "concat")
 
 
+def check_walk_args(p: float, q: float, walk_length: int, walks_per_node: int = 1) -> None:
+    """Raise :class:`~graphrec.errors.GraphrecError` for values node2vec cannot use."""
+    if not p > 0:
+        raise GraphrecError(f"--p must be > 0 (return parameter), got {p}")
+    if not q > 0:
+        raise GraphrecError(f"--q must be > 0 (in-out parameter), got {q}")
+    if walk_length < 2:
+        raise GraphrecError(f"--walk-length must be >= 2 (a walk needs a step), got {walk_length}")
+    if walks_per_node < 1:
+        raise GraphrecError(f"--walks-per-node must be >= 1, got {walks_per_node}")
+
+
 @dataclass
 class EmbeddingConfig:
     """Hyper-parameters. The defaults are the setting with the best item-to-item HR@10 on ML-100K's
-    *validation* items (docs/benchmarks.md): walks on the co-movie graph of each movie's 10 nearest
+    *validation* items (docs/embeddings.md): walks on the co-movie graph of each movie's 10 nearest
     movies by Jaccard similarity of their raters, window 5, 2 epochs, target and context vectors side by
     side, centred (the best mean over 5 seeds, by less than the seeds' spread). The slides used
     ``graph="bipartite"``, window 2 and 4 negatives.
@@ -62,7 +74,6 @@ class EmbeddingConfig:
     device: str = "auto"  # auto | cpu | cuda[:N]: where the skip-gram trains (graphrec.device)
 
     def check(self) -> None:
-        from .walks import check_walk_args
         from .word2vec import check_window
 
         if self.trainer not in TRAINERS:

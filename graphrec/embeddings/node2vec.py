@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..errors import CheckpointError
-from ..io import write_json
+from ..io import load_tensors, save_tensors, write_json
 from .config import TOKENS, TRAINERS, EmbeddingConfig  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # walks and word2vec import torch-cluster and scipy: loading embeddings needs neither
@@ -43,8 +43,6 @@ class NodeEmbeddings:
     info: dict = field(default_factory=dict)
 
     def save(self, folder: str | Path, **meta) -> None:
-        from ..training.runs import save_tensors
-
         folder = Path(folder)
         tensors = {"movie": self.movie.contiguous()}
         if self.user is not None:
@@ -54,8 +52,6 @@ class NodeEmbeddings:
 
     @classmethod
     def load(cls, folder: str | Path) -> "NodeEmbeddings":
-        from ..training.runs import load_tensors
-
         folder = Path(folder)
         if not (folder / META).is_file():
             raise CheckpointError(f"{folder}: not an embedding folder (no {META}; make one with graphrec embed node2vec)")
@@ -122,7 +118,7 @@ def skipgram_vectors(model: torch.nn.Module, config: EmbeddingConfig) -> Tensor:
 
     The target vectors of two movies agree when their walks have the same contexts (second-order
     proximity); side by side with the context vectors, the cosine adds how alike the two are as
-    contexts, which was the better neighbour list on validation (docs/benchmarks.md). A user's
+    contexts, which was the better neighbour list on validation (docs/embeddings.md). A user's
     dot product with a movie becomes ``T_u . T_m + C_u . C_m``.
     """
     parts = [model.target.weight] + ([model.context.weight] if config.vectors == "concat" else [])
@@ -220,7 +216,7 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
     from torch.utils.tensorboard import SummaryWriter
 
     from ..io import atomic_dir
-    from ..viz.embeddings import add_projector, map_plot, movie_table, write_movies_tsv
+    from .views import add_projector, map_plot, movie_table, write_movies_tsv
 
     config.check()
     out = Path(out)
@@ -264,7 +260,7 @@ def movie_rows(folder: str | Path) -> list[dict[str, str]]:
 
 
 def genre_list(field: str) -> list[str]:
-    """A ``movies.tsv`` genres field (:func:`graphrec.viz.embeddings.movie_table`: ``"Action|Sci-Fi"``,
+    """A ``movies.tsv`` genres field (:func:`graphrec.embeddings.views.movie_table`: ``"Action|Sci-Fi"``,
     ``"(none)"``) as a list, ``["Action", "Sci-Fi"]`` or ``[]``: what ``graphrec recommend --json`` gives."""
     return [] if field in ("", "(none)") else field.split("|")
 

@@ -28,7 +28,7 @@ from torch import Tensor
 from ..data import Split, homogeneous
 from ..data.graph import homogeneous_view
 from ..errors import GraphrecError
-from .config import GRAPHS, KNN, WEIGHTINGS
+from .config import GRAPHS, KNN, WEIGHTINGS, check_walk_args
 
 
 @dataclass
@@ -54,18 +54,6 @@ class WalkGraph:
 
     def degree(self) -> Tensor:
         return torch.bincount(self.edge_index[0], minlength=self.num_nodes)
-
-
-def check_walk_args(p: float, q: float, walk_length: int, walks_per_node: int = 1) -> None:
-    """Raise :class:`~graphrec.errors.GraphrecError` for values node2vec cannot use."""
-    if not p > 0:
-        raise GraphrecError(f"--p must be > 0 (return parameter), got {p}")
-    if not q > 0:
-        raise GraphrecError(f"--q must be > 0 (in-out parameter), got {q}")
-    if walk_length < 2:
-        raise GraphrecError(f"--walk-length must be >= 2 (a walk needs a step), got {walk_length}")
-    if walks_per_node < 1:
-        raise GraphrecError(f"--walks-per-node must be >= 1, got {walks_per_node}")
 
 
 def bipartite_graph(split: Split, all_edges: bool = False, ratings: tuple[Tensor, Tensor] | None = None) -> WalkGraph:

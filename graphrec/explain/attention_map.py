@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from ..errors import GraphrecError
-from ..io import pyplot, save_figure
+from ..io import figure, save_figure
 
 
 def attention_map(model, user: int, item: int) -> dict:
@@ -24,14 +24,13 @@ def attention_map(model, user: int, item: int) -> dict:
 
 def plot_attention_map(maps: dict, path: str | Path, labels: list[str] | None = None, title: str = "") -> Path:
     """One heat map per layer and head: row = query field, column = attended field, cell = weight."""
-    plt = pyplot()
     fields = maps["fields"]
     n_layers, n_heads = fields.shape[:2]
     if n_layers == 0:
         raise GraphrecError("this model has no field-attention layers (att_layers=0)")
     labels = labels or maps["groups"]
     vmax = float(fields.max())
-    fig, axes = plt.subplots(n_layers, n_heads, figsize=(3.2 * n_heads + 1, 3.0 * n_layers + 0.6), squeeze=False)
+    fig, axes = figure(n_layers, n_heads, figsize=(3.2 * n_heads + 1, 3.0 * n_layers + 0.6), squeeze=False)
     for l in range(n_layers):
         for h in range(n_heads):
             ax = axes[l][h]

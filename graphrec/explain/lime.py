@@ -4,7 +4,7 @@ The interpretable representation is one bit per group. A sampled coalition
 keeps the pair's own value of the groups whose bit is 1 and swaps the others
 for the background rows' values (averaging the logit over the background, as
 SHAP does); a weighted linear regression on those samples gives each group's
-coefficient. LIME's tabular kernel weighs the samples: ``exp(-d^2 / w^2)``
+coefficient. LIME's tabular kernel weighs the samples: ``sqrt(exp(-d^2 / w^2))``
 with ``d`` the Euclidean distance of the bit vector to all-ones and
 ``w = 0.75 * sqrt(G)``. LIME is not additive, so ``delta`` is the
 surrogate's gap to the prediction.
@@ -14,12 +14,21 @@ from __future__ import annotations
 import math
 
 import torch
-from captum._utils.models.linear_model import SkLearnLinearRegression
+from captum._utils.models.linear_model import SkLearnLinearRegression  # captum exports its surrogates only here
 from captum.attr import Lime
-from captum.attr._core.lime import get_exp_kernel_similarity_function
 from torch import Tensor
 
 from .base import GroupExplainer
+
+
+def tabular_kernel(width: float):
+    """LIME's tabular kernel as a Captum similarity function: ``sqrt(exp(-d^2 / width^2))`` of the
+    Euclidean distance ``d`` between the original and the perturbed interpretable input."""
+    def similarity(original: Tensor, perturbed: Tensor, _, **kwargs) -> Tensor:
+        d = torch.linalg.vector_norm(original.flatten().float() - perturbed.flatten().float())
+        return torch.exp(-(d ** 2) / (2 * width ** 2))
+
+    return similarity
 
 
 class LimeExplainer(GroupExplainer):
@@ -33,7 +42,7 @@ class LimeExplainer(GroupExplainer):
 
     def _attribute(self, users: Tensor, items: Tensor):
         g = len(self.groups)
-        similarity = get_exp_kernel_similarity_function("euclidean", kernel_width=0.75 * math.sqrt(g))
+        similarity = tabular_kernel(0.75 * math.sqrt(g))
         values = []
         for u, i in zip(users, items):
             def coalition(masks: Tensor, u=u, i=i) -> Tensor:

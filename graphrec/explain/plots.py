@@ -6,21 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import save_figure
+from ..io import figure, save_figure
 from .base import Attribution
-
-
-def _pyplot():
-    from ..io import pyplot
-
-    return pyplot()
 
 
 def plot_local(attr: Attribution, path: str | Path, table=None, n: int = 0, title: str | None = None) -> None:
     """SHAP-style waterfall of pair ``n``: from the baseline logit, group by group, to the prediction."""
+    import matplotlib.pyplot as plt  # SHAP draws on pyplot's current figure
     import shap
 
-    plt = _pyplot()
     one = attr[n] if len(attr) > 1 else attr
     shap.plots.waterfall(one.to_shap(table)[0], max_display=len(attr.groups), show=False)
     fig = plt.gcf()
@@ -30,10 +24,9 @@ def plot_local(attr: Attribution, path: str | Path, table=None, n: int = 0, titl
 
 def plot_importance(attr: Attribution, path: str | Path, title: str | None = None) -> None:
     """Bar chart of the mean |contribution| of each group over the pairs."""
-    plt = _pyplot()
     imp = attr.mean_abs()
     names = sorted(imp, key=imp.get)
-    fig, ax = plt.subplots(figsize=(6, 0.4 * len(names) + 1.2))
+    fig, ax = figure(figsize=(6, 0.4 * len(names) + 1.2))
     ax.barh(names, [imp[g] for g in names], color="#1f77b4")
     ax.set_xlabel("mean |contribution to the logit|")
     ax.set_title(title or f"{attr.method}: global importance over {len(attr)} pairs")
@@ -43,9 +36,9 @@ def plot_importance(attr: Attribution, path: str | Path, title: str | None = Non
 def plot_beeswarm(attr: Attribution, path: str | Path, colour: np.ndarray | None = None,
                   title: str | None = None) -> None:
     """SHAP summary (beeswarm) plot: one dot per pair and group, coloured by ``colour [N, G]`` if given."""
+    import matplotlib.pyplot as plt  # SHAP draws on pyplot's current figure
     import shap
 
-    plt = _pyplot()
     ex = attr.to_shap()
     if colour is not None:
         ex.data = np.asarray(colour, dtype=float)

@@ -1,51 +1,78 @@
 """Models: baselines and learned recommenders, registered by name with their capabilities.
 
-Each model's module is imported when the model is first asked for, so naming
-one (``graphrec train --help``, loading a NeuMF run) does not import the
-others' dependencies (LightGCN pulls in torch_geometric, the baselines scikit-learn).
+:data:`REGISTRY` is the one list of model names: each name, the class that implements it and
+whether :class:`~graphrec.training.Trainer` trains it or it is fitted on a split. The CLI's
+choices, the benchmark's catalogue, the tuning spaces and the exports below all read it. Each
+model's module is imported when the model is first asked for, so naming one (``graphrec train
+--help``, loading a NeuMF run) does not import the others' dependencies (LightGCN pulls in
+torch_geometric, the baselines scikit-learn).
 """
 from __future__ import annotations
 
 from importlib import import_module
+from typing import NamedTuple
 
-#: Every registered name and the module that defines (and registers) it.
-MODEL_MODULES: dict[str, str] = {
-    "gmf": "gmf", "mlp": "mlp", "neumf": "neumf", "lightgcn": "lightgcn", "feature-mlp": "feature_mlp",
-    "feature-neumf": "feature_neumf", "att-neumf": "att_neumf", "att-neumf-all": "att_neumf",
-    "att-neumf-seed": "att_neumf", "hetero-sage": "hetero_sage", "mostpop": "baselines", "itemknn": "baselines",
-    "node2vec": "node2vec", "ease": "ease", "als": "implicit_mf", "bpr-implicit": "implicit_mf",
+
+class Spec(NamedTuple):
+    """Where a registered model lives (``module:Class`` under :mod:`graphrec.models`) and how it learns."""
+
+    target: str
+    trainable: bool  # True: trained by the Trainer from a TrainConfig; False: fitted on a split
+
+    @property
+    def module(self) -> str:
+        return self.target.split(":")[0]
+
+    @property
+    def cls(self) -> str:
+        return self.target.split(":")[1]
+
+
+#: Every built-in model by name (tests and plugins add theirs with :func:`graphrec.models.base.register`).
+REGISTRY: dict[str, Spec] = {
+    "gmf": Spec("gmf:GMF", True),
+    "mlp": Spec("mlp:MLP", True),
+    "neumf": Spec("neumf:NeuMF", True),
+    "feature-mlp": Spec("feature_mlp:FeatureMLP", True),
+    "feature-neumf": Spec("feature_neumf:FeatureNeuMF", True),
+    "att-neumf": Spec("att_neumf:AttentionNeuMF", True),
+    "att-neumf-all": Spec("att_neumf:AttentionNeuMFAll", True),
+    "att-neumf-seed": Spec("att_neumf:SeedAttentionNeuMF", True),
+    "lightgcn": Spec("lightgcn:LightGCN", True),
+    "hetero-sage": Spec("hetero_sage:HeteroSAGE", True),
+    "mostpop": Spec("baselines:MostPop", False),
+    "itemknn": Spec("baselines:ItemKNN", False),
+    "node2vec": Spec("node2vec:Node2VecScorer", False),
+    "ease": Spec("ease:EASE", False),
+    "als": Spec("implicit_mf:ImplicitALS", False),
+    "bpr-implicit": Spec("implicit_mf:ImplicitBPR", False),
 }
-#: The names ``graphrec train`` and ``graphrec evaluate`` accept, known without importing any model
-#: (``tests/models/test_lazy_registry.py`` checks them against the registered capabilities).
-TRAINABLE = ("att-neumf", "att-neumf-all", "att-neumf-seed", "feature-mlp", "feature-neumf", "gmf", "hetero-sage",
-             "lightgcn", "mlp", "neumf")
-FITTED = ("als", "bpr-implicit", "ease", "itemknn", "mostpop", "node2vec")
+#: The names ``graphrec train`` accepts, and those fitted on a split (``graphrec evaluate NAME``).
+TRAINABLE = tuple(sorted(n for n, s in REGISTRY.items() if s.trainable))
+FITTED = tuple(sorted(n for n, s in REGISTRY.items() if not s.trainable))
 
 _EXPORTS = {
-    "Capabilities": "base", "Recommender": "base", "register": "base", "unregister": "base",
-    "capabilities": "base", "names": "base", "MostPop": "baselines", "ItemKNN": "baselines",
-    "Node2VecScorer": "node2vec", "GMF": "gmf", "MLP": "mlp", "NeuMF": "neumf", "LightGCN": "lightgcn",
-    "FeatureMLP": "feature_mlp", "FeatureNeuMF": "feature_neumf", "GroupRecommender": "groups",
-    "AttentionNeuMF": "att_neumf", "AttentionNeuMFAll": "att_neumf", "SeedAttentionNeuMF": "att_neumf",
-    "HeteroSAGE": "hetero_sage", "EASE": "ease", "ImplicitALS": "implicit_mf", "ImplicitBPR": "implicit_mf",
+    **dict.fromkeys(("Capabilities", "Recommender", "register", "unregister", "capabilities", "names"), "base"),
+    "GroupRecommender": "groups", **{s.cls: s.module for s in REGISTRY.values()},
 }
 
 
 def model_class(name: str) -> type:
     """The class registered as ``name``, importing only its module; ``KeyError`` if unknown."""
-    from .base import MODELS
+    from .base import MODELS, register
 
-    if name not in MODELS and name in MODEL_MODULES:
-        import_module(f"{__name__}.{MODEL_MODULES[name]}")
+    if name not in MODELS and name in REGISTRY:
+        spec = REGISTRY[name]
+        register(name)(getattr(import_module(f"{__name__}.{spec.module}"), spec.cls))
     return MODELS[name]
 
 
 def import_all() -> dict[str, type]:
-    """Import every model module; the complete registry."""
-    for module in sorted(set(MODEL_MODULES.values())):
-        import_module(f"{__name__}.{module}")
+    """Every built-in model loaded; the complete registry."""
     from .base import MODELS
 
+    for name in REGISTRY:
+        model_class(name)
     return MODELS
 
 
@@ -57,4 +84,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["MODELS", "MODEL_MODULES", "TRAINABLE", "FITTED", "model_class", "import_all", *_EXPORTS]
+__all__ = ["MODELS", "REGISTRY", "TRAINABLE", "FITTED", "Spec", "model_class", "import_all", *_EXPORTS]

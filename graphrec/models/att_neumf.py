@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from ..data.features import FeatureTable, split_features
 from ..errors import GraphrecError
 from .attention import MultiHeadSelfAttention
-from .base import Recommender, register
+from .base import Recommender, declare
 from .groups import GroupRecommender
 from .mlp import Tower, parse_layers
 
@@ -65,7 +65,7 @@ class TowerFusion(nn.Module):
         return self.out(fused[:, 0]).squeeze(-1), w[:, 0]
 
 
-@register("att-neumf", explainable=True, attention_map=True)
+@declare(explainable=True, attention_map=True)
 class AttentionNeuMF(GroupRecommender):
     """NeuMF over attended feature fields.
 
@@ -174,14 +174,14 @@ class AttentionNeuMF(GroupRecommender):
         return {"fields": field, "towers": towers}
 
 
-@register("att-neumf-all")
+@declare()
 class AttentionNeuMFAll(AttentionNeuMF):
     """:class:`AttentionNeuMF` with all feature groups: user, movie, gender, age, occupation, genres."""
 
     default_groups = ALL_GROUPS
 
 
-@register("att-neumf-seed")
+@declare()
 class SeedAttentionNeuMF(Recommender):
     """The original design, kept for comparison: NeuMF with attention applied to *each*
     embedding and each tower output as a sequence of length 1 (``x.unsqueeze(1)``).

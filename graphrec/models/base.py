@@ -112,15 +112,41 @@ class Capabilities:
 MODELS: dict[str, type] = {}
 
 
+def declare(**capabilities) -> Callable[[type], type]:
+    """Class decorator: declare a model's :class:`Capabilities` (unset flags are inherited from its
+    parent; ``trainable``/``fit`` come from its :data:`graphrec.models.REGISTRY` entry)."""
+
+    def wrap(cls: type) -> type:
+        from . import REGISTRY
+
+        spec = REGISTRY.get(_builtin_name(cls) or "")
+        learns = {} if spec is None else {"trainable": spec.trainable, "fit": not spec.trainable}
+        cls.capabilities = replace(getattr(cls, "capabilities", Capabilities()), **{**learns, **capabilities})
+        cls.registry_name = _builtin_name(cls) or cls.__name__
+        return cls
+
+    return wrap
+
+
+def _builtin_name(cls: type) -> str | None:
+    """``cls``'s name in :data:`graphrec.models.REGISTRY`, if it is a built-in model."""
+    from . import REGISTRY
+
+    target = f"{cls.__module__.rpartition('.')[2]}:{cls.__qualname__}"
+    return next((n for n, s in REGISTRY.items() if s.target == target and cls.__module__.startswith(__package__)),
+                None)
+
+
 def register(name: str, **capabilities) -> Callable[[type], type]:
     """Class decorator: make a model buildable by name (from a run's ``config.json``, the CLI or the
-    benchmark) and declare its :class:`Capabilities` (unset flags are inherited from a registered parent)."""
+    benchmark). Built-in models are registered from :data:`graphrec.models.REGISTRY` when first asked
+    for; tests and plugins register theirs with this, declaring their :class:`Capabilities` too."""
 
     def wrap(cls: type) -> type:
         if name in MODELS:
             raise ValueError(f"model {name!r} registered twice")
-        inherited = getattr(cls, "capabilities", Capabilities())
-        cls.capabilities = replace(inherited, **capabilities)
+        if capabilities or not hasattr(cls, "registry_name"):
+            declare(**capabilities)(cls)
         MODELS[name] = cls
         cls.registry_name = name
         return cls
@@ -136,12 +162,12 @@ def unregister(name: str) -> None:
 def capabilities(model) -> Capabilities:
     """The capabilities of a registered name, class or model instance (a plain default for anything else)."""
     if isinstance(model, str):
-        from . import MODEL_MODULES, model_class
+        from . import REGISTRY, model_class
 
         try:
             model = model_class(model)
         except KeyError:
-            raise KeyError(f"unknown model {model!r}; known: {', '.join(sorted({*MODELS, *MODEL_MODULES}))}") from None
+            raise KeyError(f"unknown model {model!r}; known: {', '.join(sorted({*MODELS, *REGISTRY}))}") from None
     return getattr(model, "capabilities", Capabilities(trainable=False))
 
 

@@ -8,10 +8,10 @@ from sklearn.preprocessing import normalize
 from torch import Tensor
 
 from ..data.split import Split
-from .base import register
+from .base import declare
 
 
-@register("mostpop", trainable=False, fit=True, baseline=True)
+@declare(baseline=True)
 class MostPop:
     """Scores an item by its number of training interactions."""
 
@@ -30,7 +30,7 @@ class MostPop:
         return self.counts.expand(len(users), -1)
 
 
-@register("itemknn", trainable=False, fit=True, baseline=True)
+@declare(baseline=True)
 class ItemKNN:
     """Item-based k-nearest-neighbours (Sarwar et al., 2001) on binary implicit feedback.
 

@@ -5,10 +5,10 @@ import torch
 from torch import Tensor
 
 from ..data.split import Split
-from .base import register
+from .base import declare
 
 
-@register("ease", trainable=False, fit=True)
+@declare()
 class EASE:
     r"""A linear item-to-item model with a closed-form solution.
 

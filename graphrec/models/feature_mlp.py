@@ -15,14 +15,14 @@ import torch
 from torch import Tensor, nn
 
 from ..data.features import FeatureTable
-from .base import register
+from .base import declare
 from .groups import GroupRecommender
 from .mlp import parse_layers
 
 USER_SIDE = ("user", "gender", "age", "occupation")
 
 
-@register("feature-mlp")
+@declare()
 class FeatureMLP(GroupRecommender):
     """``logit = w^T tower([e_user, e_movie, e_gender, e_age, e_occupation, genres, year])``.
 

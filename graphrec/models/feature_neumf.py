@@ -15,11 +15,11 @@ import torch
 from torch import Tensor, nn
 
 from ..data.features import FeatureTable
-from .base import Recommender, register
+from .base import Recommender, declare
 from .feature_mlp import FeatureMLP
 
 
-@register("feature-neumf")
+@declare()
 class FeatureNeuMF(FeatureMLP):
     """``logit = w^T [e_user^gmf * e_movie^gmf, tower(all groups)]``; see :class:`FeatureMLP` for the tower.
 

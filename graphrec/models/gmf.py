@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .base import Biases, Recommender, register
+from .base import Biases, Recommender, declare
 
 
-@register("gmf")
+@declare()
 class GMF(Recommender):
     """``logit(u, i) = h^T (p_u * q_i) + b``: the element-wise product of a user and an item
     embedding, weighted by a learned output layer (He et al. 2017, eq. 9 without the sigmoid).

@@ -54,7 +54,7 @@ from ..data.features import FeatureTable, split_features
 from ..data.graph import RATED_BY, RATES
 from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
-from .base import Recommender, register
+from .base import Recommender, declare
 from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SAGEInference, Vocabulary,
                              degree_features, demographic_group, mean_graphs, popularity_columns, prior_columns,
                              sage_step, year_bucket)
@@ -118,7 +118,7 @@ class _Encoder(nn.Module):
         return x
 
 
-@register("hetero-sage", uses_graph=True, explainable=True)
+@declare(uses_graph=True, explainable=True)
 class HeteroSAGE(Recommender):
     """GraphSAGE (or GAT) over the heterogeneous user-movie graph, with feature inputs.
 
@@ -139,14 +139,14 @@ class HeteroSAGE(Recommender):
             a few movies.
         bias: with the dot decoder, add a movie bias ``w . h_m^L`` (popularity that every user shares).
         degree_linear: also feed ``log2(1 + degree)`` as a number (finer than the buckets; off: not better
-            on the validation cold split, docs/benchmarks.md).
+            on the validation cold split, docs/coldstart.md).
         loss: ``"bpr"`` or ``"bce"`` on sampled negatives (``config.num_ng`` per positive), or ``"softmax"``:
             cross-entropy of the positive among every movie with training edges (dot decoder only; full
             softmax, as cheap as a few hundred negatives at ML-100K's size).
         prior: the dot decoder's popularity prior (module docstring): ``"popularity"`` (overall), ``"group"``
             (overall and within the user's gender x age group; no feature groups for explanations, as the
             group is read from the codes, not from the embeddings they attribute) or ``"none"``; chosen on
-            the validation cold split (docs/benchmarks.md).
+            the validation cold split (docs/coldstart.md).
         cold_weight: weight of a second loss on every batch, each batch user scored as a *new* user (its
             demographics, degree bucket 0, no edges) against the same positives: the path that new users
             with no ratings take, trained on every step instead of on the few users node dropout empties

@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ..data.split import Split
 from ..errors import GraphrecError
-from .base import register
+from .base import declare
 
 
 def available() -> bool:
@@ -70,7 +70,7 @@ class _ImplicitMF:
         return torch.einsum("nd,ncd->nc", self.user_factors[users.long()], self.item_factors[items.long()])
 
 
-@register("als", trainable=False, fit=True)
+@declare()
 class ImplicitALS(_ImplicitMF):
     """Alternating least squares for implicit feedback (Hu, Koren and Volinsky, ICDM 2008), as
     :class:`implicit.als.AlternatingLeastSquares`, on BM25-weighted interactions by default."""
@@ -95,7 +95,7 @@ class ImplicitALS(_ImplicitMF):
         return bm25_weight(x).tocsr()
 
 
-@register("bpr-implicit", trainable=False, fit=True)
+@declare()
 class ImplicitBPR(_ImplicitMF):
     """Bayesian personalised ranking (Rendle et al., UAI 2009), as
     :class:`implicit.bpr.BayesianPersonalizedRanking` (its item factors end with a bias)."""

@@ -18,7 +18,7 @@ from torch_geometric.nn import LightGCN as PyGLightGCN
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from ..data.graph import RATES, homogeneous
-from .base import Recommender, register
+from .base import Recommender, declare
 
 
 class _SymmetricSpMM(torch.autograd.Function):
@@ -38,7 +38,7 @@ class _SymmetricSpMM(torch.autograd.Function):
         return None, ctx.adj @ grad.contiguous()
 
 
-@register("lightgcn", uses_graph=True)
+@declare(uses_graph=True)
 class LightGCN(Recommender):
     """Wraps :class:`torch_geometric.nn.LightGCN`; trained with BPR (or BCE with ``loss="bce"``)
     and L2 on the batch's ego embeddings.

@@ -6,7 +6,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .base import Recommender, register
+from .base import Recommender, declare
 
 
 def parse_layers(layers: Sequence[int] | str, min_sizes: int = 1, even_first: bool = False) -> list[int]:
@@ -74,7 +74,7 @@ class Tower(nn.Module):
         return torch.cat(out)
 
 
-@register("mlp")
+@declare()
 class MLP(Recommender):
     """``logit(u, i) = h^T tower([p_u, q_i]) + b`` with a ReLU tower (He et al. 2017, eq. 10).
 

@@ -6,12 +6,12 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from .base import Biases, Recommender, register
+from .base import Biases, Recommender, declare
 from .gmf import GMF
 from .mlp import MLP, Tower, parse_layers
 
 
-@register("neumf")
+@declare()
 class NeuMF(Recommender):
     """Fusion of GMF and MLP with separate embeddings (He et al. 2017, eq. 11-12):
     ``logit(u, i) = h^T [p^G_u * q^G_i, tower([p^M_u, q^M_i])] + b``.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from .base import register
+from .base import declare
 
 
-@register("node2vec", trainable=False, fit=True, uses_graph=True)
+@declare(uses_graph=True)
 class Node2VecScorer:
     """``score(u, i) = <e_u, e_i>`` (``metric="dot"``) or their cosine, from node2vec embeddings.
 
@@ -19,7 +19,7 @@ class Node2VecScorer:
         seed: seeds the walks and the skip-gram.
         **config: :class:`graphrec.embeddings.EmbeddingConfig` fields; its defaults are the embedding
             chosen on validation for ``graphrec similar`` (the co-movie graph, so a user's vector is the
-            mean of their training movies' vectors; docs/benchmarks.md, issue 13). ``graph="bipartite"``
+            mean of their training movies' vectors; docs/embeddings.md). ``graph="bipartite"``
             gives users their own node vectors instead.
     """
 

@@ -254,7 +254,7 @@ class SAGEInference:
     def save(self, path: str | Path, source: tuple[int, ...] = ()) -> None:
         """One ``.npz`` (written atomically, read back without pickle); ``source`` is a stamp of what it was
         exported from (e.g. the weights file's size and mtime), returned by :meth:`load`."""
-        from ..data.cache import _put, save_arrays
+        from ..data.processed import put_strings, save_arrays
 
         arrays = {"user_gender": self.user_gender, "user_age": self.user_age, "user_x": self.user_x, "movie_x": self.movie_x, "edge_user": self.edge_user,
                   "edge_item": self.edge_item, **{f"w.{k}": v for k, v in self.weights.items()}}
@@ -262,14 +262,14 @@ class SAGEInference:
         out["meta"] = np.array([FORMAT, self.num_layers, self.num_groups], np.int64)
         out["source"] = np.array(source, np.int64)
         for k in _VOCAB:
-            _put(out, f"vocab.{k}", getattr(self.table, k))
+            put_strings(out, f"vocab.{k}", getattr(self.table, k))
         save_arrays(Path(path), out)
 
     @classmethod
     def load(cls, path: str | Path) -> tuple["SAGEInference", tuple[int, ...]]:
-        """``(model, source stamp)`` of a :meth:`save` file; :class:`~graphrec.data.cache.CacheError` if it is
+        """``(model, source stamp)`` of a :meth:`save` file; :class:`~graphrec.data.processed.CacheError` if it is
         not one (corrupt, pickled, or of another format)."""
-        from ..data.cache import CacheError, _unpack, load_arrays
+        from ..data.processed import CacheError, unpack_strings, load_arrays
 
         a = load_arrays(Path(path))
         try:
@@ -277,7 +277,7 @@ class SAGEInference:
             if fmt != FORMAT:
                 raise CacheError(f"{path}: format {fmt}, expected {FORMAT}")
             t = {k: torch.from_numpy(v) for k, v in a.items() if not k.startswith(("vocab.", "meta", "source"))}
-            model = cls(Vocabulary(*(_unpack(a, f"vocab.{k}") for k in _VOCAB)), t["user_gender"], t["user_age"],
+            model = cls(Vocabulary(*(unpack_strings(a, f"vocab.{k}") for k in _VOCAB)), t["user_gender"], t["user_age"],
                         t["user_x"], t["movie_x"],
                         t["edge_user"], t["edge_item"], {k[2:]: v for k, v in t.items() if k.startswith("w.")},
                         num_layers, num_groups)

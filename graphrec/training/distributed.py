@@ -28,25 +28,30 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from ..config import TrainConfig
+from ..device import resolve_device
 from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..errors import GraphrecError
 from ..io import write_json
-from .config import TrainConfig
-from .runs import CONFIG
-from .trainer import Trainer, batch_loss, epoch_tensors
+from .protocol import select_and_refit
+from .runs import CONFIG, clear_unstarted
+from .trainer import Trainer, batch_loss, epoch_seed, epoch_tensors
 
 
-def init_process_group(backend: str | None = None, timeout_s: float = 600.0) -> torch.device:
+def init_process_group(backend: str | None = None, timeout_s: float = 600.0,
+                       device: str = TrainConfig.device) -> torch.device:
     """Join the process group described by torchrun's environment (``RANK``, ``WORLD_SIZE``,
-    ``MASTER_ADDR``/``MASTER_PORT``); returns this rank's device."""
+    ``MASTER_ADDR``/``MASTER_PORT``); returns this rank's device. ``device`` (``TrainConfig.device``:
+    auto, cpu, cuda) chooses the kind: CUDA ranks use nccl and the GPU of their local rank, CPU ranks gloo."""
     if backend is None:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        backend = "nccl" if resolve_device(device).type == "cuda" else "gloo"
     if not dist.is_initialized():
         dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
     return rank_device()
 
 
 def rank_device() -> torch.device:
+    """This rank's device: the GPU of its local rank under nccl, else the CPU."""
     if dist.get_backend() == "nccl":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         torch.cuda.set_device(device)
@@ -64,11 +69,11 @@ def dense_embeddings(model: torch.nn.Module) -> None:
 
 def shard_epoch(model, split, config: TrainConfig, epoch: int, rank: int, world: int) -> tuple:
     """This rank's shuffled training tensors for ``epoch``; every rank gets the same number of rows."""
-    order = torch.randperm(len(split.train_user), generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch))
+    order = torch.randperm(len(split.train_user), generator=torch.Generator().manual_seed(epoch_seed(config.seed, epoch)))
     per_rank = math.ceil(len(order) / world)
     order = order.repeat(2)[:per_rank * world]  # wrap around so that the shards have equal length
     mine = order[rank::world]
-    gen = torch.Generator().manual_seed((config.seed * 100_003 + epoch) * 1_009 + rank)
+    gen = torch.Generator().manual_seed(epoch_seed(config.seed, epoch, rank))
     users, items, sampler = split.train_user[mine], split.train_item[mine], split.train_sampler
     return epoch_tensors(users, items, sampler, model, config, gen)
 
@@ -144,7 +149,7 @@ class DistributedTrainer(Trainer):
 
     def train_epoch(self, epoch: int) -> tuple[float, float]:
         cfg = self.config
-        torch.manual_seed((cfg.seed * 100_003 + epoch) * 1_009 + self.rank)  # dropout: differs per rank
+        torch.manual_seed(epoch_seed(cfg.seed, epoch, self.rank))  # dropout: differs per rank
         self.ddp.train()
         tensors = shard_epoch(self.model, self.split, cfg, epoch, self.rank, self.world)
         n, bs = len(tensors[0]), math.ceil(cfg.batch_size / self.world)
@@ -182,16 +187,13 @@ class DistributedTrainer(Trainer):
 def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split=None,
                       resume: bool = False, progress: bool = True, backend: str | None = None,
                       verify_sync: bool = False) -> tuple[torch.nn.Module, dict]:
-    """:func:`graphrec.training.train` across the processes of a (torchrun) process group: selection
+    """:func:`graphrec.training.select_and_refit` across the processes of a (torchrun) process group: selection
     on the validation item, then (``config.refit``) the refit on train + validation, both distributed.
 
     Joins the group from the environment unless one is initialised already. Returns the
     model (on CPU, best weights) and the test metrics, the same on every rank.
     """
-    from .refit import select_then_refit
-    from .runs import clear_unstarted
-
-    device = init_process_group(backend)
+    device = init_process_group(backend, device=config.device)
     rank0 = dist.get_rank() == 0
 
     def setup(path, cfg) -> None:  # only rank 0 writes the run directory
@@ -201,8 +203,8 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
             Path(path).mkdir(parents=True, exist_ok=True)
             write_json(Path(path) / CONFIG, cfg.to_dict())
 
-    outcome = select_then_refit(config, None if split is None and ml is None else (ml, split), run_dir,
-                                resume=resume, progress=progress, write=rank0, trainer_cls=DistributedTrainer,
-                                setup=setup, device=device, verify_sync=verify_sync)
+    outcome = select_and_refit(config, None if split is None and ml is None else (ml, split), run_dir,
+                               resume=resume, progress=progress, write=rank0, trainer_cls=DistributedTrainer,
+                               setup=setup, device=device, verify_sync=verify_sync)
     dist.barrier()
     return outcome.model, outcome.metrics()

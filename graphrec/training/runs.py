@@ -6,40 +6,18 @@ a file that would unpickle arbitrary objects is refused.
 from __future__ import annotations
 
 import json
-import pickle
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from ..config import TrainConfig
 from ..errors import CheckpointError
-from ..io import atomic_path
-from .config import TrainConfig
+from ..io import load_tensors
+from ..pipeline import build_model
 
 CONFIG, WEIGHTS, CHECKPOINT, METRICS, HISTORY = "config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv"
-
-
-def save_tensors(obj, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def load_tensors(path: str | Path):
-    """``torch.load(weights_only=True)`` with a clear error for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: file not found")
-    try:
-        with warnings.catch_warnings():  # a legacy pickle makes torch warn before it refuses
-            warnings.simplefilter("ignore")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, OSError, KeyError,
-            TypeError, IndexError, UnicodeDecodeError) as e:
-        # torch's own text may advise weights_only=False, which would run the file's code: never pass it on
-        kind = "holds objects other than tensors" if isinstance(e, pickle.UnpicklingError) else "is truncated or corrupt"
-        raise CheckpointError(f"{path}: cannot be loaded: the file {kind} ({type(e).__name__}); "
-                              "train or export it again") from None
+#: Sub-folder of a run directory holding the selection run (the refit is the run itself).
+SELECTION = "selection"
 
 
 #: What a run directory holds before its first checkpoint; such a run can be restarted under its name.
@@ -53,8 +31,6 @@ def finished_epochs(run_dir: str | Path) -> bool:
 
 def restartable(run_dir: str | Path) -> bool:
     """A run killed before its first checkpoint: only its config, first weights, TensorBoard events, temp files."""
-    from .refit import SELECTION
-
     d = Path(run_dir)
     return d.is_dir() and not finished_epochs(d) and all(
         e.name.startswith(_STARTING) or (e.name == SELECTION and restartable(e))  # a refit's selection run
@@ -71,41 +47,6 @@ def clear_unstarted(run_dir: str | Path) -> None:
             shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
 
 
-@dataclass
-class Run:
-    path: Path
-    config: TrainConfig
-    model: torch.nn.Module
-    ml: object
-    split_: object
-
-    def split(self):
-        return self.split_
-
-    @property
-    def finished(self) -> bool:
-        """Whether training ended (``metrics.json`` is written last); else the weights are the best so far."""
-        return (self.path / METRICS).is_file()
-
-    @property
-    def metrics(self) -> dict:
-        p = self.path / METRICS
-        return json.loads(p.read_text()) if p.is_file() else {}
-
-    def recommend_new_user(self, gender: str, age: int, occupation: str, liked: list[str] = (),
-                           k: int = 10) -> list[dict]:
-        """Top ``k`` movies for a user the model never saw (``hetero-sage`` runs); see :mod:`graphrec.inductive`."""
-        from ..inductive import recommend_new_user
-
-        return recommend_new_user(self.model, self.ml, gender, age, occupation, liked, k)
-
-    def recommend_new_movies(self, user_id: int, path: str | Path, k: int = 10) -> list[dict]:
-        """The new titles of a ``title,year,genres`` CSV ranked for the dataset's user ``user_id``."""
-        from ..inductive import recommend_new_movies
-
-        return recommend_new_movies(self.model, self.ml, user_id, path, k)
-
-
 def read_config(run_dir: str | Path) -> TrainConfig:
     p = Path(run_dir) / CONFIG
     if not Path(run_dir).is_dir():
@@ -118,17 +59,14 @@ def read_config(run_dir: str | Path) -> TrainConfig:
         raise CheckpointError(f"{p}: invalid run config ({e})") from None
 
 
-def load_run(run_dir: str | Path, ml=None, split=None) -> Run:
-    """Rebuild a run's data (unless ``split`` is given; ``ml`` may also be a prepared
-    :class:`graphrec.pipeline.Prepared`) and model, and load its best weights."""
-    from ..pipeline import Prepared, adopt, build_model
-
+def load_model(run_dir: str | Path, data) -> torch.nn.Module:
+    """The model of a finished run, rebuilt from its config on ``data`` (a
+    :class:`graphrec.pipeline.Prepared`) with its best weights, in eval mode. ``graphrec.load_run``
+    wraps it with data and titles (:class:`graphrec.api.TrainedRun`)."""
     run_dir = Path(run_dir)
     config = read_config(run_dir)
-    check_finished(run_dir, config)  # before any data is built
-    data = ml if isinstance(ml, Prepared) else adopt((ml, split) if split is not None else None, config, saved=True)
-    model = load_weights(build_model(config, data), run_dir)
-    return Run(run_dir, config, model, data.ml, data.split)
+    check_finished(run_dir, config)
+    return load_weights(build_model(config, data), run_dir)
 
 
 def check_finished(run_dir: Path, config: TrainConfig) -> None:

@@ -1,5 +1,6 @@
-"""One trainer for every learned model: negatives resampled each epoch, early stopping
-on the validation item's HR@k, TensorBoard logging, atomic checkpoints and resume."""
+"""One trainer for every learned model: negatives resampled each epoch, early stopping on the
+validation item's ``config.select`` score (full-ranking NDCG@10 by default), TensorBoard logging,
+atomic checkpoints and resume."""
 from __future__ import annotations
 
 import copy
@@ -14,13 +15,13 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..config import TrainConfig
 from ..data.sampling import pairwise_epoch, pointwise_epoch
-from ..errors import GraphrecError
 from ..device import num_threads
+from ..errors import GraphrecError
 from ..evaluation import evaluate
-from ..io import atomic_path, write_json, write_text
-from .config import TrainConfig
-from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, finished_epochs, load_tensors, save_tensors
+from ..io import atomic_path, figure, load_tensors, save_figure, save_tensors, write_json, write_text
+from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, finished_epochs
 
 
 class TrainingDiverged(GraphrecError):
@@ -121,9 +122,15 @@ def epoch_tensors(users, items, sampler, model, config: TrainConfig, generator: 
     return pointwise_epoch(users, items, sampler, config.num_ng, generator)
 
 
+def epoch_seed(seed: int, epoch: int, rank: int | None = None) -> int:
+    """The seed of one epoch's shuffling, negatives and dropout (and, in DDP, of one rank's share)."""
+    base = seed * 100_003 + epoch
+    return base if rank is None else base * 1_009 + rank
+
+
 def epoch_batches(model, split, config: TrainConfig, epoch: int):
     """The epoch's shuffled training tensors, from a generator seeded by (seed, epoch)."""
-    gen = torch.Generator().manual_seed(config.seed * 100_003 + epoch)
+    gen = torch.Generator().manual_seed(epoch_seed(config.seed, epoch))
     if hasattr(model, "epoch_batches"):  # models that sample their own epoch (see batch_loss)
         return model.epoch_batches(split, config, gen)
     return epoch_tensors(split.train_user, split.train_item, split.train_sampler, model, config, gen)
@@ -178,7 +185,7 @@ class Trainer:
     # -- training ----------------------------------------------------------------------------
     def train_epoch(self, epoch: int) -> tuple[float, float]:
         cfg, model = self.config, self.model
-        torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout etc.
+        torch.manual_seed(epoch_seed(cfg.seed, epoch))  # dropout etc.
         model.train()
         start = time.perf_counter()  # the epoch's time includes sampling its negatives
         tensors = [t.to(self.device, non_blocking=True) for t in epoch_batches(model, self.split, cfg, epoch)]
@@ -325,13 +332,9 @@ class Trainer:
 
     def plot(self) -> None:
         """``curves.png``: HR@k and NDCG@k per epoch (validation and test), best epoch marked."""
-        from ..io import pyplot, save_figure
-
-        plt = pyplot()
-
         k = self.config.k
         ep = [r["epoch"] for r in self.history]
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+        fig, axes = figure(1, 3, figsize=(13, 3.6))
         axes[0].plot(ep, [r["loss"] for r in self.history])
         axes[0].set_title("training loss")
         for ax, metric in zip(axes[1:], (f"HR@{k}", f"NDCG@{k}")):
@@ -356,14 +359,3 @@ def _flat_hparams(cfg: TrainConfig) -> dict:
         out[k] = v if isinstance(v, (int, float, str, bool)) else str(v)
     return out
 
-
-def train(config: TrainConfig, run_dir: str | Path | None = None, ml=None, split=None, resume: bool = False,
-          progress: bool = True) -> tuple[torch.nn.Module, dict]:
-    """Build data and model from ``config`` (through :mod:`graphrec.pipeline`), train with selection on
-    the validation item, then (``config.refit``) retrain on train + validation for the chosen number of
-    epochs, and return (final model, test metrics). ``ml``/``split``: data prepared already."""
-    from .refit import select_then_refit
-
-    data = None if split is None and ml is None else (ml, split)
-    outcome = select_then_refit(config, data, run_dir, resume=resume, progress=progress)
-    return outcome.model, outcome.metrics()

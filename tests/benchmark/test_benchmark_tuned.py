@@ -3,10 +3,10 @@ import json
 
 import numpy as np
 
-from graphrec.benchmark import Benchmark, Settings, select
+from graphrec.benchmark import Benchmark
+from graphrec.catalogue import Settings, select
 from graphrec.evaluation import evaluate
 from graphrec.models import ItemKNN
-from graphrec.training.refit import with_validation_in_train
 
 
 def test_a_shipped_config_replaces_the_grid_and_the_refit_sees_validation(synth_split, tmp_path, monkeypatch):
@@ -18,7 +18,7 @@ def test_a_shipped_config_replaces_the_grid_and_the_refit_sees_validation(synth_
     bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2), tmp_path / "out", progress=False)
     runs = bench.run()["itemknn"]
     assert [r.setting for r in runs] == [{"k": 7}, {"k": 7}]
-    refit = evaluate(ItemKNN(k=7).fit(with_validation_in_train(synth_split)), synth_split, per_user=True)
+    refit = evaluate(ItemKNN(k=7).fit(synth_split.with_validation_in_train()), synth_split, per_user=True)
     selected = evaluate(ItemKNN(k=7).fit(synth_split), synth_split, per_user=True)
     np.testing.assert_array_equal(runs[0].per_user["HR@10"], refit["per_user"]["HR@10"])
     np.testing.assert_array_equal(runs[0].selected["HR@10"], selected["per_user"]["HR@10"])

@@ -42,7 +42,7 @@ def test_node2vec_writes_a_complete_folder(emb_dir, synth):
 def test_single_column_projector_metadata_has_no_header():
     import pandas as pd
 
-    from graphrec.viz.embeddings import projector_metadata
+    from graphrec.embeddings.views import projector_metadata
 
     table = pd.DataFrame({"title": ["A (1990)", "B (1991)"], "year": ["1990", "1991"]})
     assert projector_metadata(table, ["title"]) == (["A (1990)", "B (1991)"], None)

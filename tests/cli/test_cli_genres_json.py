@@ -8,7 +8,7 @@ from graphrec.cli import main
 
 def test_similar_and_recommend_give_genres_as_the_same_list(synth, neumf_run, tmp_path, capsys):
     from graphrec.embeddings import EmbeddingConfig, NodeEmbeddings
-    from graphrec.viz.embeddings import movie_table, write_movies_tsv
+    from graphrec.embeddings.views import movie_table, write_movies_tsv
 
     titles = list(synth.movies["title"])
     want = dict(zip(titles, (list(g) for g in synth.movies["genres"])))

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from graphrec.cli.train import add_parser, build_config
-from graphrec.training import TrainConfig
+from graphrec.config import TrainConfig
 
 
 def parse(*argv):

@@ -66,11 +66,12 @@ def test_warm_recommend_imports_only_torch(neumf_run, synth_dir, tmp_path):
 
 def test_warm_explain_builds_no_graph_and_reads_no_dataframe(synth_dir, tmp_path):
     import graphrec
-    from graphrec.training import DataConfig, TrainConfig, train
+    from graphrec.config import DataConfig, TrainConfig
+    from graphrec.training import select_and_refit
 
     config = TrainConfig(model="feature-mlp", hparams={"factors": 4, "side_dim": 2, "layers": [8]}, epochs=1,
                          batch_size=256, full_eval_every=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
-    train(config, tmp_path / "f", progress=False)
+    select_and_refit(config, None, tmp_path / "f", progress=False)
     graphrec.load_run(tmp_path / "f").explain(1, 2)  # warms the cache: dataset, split and feature codes
     argv = [["explain", "--user", "1", "--movie", "2", "--run", str(tmp_path / "f"), "--json"]]
     seen = _probe(argv, env={"GRAPHREC_HOME": os.environ["GRAPHREC_HOME"]})[" ".join(argv[0])]

@@ -11,7 +11,7 @@ import torch
 import graphrec.data.movielens as movielens
 from graphrec.cli import main
 from graphrec.data import load_movielens, load_ncf, save_ncf, split_movielens
-from graphrec.data.cache import CacheError, cache_root, load_arrays
+from graphrec.data.processed import CacheError, cache_root, load_arrays
 from graphrec.data.catalog import load_catalog
 
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from graphrec.viz.embeddings import label_choice, map_plot, project_2d
+from graphrec.embeddings.views import label_choice, map_plot, project_2d
 
 
 def table_of(titles, genres, ratings):

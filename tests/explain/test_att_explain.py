@@ -6,7 +6,8 @@ from graphrec.cli import main
 from graphrec.explain import make_explainer
 from graphrec.explain.attention_map import attention_map
 from graphrec.models import AttentionNeuMF, AttentionNeuMFAll
-from graphrec.training import TrainConfig, train
+from graphrec.config import TrainConfig
+from graphrec.training import select_and_refit
 
 
 @pytest.mark.parametrize("cls", [AttentionNeuMF, AttentionNeuMFAll])
@@ -29,7 +30,7 @@ def att_run(synth, synth_split, synth_dir, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("att") / "run"
     config = TrainConfig(model="att-neumf-all", epochs=1, batch_size=512, hparams={"factors": 8},
                          full_eval_every=0, data={"dataset": "ml-100k", "data_dir": str(synth_dir)})
-    model, _ = train(config, run_dir, ml=synth, split=synth_split, progress=False)
+    model = select_and_refit(config, (synth, synth_split), run_dir, progress=False).model
     return run_dir, model
 
 

@@ -9,9 +9,10 @@ import torch
 
 from graphrec.cli import main
 from graphrec.explain import ENGINES, make_explainer
-from graphrec.explain.recommend import because_you_liked, explain_recommendations
+from graphrec.explain.reasons import because_you_liked, explain_recommendations
 from graphrec.models import FeatureMLP, Recommender
-from graphrec.training import TrainConfig, train
+from graphrec.config import TrainConfig
+from graphrec.training import select_and_refit
 from synthetic import ACTION, planted_weight
 
 PLANTED = {"gender", "genres"}
@@ -48,7 +49,7 @@ def planted(planted_data):
 @pytest.fixture(scope="module")
 def model(planted):
     ml, split = planted
-    model, _ = train(TrainConfig(**CONFIG), None, ml, split, progress=False)
+    model = select_and_refit(TrainConfig(**CONFIG), (ml, split), None, progress=False).model
     return model
 
 
@@ -214,7 +215,7 @@ def run_dir(planted, tmp_path_factory):
     ml, split = planted
     path = tmp_path_factory.mktemp("runs") / "fmlp"
     cfg = TrainConfig(**CONFIG, data={"data_dir": str(ml.root)})
-    train(cfg, path, ml, split, progress=False)
+    select_and_refit(cfg, (ml, split), path, progress=False)
     return path
 
 
@@ -290,8 +291,7 @@ def test_cli_recommend_explain(run_dir, planted, capsys):
 def dot_run(planted, tmp_path):
     """A run of a model with ids only: no feature groups."""
     ml, split = planted
-    train(TrainConfig(model="test-dot", epochs=1, full_eval_every=0, data={"data_dir": str(ml.root)}),
-          tmp_path / "dot", ml, split, progress=False)
+    select_and_refit(TrainConfig(model="test-dot", epochs=1, full_eval_every=0, data={"data_dir": str(ml.root)}), (ml, split), tmp_path / "dot", progress=False)
     return tmp_path / "dot"
 
 
@@ -347,7 +347,7 @@ def test_feature_mlp_needs_the_movielens_files(planted_dir, tmp_path, capsys):
 
 def test_feature_neumf_is_explainable(planted):
     ml, split = planted
-    model, _ = train(TrainConfig(**{**CONFIG, "model": "feature-neumf", "epochs": 1}), None, ml, split, progress=False)
+    model = select_and_refit(TrainConfig(**{**CONFIG, "model": "feature-neumf", "epochs": 1}), (ml, split), None, progress=False).model
     u, i = torch.tensor([0, 1, 2]), torch.tensor([5, 6, 7])
     assert torch.equal(model(u, i), model.forward_groups(*model.group_inputs(u, i)))
     assert torch.allclose(model.score_all(u)[:, 5], model(u, torch.full_like(u, 5)).detach(), atol=1e-6)

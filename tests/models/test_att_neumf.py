@@ -5,7 +5,10 @@ import torch
 from graphrec.data import FeatureTable
 from graphrec.errors import GraphrecError
 from graphrec.models import AttentionNeuMF, AttentionNeuMFAll, SeedAttentionNeuMF
-from graphrec.training import TrainConfig, load_run, train
+from graphrec.config import TrainConfig
+from graphrec.pipeline import Prepared
+from graphrec.training.runs import load_model
+from graphrec.training import select_and_refit
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +74,10 @@ def test_seed_design_attention_is_exactly_one(synth_split, pairs):
 @pytest.mark.parametrize("name", ["att-neumf", "att-neumf-all", "att-neumf-seed"])
 def test_trains_and_reloads(name, synth, synth_split, tmp_path):
     config = TrainConfig(model=name, epochs=2, batch_size=256, lr=5e-3, hparams={"heads": 2}, full_eval_every=0)
-    model, metrics = train(config, tmp_path / "run", ml=synth, split=synth_split, progress=False)
+    outcome = select_and_refit(config, (synth, synth_split), tmp_path / "run", progress=False)
+    model, metrics = outcome.model, outcome.metrics()
     for key in ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10"):
         assert 0.0 <= metrics[key] <= 1.0
-    run = load_run(tmp_path / "run", ml=synth, split=synth_split)
+    loaded = load_model(tmp_path / "run", Prepared(synth, synth_split))
     u, i = synth_split.test_user, synth_split.test_item
-    torch.testing.assert_close(run.model(u, i), model.eval()(u, i))
+    torch.testing.assert_close(loaded(u, i), model.eval()(u, i))

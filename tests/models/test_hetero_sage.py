@@ -6,7 +6,9 @@ from graphrec.coldstart import cold_split_movielens, evaluate_cold_movies
 from graphrec.data import load_movielens
 from graphrec.data.graph import RATES
 from graphrec.models import MODELS, HeteroSAGE
-from graphrec.training import TrainConfig, load_run, train
+from graphrec.config import TrainConfig
+from graphrec.api import load_run
+from graphrec.training import select_and_refit
 from graphrec.training.trainer import Trainer
 from synthetic import write_ml100k
 
@@ -198,14 +200,14 @@ def test_bad_hyperparameters_are_refused(synth, synth_split):
 
 def test_trains_from_the_registry_and_reloads(synth_dir, synth, synth_split, tmp_path):
     from graphrec.evaluation import evaluate
-    from graphrec.training.config import DataConfig
+    from graphrec.config import DataConfig
 
     assert MODELS["hetero-sage"] is HeteroSAGE
     cfg = TrainConfig(model="hetero-sage", hparams={"hidden": 16, "use_ids": True}, epochs=4, batch_size=256,
                       lr=0.01, patience=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
-    _, res = train(cfg, tmp_path / "run", synth, synth_split, progress=False)
+    res = select_and_refit(cfg, (synth, synth_split), tmp_path / "run", progress=False).metrics()
     run = load_run(tmp_path / "run")
-    again = evaluate(run.model, run.split(), 10, "test")
+    again = evaluate(run.model, run.split, 10, "test")
     assert again["HR@10"] == pytest.approx(res["HR@10"]) and again["full_HR@10"] == pytest.approx(res["full_HR@10"])
 
 

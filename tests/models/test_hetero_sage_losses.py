@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from graphrec.coldstart import cold_split_movielens
 from graphrec.data import load_movielens
 from graphrec.models import HeteroSAGE
-from graphrec.training import TrainConfig
+from graphrec.config import TrainConfig
 from graphrec.training.trainer import Trainer
 from synthetic import write_ml100k
 from test_hetero_sage import planted_weight, rule_auc, rule_matrix

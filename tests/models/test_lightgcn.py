@@ -6,7 +6,9 @@ import torch
 from torch_geometric.nn import LightGCN as PyGLightGCN
 
 from graphrec.models import LightGCN
-from graphrec.training import TrainConfig, load_run, train
+from graphrec.config import TrainConfig
+from graphrec.api import load_run
+from graphrec.training import select_and_refit
 from graphrec.training.trainer import batch_loss, make_optimizer
 
 
@@ -91,13 +93,14 @@ def test_ego_l2_is_in_the_loss_not_in_weight_decay(model):
 
 def test_trains_and_reloads_from_run_dir(synth_dir, synth, synth_split, tmp_path):
     from graphrec.evaluation import evaluate
-    from graphrec.training.config import DataConfig
+    from graphrec.config import DataConfig
 
     cfg = TrainConfig(model="lightgcn", hparams={"factors": 16, "num_layers": 2}, epochs=6, batch_size=128,
                       lr=0.01, l2=1e-4, patience=0, data=DataConfig(dataset="ml-100k", data_dir=str(synth_dir)))
-    model, res = train(cfg, tmp_path / "run", synth, synth_split, progress=False)
+    outcome = select_and_refit(cfg, (synth, synth_split), tmp_path / "run", progress=False)
+    model, res = outcome.model, outcome.metrics()
     run = load_run(tmp_path / "run")
-    again = evaluate(run.model, run.split(), 10, "test")
+    again = evaluate(run.model, run.split, 10, "test")
     assert again["HR@10"] == pytest.approx(res["HR@10"]) and again["full_HR@10"] == pytest.approx(res["full_HR@10"])
     torch.manual_seed(0)
     untrained = evaluate(LightGCN.build(synth, synth_split, factors=16, num_layers=2), synth_split, 10, "test")

@@ -12,10 +12,13 @@ from graphrec.cli import main
 from graphrec.errors import CheckpointError, DataError, GraphrecError
 from graphrec.models import GMF, MLP, NeuMF, Recommender
 from graphrec.api import TrainedRun
-from graphrec.recommend import recommend
-from graphrec.training import DataConfig, TrainConfig, Trainer, load_run, train
+from graphrec.config import DataConfig, TrainConfig
+from graphrec.api import load_run
+from graphrec.training import Trainer, select_and_refit
 from graphrec.training import trainer as trainer_mod
-from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_tensors
+from graphrec.io import load_tensors
+from graphrec.pipeline import Prepared
+from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_model
 
 # A larger catalogue than the default synthetic data: 99 distinct test negatives out of ~135
 # unseen items take seconds of rejection sampling per split, out of ~220 not.
@@ -121,9 +124,9 @@ def test_neumf_pretraining_mixes_outputs_with_alpha():
 
 
 def test_same_seed_same_metrics(wide_ml, wide_split):
-    a = train(config(seed=3), ml=wide_ml, split=wide_split, progress=False)[1]
-    b = train(config(seed=3), ml=wide_ml, split=wide_split, progress=False)[1]
-    c = train(config(seed=4), ml=wide_ml, split=wide_split, progress=False)[1]
+    a = select_and_refit(config(seed=3), (wide_ml, wide_split), None, progress=False).metrics()
+    b = select_and_refit(config(seed=3), (wide_ml, wide_split), None, progress=False).metrics()
+    c = select_and_refit(config(seed=4), (wide_ml, wide_split), None, progress=False).metrics()
     drop = ("train_seconds",)
     assert {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
     assert a["HR@10"] != c["HR@10"] or a["NDCG@10"] != c["NDCG@10"]
@@ -131,7 +134,8 @@ def test_same_seed_same_metrics(wide_ml, wide_split):
 
 def test_run_dir_round_trip(wide_ml, wide_split, tmp_path):
     cfg = config(data=DataConfig("ml-100k", str(wide_ml.root)))
-    model, metrics = train(cfg, tmp_path / "run", progress=False)
+    outcome = select_and_refit(cfg, None, tmp_path / "run", progress=False)
+    model, metrics = outcome.model, outcome.metrics()
     for name in ("config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv", "curves.png"):
         assert (tmp_path / "run" / name).is_file(), name
     assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "run").iterdir())
@@ -176,7 +180,7 @@ def test_tampered_checkpoint_is_refused_without_running_code(synth_run, tmp_path
 
 
 def test_resume_after_a_kill_mid_epoch_equals_uninterrupted(wide_ml, wide_split, tmp_path, monkeypatch):
-    full = train(config(epochs=3), tmp_path / "full", wide_ml, wide_split, progress=False)[1]
+    full = select_and_refit(config(epochs=3), (wide_ml, wide_split), tmp_path / "full", progress=False).metrics()
     calls = {"n": 0}
     real = trainer_mod.batch_loss
 
@@ -189,16 +193,21 @@ def test_resume_after_a_kill_mid_epoch_equals_uninterrupted(wide_ml, wide_split,
     steps = -(-len(wide_split.train_user) * 5 // 64)
     monkeypatch.setattr(trainer_mod, "batch_loss", dies_in_epoch_3)
     with pytest.raises(KeyboardInterrupt):
-        train(config(epochs=3), tmp_path / "killed", wide_ml, wide_split, progress=False)
+        select_and_refit(config(epochs=3), (wide_ml, wide_split), tmp_path / "killed", progress=False)
     monkeypatch.setattr(trainer_mod, "batch_loss", real)
     ck = load_tensors(tmp_path / "killed" / CHECKPOINT)  # the last good checkpoint: epoch 2
     assert ck["epoch"] == 2 and len(ck["history"]) == 2
-    load_run(tmp_path / "killed", wide_ml, wide_split)  # its best weights so far load too
-    resumed = train(config(epochs=3), tmp_path / "killed", wide_ml, wide_split, resume=True, progress=False)[1]
+    load_model(tmp_path / "killed", Prepared(wide_ml, wide_split))  # its best weights so far load too
+    resumed = select_and_refit(config(epochs=3), (wide_ml, wide_split), tmp_path / "killed", resume=True, progress=False).metrics()
     drop = ("train_seconds",)
     assert {k: v for k, v in resumed.items() if k not in drop} == {k: v for k, v in full.items() if k not in drop}
     a, b = load_tensors(tmp_path / "full" / WEIGHTS), load_tensors(tmp_path / "killed" / WEIGHTS)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def recommend(model, split, ml, user_id: int, k: int) -> list[dict]:
+    run = TrainedRun.from_model(model, ml, split)
+    return run.listing(*run.recommend(user_id, k))
 
 
 def test_recommendations_exclude_rated_movies(wide_ml, wide_split):
@@ -287,10 +296,10 @@ def test_cli_errors_are_one_line_exit_2(argv, message, synth_run, wide_dir, tmp_
 
 @pytest.mark.slow
 def test_recommend_default_model_trained_once_on_ml100k(ml100k_dir, monkeypatch, capsys):
-    import graphrec.recommend as rec
-    from graphrec.cache import default_neumf_dir
+    import graphrec.defaults as defaults
+    from graphrec.defaults import default_neumf_dir
 
-    monkeypatch.setattr(rec, "DEFAULT_CONFIG", TrainConfig(
+    monkeypatch.setattr(defaults, "neumf_config", lambda: TrainConfig(
         model="neumf", hparams={"factors": 8, "layers": [16, 8]}, epochs=1, batch_size=4096, lr=0.005,
         full_eval_every=0, data=DataConfig(dataset="ml-100k")))
     monkeypatch.setenv("GRAPHREC_DATA", str(ml100k_dir))

@@ -4,11 +4,11 @@ import inspect
 import pytest
 import torch
 
-from graphrec.benchmark import QUICK_HPARAMS
+from graphrec.catalogue import QUICK_HPARAMS
 from graphrec.errors import CheckpointError
 from graphrec.models import MODELS, capabilities, names
 from graphrec.pipeline import build_model
-from graphrec.training import TrainConfig
+from graphrec.config import TrainConfig
 
 GROUP_API = ("groups", "group_inputs", "forward_groups", "group_layers")
 

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from graphrec.data.cache import CacheError
+from graphrec.data.processed import CacheError
 from graphrec.models import HeteroSAGE
 from graphrec.models.sage_inference import SAGEInference
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from graphrec.training import TrainConfig, train
-from graphrec.training.config import DataConfig
+from graphrec.config import TrainConfig
+from graphrec.training import select_and_refit
+from graphrec.config import DataConfig
 
 from synthetic import write_ml100k
 
@@ -71,7 +72,7 @@ def test_two_processes_train_in_sync_and_match_single_process(dist_data, tmp_pat
     assert (run_dir / "model.pt").is_file() and (run_dir / "checkpoint.pt").is_file()
     assert not [p for p in run_dir.iterdir() if ".tmp" in p.name]
     # same global batch on one process: same quality, not bit for bit
-    _, single = train(cfg, None, progress=False)
+    single = select_and_refit(cfg, None, None, progress=False).metrics()
     for key in ("HR@10", "NDCG@10"):
         assert abs(r0["result"][key] - single[key]) < 0.1, (key, r0["result"][key], single[key])
     assert r0["result"]["HR@10"] > 0.2  # well above chance (10 of 100 candidates)

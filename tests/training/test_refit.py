@@ -4,9 +4,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from graphrec.training import TrainConfig
+from graphrec.config import TrainConfig
 from graphrec.training import trainer as trainer_mod
-from graphrec.training.refit import refit_config, select_then_refit, with_validation_in_train
+from graphrec.training.protocol import refit_config, select_and_refit
 
 
 def cfg(**kw):
@@ -17,7 +17,7 @@ def cfg(**kw):
 
 def test_validation_moves_into_training(synth_split):
     s = synth_split
-    m = with_validation_in_train(s)
+    m = s.with_validation_in_train()
     assert not m.has_validation and len(m.train_user) == len(s.train_user) + len(s.valid_user)
     pairs = set(zip(m.train_user.tolist(), m.train_item.tolist()))
     assert set(zip(s.valid_user.tolist(), s.valid_item.tolist())) <= pairs
@@ -35,7 +35,7 @@ def test_refit_trains_on_the_validation_pairs_for_the_selected_epochs(synth_spli
         return real(users, items, *args, **kw)
 
     monkeypatch.setattr(trainer_mod, "epoch_tensors", recording)
-    out = select_then_refit(cfg(), (None, synth_split), progress=False)
+    out = select_and_refit(cfg(), (None, synth_split), progress=False)
     valid = set(zip(synth_split.valid_user.tolist(), synth_split.valid_item.tolist()))
     selection, refit = seen[:6], seen[6:]
     assert all(not (valid & s) for s in selection)
@@ -51,7 +51,7 @@ def test_the_test_item_is_never_used_for_a_choice(synth_split):
     g = torch.Generator().manual_seed(5)
     other = replace(s, test_item=torch.randint(s.num_items, s.test_item.shape, generator=g),
                     test_negatives=torch.randint(s.num_items, s.test_negatives.shape, generator=g))
-    runs = [select_then_refit(cfg(epochs=8, eval_every=2, patience=2), (None, split), progress=False)
+    runs = [select_and_refit(cfg(epochs=8, eval_every=2, patience=2), (None, split), progress=False)
             for split in (s, other)]
     assert runs[0].selected.best_epoch == runs[1].selected.best_epoch
     assert [r.get("valid_full_NDCG@10") for r in runs[0].selected.history] == \
@@ -68,7 +68,7 @@ def test_patience_counts_evaluations_and_the_best_checkpoint_is_kept(synth_split
 
     monkeypatch.setattr(trainer_mod.Trainer, "evaluate_epoch", fake_eval)
     c = cfg(epochs=20, eval_every=2, patience=2, refit=False)
-    out = select_then_refit(c, (None, synth_split), progress=False)
+    out = select_and_refit(c, (None, synth_split), progress=False)
     t = out.selected
     assert [r["epoch"] for r in t.history] == [1, 2, 3, 4, 5, 6, 7, 8]  # stopped: 2 evaluations without gain
     assert t.best_epoch == 4 and out.refit is None

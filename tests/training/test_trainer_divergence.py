@@ -4,9 +4,10 @@ import math
 import pytest
 import torch
 
-from graphrec.training.config import TrainConfig
+from graphrec.config import TrainConfig
 from graphrec.pipeline import Prepared, build_model
-from graphrec.training.runs import CHECKPOINT, WEIGHTS, load_tensors
+from graphrec.io import load_tensors
+from graphrec.training.runs import CHECKPOINT, WEIGHTS
 from graphrec.training.trainer import Trainer, TrainingDiverged
 
 

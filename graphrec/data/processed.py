@@ -1,7 +1,10 @@
 """Processed-data cache: parsed datasets and their splits as ``.npz`` files under ``GRAPHREC_HOME``.
 
 Parsing MovieLens and building the leave-one-out split take longer than any
-warm command should; both are kept under ``GRAPHREC_HOME/processed``::
+warm command should; both are kept under ``GRAPHREC_HOME/processed``. This module is the storage:
+entries, source stamps and arrays. What is stored is each type's own business: a dataset
+(:mod:`graphrec.data.movielens`), its feature codes (:mod:`graphrec.data.features`) and its splits
+(:mod:`graphrec.data.split`) turn themselves into arrays and back::
 
     processed/<dataset>-<folder digest>/manifest.json   the source files' size, mtime and checksum
     processed/<dataset>-<folder digest>/dataset.npz     ratings, users and movies as arrays
@@ -24,37 +27,23 @@ import shutil
 import sys
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 
+from ..paths import cache_dir
 from ..errors import DataError
 from ..io import atomic_path, write_json
-
-if TYPE_CHECKING:
-    from .features import FeatureTable
-    from .movielens import MovieLens
-    from .split import Split
 
 #: Bump when the stored layout changes: older entries are then rebuilt.
 FORMAT = 2
 MANIFEST, DATASET = "manifest.json", "dataset.npz"
-
-#: Files each release is parsed from (absent optional files are recorded as absent).
-SOURCES = {
-    "u.data": ("u.data", "u.item", "u.user", "u.genre", "u.occupation"),
-    "ratings.dat": ("ratings.dat", "movies.dat", "users.dat"),
-    "ratings.csv": ("ratings.csv", "movies.csv"),
-}
-
 
 class CacheError(DataError):
     """A cache file that cannot be used (corrupt, or holding pickled objects)."""
 
 
 def cache_root() -> Path:
-    from ..cache import cache_dir
-
     return cache_dir("processed")
 
 
@@ -112,17 +101,17 @@ def _still_valid(entry: Path, files: list[Path]) -> bool:
     return True
 
 
-def _entry(kind: str, folder: Path, files: list[Path]) -> tuple[Path, bool]:
+def find_entry(kind: str, folder: Path, files: list[Path]) -> tuple[Path, bool]:
     """(entry folder, valid). An invalid entry is removed so that it is rebuilt."""
     digest = hashlib.blake2b(str(folder.resolve()).encode(), digest_size=8).hexdigest()
     entry = cache_root() / f"{kind}-{digest}"
     if entry.is_dir() and _still_valid(entry, files):
         return entry, True
-    _remove(entry)
+    remove_entry(entry)
     return entry, False
 
 
-def _remove(path: Path) -> None:
+def remove_entry(path: Path) -> None:
     """Delete a folder atomically (renamed away first), tolerating another process doing the same."""
     trash = path.with_name(f".{path.name}.old-{os.getpid()}")
     try:
@@ -132,7 +121,7 @@ def _remove(path: Path) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def _create_entry(entry: Path, files: list[Path], arrays: dict[str, dict[str, np.ndarray]], **meta) -> None:
+def create_entry(entry: Path, files: list[Path], arrays: dict[str, dict[str, np.ndarray]], **meta) -> None:
     """Write a new entry (manifest plus ``arrays``: file name -> arrays) in a temporary folder and rename it
     into place; if another process got there first, its (equivalent) entry stays."""
     import tempfile
@@ -178,17 +167,17 @@ def _pack(strings) -> dict[str, np.ndarray]:
     return {"bytes": np.frombuffer(b"".join(encoded), np.uint8), "offsets": offsets}
 
 
-def _unpack(arrays: dict[str, np.ndarray], key: str) -> list[str]:
+def unpack_strings(arrays: dict[str, np.ndarray], key: str) -> list[str]:
     data, off = arrays[f"{key}.bytes"].tobytes(), arrays[f"{key}.offsets"]
     return [data[a:b].decode("utf-8") for a, b in zip(off[:-1].tolist(), off[1:].tolist())]
 
 
-def _put(arrays: dict, key: str, strings) -> None:
+def put_strings(arrays: dict, key: str, strings) -> None:
     for part, value in _pack(strings).items():
         arrays[f"{key}.{part}"] = value
 
 
-def _cached(path: Path, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def cached_arrays(path: Path, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """The arrays in ``path``, built and stored there first if absent or refused."""
     if path.is_file():
         try:
@@ -202,165 +191,22 @@ def _cached(path: Path, build: Callable[[], dict[str, np.ndarray]]) -> dict[str,
 
 # --------------------------------------------------------------------------- datasets
 
-def dataset_arrays(ml: MovieLens) -> dict[str, np.ndarray]:
-    """A :class:`MovieLens` as plain arrays (the inverse of :func:`movielens_from_arrays`)."""
-    r, u, m = ml.ratings, ml.users, ml.movies
-    out = {"ratings.user": r["user"].to_numpy(np.int64), "ratings.item": r["item"].to_numpy(np.int64),
-           "ratings.rating": r["rating"].to_numpy(np.float32), "ratings.timestamp": r["timestamp"].to_numpy(np.int64),
-           "users.raw_id": u["raw_id"].to_numpy(np.int64), "movies.raw_id": m["raw_id"].to_numpy(np.int64),
-           "movies.year": m["year"].to_numpy(np.float64)}
-    if "age" in u.columns:
-        out["users.age"] = u["age"].to_numpy(np.int64)
-    for col in ("gender", "occupation"):
-        if col in u.columns:
-            _put(out, f"users.{col}", u[col].astype(str))
-    _put(out, "movies.title", m["title"].astype(str))
-    _put(out, "movies.genres", ["|".join(gs) for gs in m["genres"]])
-    _put(out, "genres", ml.genres)
-    _put(out, "occupations", ml.occupations)
-    out["counts"] = np.array([ml.skipped_rows, ml.duplicates_dropped], np.int64)
-    return out
-
-
-def movielens_from_arrays(a: dict[str, np.ndarray], name: str, root: Path | None) -> MovieLens:
-    import pandas as pd
-
-    from .movielens import MovieLens
-
-    ratings = pd.DataFrame({"user": a["ratings.user"], "item": a["ratings.item"], "rating": a["ratings.rating"],
-                            "timestamp": a["ratings.timestamp"]})
-    users = pd.DataFrame({"raw_id": a["users.raw_id"]})
-    if "users.age" in a:
-        users["age"] = a["users.age"]
-    for col in ("gender", "occupation"):
-        if f"users.{col}.bytes" in a:
-            users[col] = pd.Series(_unpack(a, f"users.{col}")).astype(str)  # the parser's dtype
-    movies = pd.DataFrame({"raw_id": a["movies.raw_id"], "title": pd.Series(_unpack(a, "movies.title")).astype(str),
-                           "genres": [g.split("|") if g else [] for g in _unpack(a, "movies.genres")],
-                           "year": a["movies.year"]})
-    skipped, dropped = (int(x) for x in a["counts"])
-    return MovieLens(name, ratings, users, movies, _unpack(a, "genres"), _unpack(a, "occupations"), root,
-                     skipped_rows=skipped, duplicates_dropped=dropped)
-
-
-def _dataset_files(name: str, root: Path) -> list[Path]:
-    from .movielens import DATASETS
-
-    return [root / f for f in SOURCES[DATASETS[name]]]
-
-
-def dataset_entry(name: str, root: Path) -> tuple[Path, bool]:
-    """The cache folder of the release ``name`` in ``root``, and whether it holds a valid parse."""
-    entry, valid = _entry(name, root, _dataset_files(name, root))
-    return entry, valid and (entry / DATASET).is_file()
-
-
-def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> MovieLens:
-    """``parse()`` once; afterwards the stored arrays, while the source files are unchanged."""
-    entry, valid = dataset_entry(name, root)
-    if valid:
-        try:
-            ml = movielens_from_arrays(load_arrays(entry / DATASET), name, root)
-            ml.cache_entry = entry
-            if ml.duplicates_dropped:  # said again on every load, as a fresh parse would
-                from .movielens import log
-
-                log.warning("%s: dropped %d repeated (user, movie) rating%s, keeping the latest of each",
-                            _dataset_files(name, root)[0], ml.duplicates_dropped,
-                            "s" if ml.duplicates_dropped > 1 else "")
-            return ml
-        except CacheError as e:
-            print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)
-    ml = parse()
-    entry, valid = dataset_entry(name, root)  # another process may have stored it meanwhile: keep theirs
-    if not valid:
-        _remove(entry)
-        _create_entry(entry, _dataset_files(name, root), {DATASET: dataset_arrays(ml)}, dataset=name,
-                      root=str(root))
-    ml.cache_entry = entry
-    return ml
-
-
 # --------------------------------------------------------------------------- feature codes
 
-_FEATURE_TENSORS = ("user_gender", "user_age", "user_occupation", "item_genres", "item_year")
-_FEATURE_NAMES = ("gender_names", "age_names", "occupation_names", "genre_names")
-
-
-def cached_features(entry: Path | None, build: Callable[[], FeatureTable]) -> FeatureTable:
-    """A dataset's :class:`~graphrec.data.FeatureTable`, kept as ``features.npz`` in its cache ``entry``
-    (built by ``build()`` on first use; always, without an entry)."""
-    import torch
-
-    from .features import FeatureTable
-
-    if entry is None:
-        return build()
-
-    def arrays() -> dict[str, np.ndarray]:
-        table = build()
-        out = {k: getattr(table, k).numpy() for k in _FEATURE_TENSORS}
-        for k in _FEATURE_NAMES:
-            _put(out, k, getattr(table, k))
-        return out
-
-    a = _cached(entry / "features.npz", arrays)
-    return FeatureTable(*(torch.from_numpy(a[k]) for k in _FEATURE_TENSORS), *(_unpack(a, k) for k in _FEATURE_NAMES))
-
-
 # --------------------------------------------------------------------------- splits
-
-_SPLIT_TENSORS = ("train_user", "train_item", "train_rating", "train_time", "test_user", "test_item",
-                  "test_negatives", "valid_user", "valid_item", "valid_negatives")
-
-
-def split_arrays(split: Split) -> dict[str, np.ndarray]:
-    out = {k: getattr(split, k).numpy() for k in _SPLIT_TENSORS}
-    out["sizes"] = np.array([split.num_users, split.num_items, split.seed], np.int64)
-    _put(out, "name", [split.name])
-    return out
-
-
-def split_from_arrays(a: dict[str, np.ndarray]) -> Split:
-    import torch
-
-    from .split import Split
-
-    num_users, num_items, seed = (int(x) for x in a["sizes"])
-    return Split(num_users, num_items, *(torch.from_numpy(a[k]) for k in _SPLIT_TENSORS),
-                 name=_unpack(a, "name")[0], seed=seed)
-
 
 def split_key(seed: int, validation: bool = True) -> str:
     """File stem of a dataset's leave-one-out split in its cache entry."""
     return f"split-{seed}" + ("" if validation else "-novalid")
 
 
-def cached_split_of(name: str, root: Path, key: str) -> Split | None:
-    """The split ``key`` of release ``name`` in ``root`` if the cache holds it (valid), else ``None``: no parsing."""
-    entry, valid = dataset_entry(name, root)
-    if not valid or not (entry / f"{key}.npz").is_file():
-        return None
-    try:
-        return split_from_arrays(load_arrays(entry / f"{key}.npz"))
-    except CacheError:
-        return None
-
-
-def cached_split(entry: Path | None, key: str, build: Callable[[], Split]) -> Split:
-    """The split stored as ``<key>.npz`` in ``entry``, built by ``build()`` on first use (always, without an entry)."""
-    if entry is None:
-        return build()
-    return split_from_arrays(_cached(entry / f"{key}.npz", lambda: split_arrays(build())))
-
-
 def split_dir_entry(split_dir: Path) -> Path:
     """The cache folder of the NCF split files in ``split_dir`` (emptied when they changed)."""
     files = sorted(p for p in split_dir.iterdir() if p.is_file() and
                    (p.suffix in (".rating", ".negative") or p.name == "split.json"))
-    entry, valid = _entry("splits", split_dir, files)
+    entry, valid = find_entry("splits", split_dir, files)
     if not valid:
-        _create_entry(entry, files, {}, split_dir=str(split_dir))
+        create_entry(entry, files, {}, split_dir=str(split_dir))
     return entry
 
 

@@ -1,4 +1,4 @@
-"""Pictures of movie embeddings: a PCA or t-SNE map (PNG) and TensorBoard's embedding projector."""
+"""Views of an embedding: the 2-D map of the movies (PCA or t-SNE) and the TensorBoard projector files."""
 from __future__ import annotations
 
 import os
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from torch import Tensor
 
-from ..embeddings.config import MAP_METHODS
-from ..io import pyplot, save_figure, write_text
+from .config import MAP_METHODS
+from ..io import figure, save_figure, write_text
 
 #: Columns of ``movies.tsv`` and of the projector's metadata.
 MOVIE_COLUMNS = ["title", "year", "main_genre", "genres", "ratings"]
@@ -64,7 +64,7 @@ def label_choice(table: pd.DataFrame, franchises: int = 6, per_genre: int = 1, l
     Sequels that land together show that the map keeps franchises; one famous
     title per genre shows where the genres lie.
     """
-    from ..embeddings.quality import SEQUELS
+    from .quality import SEQUELS
 
     index = {t: i for i, t in enumerate(table["title"])}
     chosen: list[int] = []
@@ -106,12 +106,13 @@ def map_plot(emb: Tensor, table: pd.DataFrame, path: str | os.PathLike, method: 
     names are moved apart with adjustText when it is installed (otherwise only
     half of them are drawn, to keep them legible).
     """
-    plt = pyplot()
+    import matplotlib
+
     xy, (xlabel, ylabel) = project_2d(emb, method)
-    fig, ax = plt.subplots(figsize=(12, 10))
+    fig, ax = figure(figsize=(12, 10))
     genres = table["main_genre"].to_numpy()
     order = pd.Series(genres).value_counts().index.tolist()
-    cmap = plt.get_cmap("tab20")
+    cmap = matplotlib.colormaps["tab20"]
     counts = table["ratings"].to_numpy()
     size = 6 + 40 * np.sqrt(counts / max(counts.max(), 1))
     for j, g in enumerate(order):

@@ -1,0 +1,227 @@
+"""The catalogue: every benchmarked model with its settings, its validation grid and its search space.
+
+Grids (what ``graphrec benchmark`` tries when a model has no tuned config) and search spaces (what
+``graphrec tune`` searches, ``trial -> {"hparams", "train"}`` for learned models or ``{"params"}``
+for fitted ones) live here and nowhere else. Entries name models of the registry
+(:data:`graphrec.models.REGISTRY`); an entry named after a variant (``ease-recency``) says which
+model it runs. See :mod:`graphrec.benchmark` for the protocol.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .config import DataConfig, TrainConfig
+from .errors import GraphrecError
+from .models import REGISTRY, model_class
+
+METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
+#: Reported beside them, as means: how deep the hit is, and whether a model wins on blockbusters only.
+EXTRA_METRICS = ("full_MRR@10", "full_popularity@10")
+COVERAGE = "full_coverage@10"  # catalogue-level: one value per run
+#: The validation grid every learned family gets (same budget for all).
+LR_GRID = (3e-3, 1e-2)
+#: ItemKNN's grid: neighbours per item (same size as the learned grid).
+KNN_GRID = (20, 50)
+
+
+def _neumf(t) -> dict:
+    width = t.suggest_categorical("mlp_width", [64, 128])
+    return {"hparams": {"factors": t.suggest_categorical("factors", [16, 32, 64]), "layers": [width, width // 2],
+                        "dropout": t.suggest_float("dropout", 0.0, 0.3), "bias": t.suggest_categorical("bias", [False, True])},
+            "train": {"lr": t.suggest_float("lr", 3e-4, 1e-2, log=True), "batch_size": 1024,
+                      "num_ng": t.suggest_int("num_ng", 2, 8), "l2": t.suggest_float("l2", 1e-8, 1e-2, log=True),
+                      "l2_scope": "batch", "epochs": 60, "eval_every": 1, "patience": 5}}
+
+
+def _gmf(t) -> dict:
+    return {"hparams": {"factors": t.suggest_categorical("factors", [16, 32, 64, 128]), "bias": True},
+            "train": {"lr": t.suggest_float("lr", 1e-3, 2e-2, log=True), "batch_size": 1024,
+                      "loss": t.suggest_categorical("loss", ["bce", "bpr"]), "num_ng": t.suggest_int("num_ng", 1, 8),
+                      "l2": t.suggest_float("l2", 1e-6, 1e-1, log=True), "l2_scope": "batch",
+                      "epochs": 100, "eval_every": 2, "patience": 5}}
+
+
+def _mlp(t) -> dict:
+    width = t.suggest_categorical("width", [64, 128, 256])
+    return {"hparams": {"layers": [width, width // 2, width // 4], "dropout": t.suggest_float("dropout", 0.0, 0.3)},
+            "train": {"lr": t.suggest_float("lr", 3e-4, 1e-2, log=True), "batch_size": 1024,
+                      "num_ng": t.suggest_int("num_ng", 2, 8), "epochs": 60, "eval_every": 1, "patience": 5}}
+
+
+def _lightgcn(t) -> dict:
+    return {"hparams": {"factors": 64, "num_layers": t.suggest_int("num_layers", 1, 4)},
+            "train": {"lr": t.suggest_float("lr", 1e-3, 2e-2, log=True),
+                      "l2": t.suggest_float("l2", 1e-6, 1e-2, log=True), "num_ng": t.suggest_int("num_ng", 1, 4),
+                      "batch_size": 2048, "epochs": 300, "eval_every": 5, "patience": 5}}
+
+
+def _sage_train(t) -> dict:
+    return {"lr": t.suggest_float("lr", 1e-3, 2e-2, log=True), "l2": t.suggest_float("l2", 1e-8, 1e-4, log=True),
+            "num_ng": t.suggest_int("num_ng", 1, 8), "batch_size": 4096, "epochs": 60, "eval_every": 1, "patience": 5}
+
+
+def _hetero_sage(t) -> dict:
+    return {"hparams": {"use_ids": t.suggest_categorical("use_ids", [True, False]),
+                        "hidden": t.suggest_categorical("hidden", [32, 64, 128]),
+                        "num_layers": t.suggest_int("num_layers", 1, 3),
+                        "node_dropout": t.suggest_float("node_dropout", 0.0, 0.3),
+                        "prior": t.suggest_categorical("prior", ["none", "popularity"])},
+            "train": _sage_train(t)}
+
+
+def _hetero_sage_cold(t) -> dict:
+    """hetero-sage for new users and movies, its shipped default (``graphrec benchmark --suite coldstart
+    --tune``; the warm ``hetero-sage-ids`` is the benchmark's entry): features only, plus how many nodes each step hides and
+    how many edges a hidden user keeps. The group prior is left out: explanations cannot split it."""
+    hparams = {"use_ids": False, "hidden": t.suggest_categorical("hidden", [32, 64, 128]),
+               "num_layers": t.suggest_int("num_layers", 1, 3),
+               "prior": t.suggest_categorical("prior", ["none", "popularity"])}
+    train = _sage_train(t)
+    hparams.update(node_dropout=t.suggest_float("node_dropout", 0.05, 0.5),
+                   new_user_edges=t.suggest_int("new_user_edges", 0, 8))
+    return {"hparams": hparams, "train": train}
+
+
+def _ease(t) -> dict:
+    return {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True)}}
+
+
+def _ease_recency(t) -> dict:
+    return {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True),
+                       "recency": t.suggest_float("recency", 1.0, 50.0, log=True),
+                       "floor": t.suggest_float("floor", 0.0, 0.5)}}
+
+
+def _itemknn(t) -> dict:
+    return {"params": {"k": t.suggest_int("k", 10, 500, log=True)}}
+
+
+def _node2vec(t) -> dict:
+    """The recommender over the node2vec embedding: its scoring and the embedding's main knobs."""
+    return {"params": {"metric": t.suggest_categorical("metric", ["dot", "cosine"]),
+                       "neighbours": t.suggest_int("neighbours", 5, 30, log=True),
+                       "window": t.suggest_int("window", 2, 8),
+                       "epochs": t.suggest_int("epochs", 1, 4),
+                       "vectors": t.suggest_categorical("vectors", ["target", "concat"])}}
+
+
+@dataclass
+class Entry:
+    """One row of the benchmark: a model with fixed hyperparameters, its validation grid and search space."""
+
+    name: str
+    model: str = ""  # registry name (default: the entry's name)
+    hparams: dict = field(default_factory=dict)
+    grid: tuple[dict, ...] = ({},)  # each point overrides TrainConfig fields (lr, ...) or baseline kwargs
+    pretrain: bool = False  # NeuMF initialised from this seed's GMF and MLP runs (alpha = 0.5)
+    train: dict = field(default_factory=dict)  # fixed TrainConfig overrides (e.g. LightGCN's L2)
+    cell: tuple[str, str] | None = None  # (features, attention) position in the 2x2 chart
+    space: Callable | None = None  # graphrec tune's search space
+    quick: dict = field(default_factory=dict)  # smaller hparams for --quick (CI): same code paths, tiny widths
+    benchmarked: bool = True  # a row of graphrec benchmark (else only tuned, e.g. the cold-start config)
+
+    def __post_init__(self) -> None:
+        self.model = self.model or self.name
+        if self.model not in REGISTRY:
+            raise ValueError(f"catalogue entry {self.name!r}: unknown model {self.model!r}")
+
+    @property
+    def baseline(self) -> bool:
+        """Deterministic, non-learned floors: fitted once, the same for every seed."""
+        return model_class(self.model).capabilities.baseline
+
+    @property
+    def fitted(self) -> bool:
+        """Fitted on the split outside the trainer (baselines, Node2Vec embeddings scored by dot product)."""
+        return not REGISTRY[self.model].trainable
+
+
+LR = tuple({"lr": lr} for lr in LR_GRID)
+NCF = {"factors": 8, "layers": [64, 32, 16, 8]}
+QUICK_NCF = {"factors": 4, "layers": [8, 4]}
+QUICK_ATT = {"factors": 4, "heads": 1, "layers": [8]}
+#: Every model the benchmark knows, in table order; only those installed are run.
+CATALOGUE = (
+    Entry("mostpop"),
+    Entry("itemknn", grid=tuple({"k": k} for k in KNN_GRID), space=_itemknn),
+    Entry("gmf", hparams={"factors": 8}, grid=LR, space=_gmf, quick={"factors": 4}),
+    Entry("mlp", hparams={"layers": [64, 32, 16, 8]}, grid=LR, space=_mlp, quick={"layers": [8, 4]}),
+    Entry("neumf", hparams=NCF, grid=LR, cell=("2 features", "without attention"), space=_neumf, quick=QUICK_NCF),
+    Entry("neumf-pre", "neumf", NCF, LR, pretrain=True, quick=QUICK_NCF),
+    Entry("feature-mlp", grid=LR, cell=("all features", "without attention"),
+          quick={"factors": 4, "side_dim": 2, "layers": [8]}),
+    Entry("feature-neumf", grid=LR, quick={"factors": 4, "side_dim": 2, "layers": [8], "gmf_factors": 4}),
+    Entry("att-neumf", grid=LR, cell=("2 features", "with attention"), quick=QUICK_ATT),
+    Entry("att-neumf-all", grid=LR, cell=("all features", "with attention"), quick=QUICK_ATT),
+    Entry("att-neumf-seed", grid=LR, quick={"factors": 4, "layers": [8, 4], "heads": 1}),
+    Entry("node2vec", grid=({"metric": "dot"}, {"metric": "cosine"}), space=_node2vec,
+          quick={"walk_length": 10, "walks_per_node": 2, "dim": 8}),
+    Entry("lightgcn", grid=LR, train={"l2": 1e-4}, space=_lightgcn, quick={"factors": 8, "num_layers": 2}),
+    # with id embeddings, for warm users (its tuned config: hetero-sage-ids.json); full-graph message
+    # passing per step: large batches
+    Entry("hetero-sage-ids", "hetero-sage", {"use_ids": True, "prior": "none"}, LR, train={"batch_size": 4096},
+          space=_hetero_sage, quick={"hidden": 8}),
+    # features only, for new users and movies (hetero-sage.json): tuned on the cold-start protocols
+    Entry("hetero-sage", space=_hetero_sage_cold, quick={"hidden": 8}, benchmarked=False),
+    Entry("ease", grid=({"l2": 100.0}, {"l2": 300.0}), space=_ease),
+    Entry("ease-recency", "ease", grid=({"l2": 200.0, "recency": 5.0, "floor": 0.1},
+                                         {"l2": 300.0, "recency": 3.0, "floor": 0.1}), space=_ease_recency),
+    Entry("als"),  # implicit's (optional): the settings tuned on the reference split
+    Entry("bpr-implicit"),
+)
+#: Epochs of a ``--quick`` run (CI).
+QUICK_EPOCHS = 2
+#: ``--quick`` widths per model (the first entry of each model that sets them).
+QUICK_HPARAMS = {m: next(e.quick for e in CATALOGUE if e.model == m and e.quick)
+                 for m in dict.fromkeys(e.model for e in CATALOGUE if e.quick)}
+#: Paired comparisons that answer "does attention help?" (model, counterpart).
+ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "feature-neumf"),
+                   ("att-neumf-all", "att-neumf"),
+                   ("att-neumf-seed", "neumf"), ("att-neumf", "att-neumf-seed"))
+
+
+def entry(name: str) -> Entry:
+    """The catalogue entry ``name``; :class:`GraphrecError` naming the known ones if there is none."""
+    found = next((e for e in CATALOGUE if e.name == name), None)
+    if found is None:
+        raise GraphrecError(f"unknown catalogue entry {name!r}; known: {', '.join(e.name for e in CATALOGUE)}")
+    return found
+
+
+def tunable() -> list[str]:
+    """The entries ``graphrec tune`` can search (those with a search space)."""
+    return [e.name for e in CATALOGUE if e.space is not None]
+
+
+def available() -> list[Entry]:
+    """Benchmark entries whose model is usable in this install (implicit's are optional)."""
+    return [e for e in CATALOGUE if e.benchmarked and getattr(model_class(e.model), "available", lambda: True)()]
+
+
+def select(names: list[str] | None) -> list[Entry]:
+    """The named entries (all available ones for ``None``), in catalogue order."""
+    entries = available()
+    if not names:
+        return entries
+    known = {e.name: e for e in entries}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise GraphrecError(f"unknown or unavailable model(s) {', '.join(unknown)}; available: {', '.join(known)}")
+    return [e for e in entries if e.name in set(names)]
+
+
+@dataclass
+class Settings:
+    """How every entry runs: seeds, epoch budget and batch (the ``graphrec benchmark`` flags' defaults)."""
+
+    seeds: int = 3
+    epochs: int = 10
+    batch_size: int = 4096
+    num_ng: int = 4
+    patience: int = 0  # 0: every model runs the full epoch budget (the best validation epoch is kept)
+    quick: bool = False
+    refit: bool = True  # retrain the chosen setting on train + validation for the chosen epochs, per seed
+    tuned: bool = True  # use each model's tuned config (graphrec/configs/<dataset>/) instead of its grid
+    data: DataConfig = field(default_factory=DataConfig)
+    device: str = TrainConfig.device
