@@ -30,7 +30,7 @@ from torch import Tensor
 from .data.split import NUM_TEST_NEGATIVES, Split, leave_one_out
 from .errors import DataError
 from .io import atomic_path, write_json
-from .metrics import bootstrap_ci, paired_bootstrap
+from .metrics import bootstrap_ci, hit_rate, ndcg, paired_bootstrap, ranks_against
 
 COLD_FRACTION = 0.1
 COLD_KS = (0, 1, 3, 5)
@@ -155,12 +155,6 @@ def cold_split(users, items, timestamps, num_users: int, num_items: int, ratings
                      name, seed)
 
 
-def cold_split_movielens(ml, seed: int = 0) -> ColdSplit:
-    r = ml.ratings
-    return cold_split(r["user"].to_numpy(), r["item"].to_numpy(), r["timestamp"].to_numpy(), ml.num_users,
-                      ml.num_items, r["rating"].to_numpy(), seed=seed, name=ml.name)
-
-
 # --------------------------------------------------------------------------- export
 
 def save_cold(cold: ColdSplit, out_dir: str | os.PathLike) -> list[Path]:
@@ -205,40 +199,27 @@ def load_cold(split_dir: str | os.PathLike) -> ColdSplit:
 
 # --------------------------------------------------------------------------- evaluation
 
-def _target_ranks(scores: Tensor, rows: Tensor, targets: Tensor, candidates: Tensor) -> Tensor:
-    """Rank of ``scores[rows[j], targets[j]]`` among ``candidates[rows[j]]`` (bool ``[N, I]``).
-
-    Ties and non-finite scores count against the target: a NaN candidate outranks it, and a
-    non-finite target is ranked last.
-    """
-    s = torch.nan_to_num(scores.float(), nan=float("inf"))
-    t = s[rows, targets]
-    ge = (s[rows] >= t[:, None]) & candidates[rows]
-    ge[torch.arange(len(rows)), targets] = False
-    rank = ge.sum(1)
-    bad = ~torch.isfinite(scores[rows, targets].float())
-    return torch.where(bad, candidates[rows].sum(1), rank)
-
-
 def _per_user(users: Tensor, targets: Tensor, scores: Tensor, full_cand: Tensor, neg: Tensor, row_of: Tensor,
               k: int) -> dict:
-    """Per-user mean HR@k / NDCG@k over targets, full and sampled."""
+    """Per-user mean HR@k / NDCG@k over a user's targets, ranked among the user's ``full_cand`` (bool
+    ``[rows, I]``) and among their sampled negatives ``neg`` (``-1`` pads); the metrics of
+    :mod:`graphrec.metrics`, so ties and non-finite scores count against the target."""
     rows = row_of[users]
-    full = _target_ranks(scores, rows, targets, full_cand)
+    target = scores[rows, targets].float()
+    others = scores[rows].float()
     sampled_cand = torch.zeros_like(full_cand)
     valid = neg >= 0
-    r_idx = torch.arange(len(neg))[:, None].expand_as(neg)[valid]
-    sampled_cand[r_idx, neg[valid]] = True
-    sampled = _target_ranks(scores, rows, targets, sampled_cand)
+    sampled_cand[torch.arange(len(neg))[:, None].expand_as(neg)[valid], neg[valid]] = True
     n_rows = full_cand.shape[0]
     count = torch.bincount(rows, minlength=n_rows).double()
     out = {}
-    for key, r in ((f"HR@{k}", sampled), (f"full_HR@{k}", full)):
-        hit = (r < k).double()
-        gain = torch.where(r < k, 1.0 / torch.log2(r.double() + 2.0), torch.zeros_like(hit))
-        out[key] = (torch.zeros(n_rows, dtype=torch.float64).index_add_(0, rows, hit) / count).numpy()
-        out[key.replace("HR", "NDCG")] = (torch.zeros(n_rows, dtype=torch.float64).index_add_(0, rows, gain)
-                                          / count).numpy()
+    for suffix, cand in (("", sampled_cand), ("full_", full_cand)):
+        mask = cand[rows]
+        mask[torch.arange(len(rows)), targets] = False  # the target is not its own competitor
+        r = ranks_against(target, others, mask)
+        for name, metric in (("HR", hit_rate), ("NDCG", ndcg)):
+            total = torch.zeros(n_rows, dtype=torch.float64).index_add_(0, rows, metric(r, k).double())
+            out[f"{suffix}{name}@{k}"] = (total / count).numpy()
     return out
 
 

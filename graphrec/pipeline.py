@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .coldstart import ColdSplit, cold_split
 from .data.movielens import MovieLens, load_movielens, locate
 from .data.split import Split
 from .errors import CheckpointError, DataError, GraphrecError
@@ -54,7 +55,7 @@ def dataset_dir(data: DataConfig, saved: bool = False) -> str | None:
 
 def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool = True,
                 saved: bool = False, cache: bool = True) -> Prepared:
-    """The one split builder: NCF-format files from ``data.split_dir``, else the leave-one-out split
+    """The one leave-one-out split builder (:func:`build_cold_split` builds the cold-start one): NCF-format files from ``data.split_dir``, else the leave-one-out split
     of the dataset with test negatives seeded by ``data.split_seed``.
 
     With split files the dataset is optional (titles, features); when found, its size must match.
@@ -81,6 +82,15 @@ def build_split(data: DataConfig, ml: MovieLens | None = None, validation: bool 
     if data.validation_in_train:  # a refit's data: each user's validation item moved into training
         split = split.with_validation_in_train()
     return Prepared(ml, split)
+
+
+def build_cold_split(data: DataConfig, ml: MovieLens | None = None) -> ColdSplit:
+    """The cold-start protocols' split of the dataset (:func:`graphrec.coldstart.cold_split`): unseen
+    movies and users drawn with ``data.split_seed``, new users' known and held-out ratings in time order."""
+    ml = ml if ml is not None else load_dataset(data)
+    r = ml.ratings
+    return cold_split(r["user"].to_numpy(), r["item"].to_numpy(), r["timestamp"].to_numpy(), ml.num_users,
+                      ml.num_items, r["rating"].to_numpy(), seed=data.split_seed, name=ml.name)
 
 
 def split_if_cached(data: DataConfig) -> Split | None:

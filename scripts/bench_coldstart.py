@@ -11,7 +11,7 @@ candidate; never on the reported seeds) for cold start.
 
 For each seed: (1) warm LOO -- HeteroSAGE (its warm config, and the same without id embeddings) on
 the usual split, against the tuned LightGCN, ItemKNN (k = 50) and MostPop; (2) cold start --
-:func:`graphrec.coldstart.cold_split_movielens` with that seed, HeteroSAGE (cold config, no ids)
+:func:`graphrec.pipeline.build_cold_split` with that seed, HeteroSAGE (cold config, no ids)
 trained on the warm ratings (early stopping on the warm validation item: no cold target steers
 anything), and the cold floors fitted on the same warm ratings.
 
@@ -30,16 +30,17 @@ import torch
 
 from dataclasses import replace
 
-from graphrec.coldstart import COLD_KS, cold_split_movielens, evaluate_cold
+from graphrec.coldstart import COLD_KS, evaluate_cold
 from graphrec.data import load_movielens
 from graphrec.data.features import FeatureTable
 from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_ci, bootstrap_seeds_users
 from graphrec.models import ItemKNN, MostPop
 from graphrec.models.cold_baselines import ColdMostPop, ContentKNN, DemographicPop, ItemKNNFromK
-from graphrec.pipeline import Prepared, build_model, build_split
+from graphrec.pipeline import Prepared, build_cold_split, build_model, build_split
 from graphrec.config import TrainConfig
 from graphrec.training import Trainer
+from graphrec.training.protocol import select
 from graphrec.config import DataConfig
 from graphrec.catalogue import entry
 from graphrec.tuning import config_from_tuned, load_tuned, save_tuned
@@ -61,12 +62,9 @@ def setting(name: str, path: str | None, model: str = "hetero-sage") -> TrainCon
 
 
 def train_model(ml, split, cfg: TrainConfig, seed: int) -> tuple[torch.nn.Module, float, int]:
-    cfg = replace(cfg, seed=seed)
-    model = build_model(cfg, Prepared(ml, split))
-    trainer = Trainer(model, split, cfg, progress=False, tensorboard=False)
-    trainer.fit()
+    trainer = select(replace(cfg, seed=seed), Prepared(ml, split), progress=False, tensorboard=False)
     secs = [r["seconds"] for r in trainer.history]
-    return model, float(np.median(secs)), trainer.best_epoch
+    return trainer.model, float(np.median(secs)), trainer.best_epoch
 
 
 def cold_score(result: dict) -> float:
@@ -86,7 +84,7 @@ def tune_cold(ml, trials: int, seeds: list[int], out: str) -> None:
     them and :data:`EARLIER_DEFAULT` is written."""
     import optuna
 
-    colds = [cold_split_movielens(ml, seed=s) for s in seeds]
+    colds = [build_cold_split(DataConfig(split_seed=s), ml) for s in seeds]
     warms = [c.warm_split() for c in colds]
 
     def score(point: dict) -> tuple[float, dict, list[int]]:
@@ -214,7 +212,7 @@ def main() -> None:
     names = ["hetero-sage", "ContentKNN", "MostPop", "DemographicPop", "ItemKNN-from-k"]
     cold_rows: dict[str, dict[str, list[dict]]] = {}
     for seed in args.seeds:
-        cold = cold_split_movielens(ml, seed=seed)
+        cold = build_cold_split(DataConfig(split_seed=seed), ml)
         t = time.perf_counter()
         model, epoch_s, best = train_model(ml, cold.warm_split(), cold_cfg, seed)
         print(f"cold seed {seed}: {cold.summary()}; best epoch {best}, {epoch_s:.2f} s/epoch, "

@@ -5,13 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from graphrec.coldstart import (COLD_KS, cold_split_movielens, evaluate_cold, evaluate_cold_movies,
-                                evaluate_cold_users, load_cold, save_cold)
+from graphrec.coldstart import COLD_KS, evaluate_cold, evaluate_cold_movies, evaluate_cold_users, load_cold, save_cold
+from graphrec.config import DataConfig
+from graphrec.pipeline import build_cold_split
 
 
 @pytest.fixture(scope="module")
 def cold(synth):
-    return cold_split_movielens(synth, seed=3)
+    return build_cold_split(DataConfig(split_seed=3), synth)
 
 
 def ratings(ml):
@@ -52,8 +53,8 @@ def test_negatives_are_unrated_and_from_the_right_pool(synth, cold):
 
 
 def test_seeded_and_exported(synth, cold, tmp_path):
-    again = cold_split_movielens(synth, seed=3)
-    other = cold_split_movielens(synth, seed=4)
+    again = build_cold_split(DataConfig(split_seed=3), synth)
+    other = build_cold_split(DataConfig(split_seed=4), synth)
     assert torch.equal(again.cold_items, cold.cold_items) and torch.equal(again.movie_negatives, cold.movie_negatives)
     assert not torch.equal(other.cold_items, cold.cold_items)
     save_cold(cold, tmp_path)

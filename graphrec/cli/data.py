@@ -89,10 +89,12 @@ def run_split(args) -> int:
 def _cold_split(ml, args) -> int:
     from pathlib import Path
 
-    from ..coldstart import cold_split_movielens, save_cold
+    from ..coldstart import save_cold
+    from ..config import DataConfig
+    from ..pipeline import build_cold_split
     from ..io import atomic_dir
 
-    cold = cold_split_movielens(ml, seed=args.seed)
+    cold = build_cold_split(DataConfig(split_seed=args.seed), ml)
     with atomic_dir(args.out) as tmp:
         written = [Path(args.out) / p.relative_to(tmp) for p in save_cold(cold, tmp)]
     for path in written:

@@ -83,9 +83,11 @@ def test_liked_titles_keep_trailing_articles():
 
 
 def test_cold_split_exported_and_read_back(synth_dir, synth, tmp_path, capsys):
-    from graphrec.coldstart import cold_split_movielens, load_cold
+    from graphrec.coldstart import load_cold
+    from graphrec.config import DataConfig
+    from graphrec.pipeline import build_cold_split
 
     assert main(["data", "split", "--cold", "--seed", "4", "--data-dir", str(synth_dir), "--out",
                  str(tmp_path / "cold")]) == 0
-    back, fresh = load_cold(tmp_path / "cold"), cold_split_movielens(synth, seed=4)
+    back, fresh = load_cold(tmp_path / "cold"), build_cold_split(DataConfig(split_seed=4), synth)
     assert torch.equal(back.cold_users, fresh.cold_users) and torch.equal(back.user_negatives, fresh.user_negatives)

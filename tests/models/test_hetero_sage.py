@@ -2,7 +2,9 @@
 import pytest
 import torch
 
-from graphrec.coldstart import cold_split_movielens, evaluate_cold_movies
+from graphrec.coldstart import evaluate_cold_movies
+from graphrec.config import DataConfig
+from graphrec.pipeline import build_cold_split
 from graphrec.data import load_movielens
 from graphrec.data.graph import RATES
 from graphrec.models import MODELS, HeteroSAGE
@@ -41,7 +43,7 @@ def planted(tmp_path_factory):
     folder = write_ml100k(tmp_path_factory.mktemp("planted") / "ml-100k", num_users=300, num_items=300,
                           per_user=20, seed=1, weight_fn=planted_weight)
     ml = load_movielens("ml-100k", folder)
-    cold = cold_split_movielens(ml, seed=0)
+    cold = build_cold_split(DataConfig(split_seed=0), ml)
     split = cold.warm_split()
     torch.manual_seed(0)
     model = HeteroSAGE.build(ml, split, hidden=32)

@@ -3,7 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphrec.coldstart import cold_split_movielens
+from graphrec.config import DataConfig
+from graphrec.pipeline import build_cold_split
 from graphrec.data import load_movielens
 from graphrec.models import HeteroSAGE
 from graphrec.config import TrainConfig
@@ -61,7 +62,7 @@ def test_softmax_with_the_new_user_loss_learns_the_planted_rule(tmp_path):
     folder = write_ml100k(tmp_path / "ml-100k", num_users=300, num_items=300, per_user=20, seed=1,
                           weight_fn=planted_weight)
     ml = load_movielens("ml-100k", folder)
-    cold = cold_split_movielens(ml, seed=0)
+    cold = build_cold_split(DataConfig(split_seed=0), ml)
     split = cold.warm_split()
     torch.manual_seed(0)
     model = HeteroSAGE.build(ml, split, hidden=32, loss="softmax", cold_weight=1.0)
