@@ -16,6 +16,7 @@ from ..pipeline import adopt
 from ..training.protocol import fit_refit, fit_select, refit, select
 from ..catalogue import CATALOGUE, COVERAGE, QUICK_HPARAMS, Entry, Settings
 from .report import Report, setting_tag
+from .workers import exit_with_parent
 
 @dataclass
 class RunResult:
@@ -78,7 +79,7 @@ class Benchmark(Report):
         feeds = {"gmf", "mlp"} & {e.name for e in self.entries}  # what NeuMF-pre starts from, when benchmarked
         later = [e for e in self.entries if e.pretrain and feeds]
         pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"),  # fork after torch's threads can hang
-                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
         pending = {pool.submit(_run_entry_in_worker, self, e, threads): e for e in self.entries if e not in later}
         try:
             while pending:
@@ -222,18 +223,3 @@ def _run_entry_in_worker(bench: Benchmark, e: Entry, threads: int) -> tuple[list
     bench.progress = False
     bench.bar = tqdm(disable=True)
     return bench._run_entry(e), bench.configs.get(e.name)
-
-
-def _exit_with_parent(parent: int, every: float = 2.0) -> None:
-    """(A worker's initializer.) End this worker when the benchmark that started it, ``parent``, is gone:
-    killed rather than interrupted (a Ctrl-C reaches every process of the group, a ``kill`` only the parent)."""
-    import os
-    import threading
-
-    def watch() -> None:
-        while True:
-            time.sleep(every)
-            if os.getppid() != parent:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
