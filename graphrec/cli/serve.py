@@ -21,6 +21,9 @@ def add_parser(sub) -> None:
                         "(default 2; 0: only on POST /runs/reload)")
     p.add_argument("--max-body", type=positive_int, default=None, metavar="BYTES",
                    help="refuse request bodies over this size (default 16384)")
+    p.add_argument("--precompute", type=int_at_least(0), default=None, metavar="ENTRIES",
+                   help="score every known user once at load when users x movies is at most ENTRIES "
+                        "(default 32000000; 0: score each request)")
     p.add_argument("--access-log", action="store_true", help="log every request on stderr")
     p.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, "
                                                     "the cache, or a download)")
@@ -88,13 +91,15 @@ def run(args) -> int:
 
     from ..serve import Registry, create_app
     from ..serve.app import MAX_BODY
+    from ..serve.registry import PRECOMPUTE_LIMIT
 
     torch.set_num_threads(args.threads)
     if args.watch < 0:
         raise GraphrecError(f"--watch must be >= 0, got {args.watch}")
     paths = args.run or default_runs(args.data_dir, args.progress)
     sock = listen(args.host, args.port)  # a taken port fails before anything loads
-    registry = Registry.load(paths, args.data_dir)
+    registry = Registry.load(paths, args.data_dir,
+                             PRECOMPUTE_LIMIT if args.precompute is None else args.precompute)
     app = create_app(registry, max_body=args.max_body or MAX_BODY)
     if args.watch:
         watch(registry, args.watch)

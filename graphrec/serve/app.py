@@ -6,8 +6,11 @@ else, so a reload never mixes two models in one answer. Bad input gets a 4xx who
 fix (with ``candidates`` for an unknown or ambiguous title); anything unexpected a 500 with one line, never a
 traceback. Bodies over ``max_body`` bytes are refused (413).
 
-Scoring one user is cheap (well under a millisecond for ML-100K) and runs on the event loop; explanations
-(gradients through the model) run in worker threads, one at a time per run.
+A run scores every known user once when it loads (a 6 MB matrix for ML-100K; per request above
+:data:`~graphrec.serve.registry.PRECOMPUTE_LIMIT` entries), so a recommendation only ranks one row, on the
+event loop. Batching concurrent requests into one model call was measured and left out: NeuMF's cost
+is linear in the users scored (docs/serving.md). Explanations (gradients through the model) and new users
+run in worker threads, explanations one at a time per run.
 """
 from __future__ import annotations
 
@@ -169,9 +172,8 @@ def _movie(served: Served, movie: int) -> int:
 
 def recommendations(served: Served, user: int, k: int) -> dict:
     _user(served, user)
-    r = served.run
     return {"run": served.id, "model": served.model_name, "user": user,
-            "recommendations": r.listing(*r.recommend(user, k))}
+            "recommendations": served.run.listing(*served.recommend(user, k))}
 
 
 def explain(served: Served, answer: dict, method: str) -> dict:
@@ -353,13 +355,13 @@ def create_app(registry: Registry, max_body: int = MAX_BODY) -> FastAPI:
     @app.get("/movies/map", responses=ERRORS, summary="every movie on the first two principal axes of the "
                                                       "run's item embedding, scaled to 0..1")
     async def get_map(run: str | None = Run):
-        return Json(movie_map(_run(registry, run)))
+        return Json(movie_map(_run(registry, run, need="similar")))
 
     @app.get("/movies/{movie}/similar", response_model=Similar, responses=ERRORS,
              summary="the k movies nearest a movie in the run's item embedding")
     async def get_similar(movie: int, k: int = Query(10, ge=1, le=MAX_K),
                           metric: Literal["cosine", "euclidean"] = "cosine", run: str | None = Run):
-        return Json(similar(_run(registry, run), movie, k, metric))
+        return Json(similar(_run(registry, run, need="similar"), movie, k, metric))
 
     @app.post("/new-user", response_model=NewUserAnswer, responses=ERRORS,
               summary="recommendations for a user the model never saw (a hetero-sage run)")
@@ -368,7 +370,7 @@ def create_app(registry: Registry, max_body: int = MAX_BODY) -> FastAPI:
         if not served.new_users:
             raise ApiError(422, f"run {served.name!r} is a {served.model_name} run: only a hetero-sage run scores "
                                 "new users", run=served.id)
-        answer, titles = new_user(served, body)
+        answer, titles = await run_in_threadpool(new_user, served, body)  # message passing: ms, off the loop
         if body.explain:
             answer = await run_in_threadpool(explain_new_user, served, answer, body, titles)
         return Json(answer)

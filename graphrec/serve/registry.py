@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..api import TrainedRun, load_run
@@ -37,6 +38,8 @@ class Served:
     explain_lock: threading.Lock = field(default_factory=threading.Lock)
     _vectors: torch.Tensor | None = None
     _map: list | None = None
+    #: Every known user's logits, seen movies at -inf (:meth:`precompute`); ``None``: scored per request.
+    _scores: torch.Tensor | None = None
 
     @property
     def model_name(self) -> str:
@@ -62,11 +65,31 @@ class Served:
                 self._vectors = torch.zeros(0)
         return self._vectors if len(self._vectors) else None
 
+    def precompute(self, limit: int) -> None:
+        """Score every known user against every movie once, when the matrix has at most ``limit`` entries
+        (ML-100K: 1.6 M, 6 MB): a request then only ranks its row. The model does not change while this
+        object lives (a reload builds a new one), so the matrix never goes stale."""
+        c = self.run.catalog
+        if c.num_users * c.num_items > limit:
+            return
+        users = np.arange(c.num_users)
+        self._scores = torch.cat([self.run.scores(users[s:s + 64]) for s in range(0, len(users), 64)])
+
+    def recommend(self, user: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`TrainedRun.recommend <graphrec.api.TrainedRun.recommend>`, from the precomputed matrix if any."""
+        if self._scores is None:
+            return self.run.recommend(user, k)
+        row = self._scores[self.run.catalog.user_index(user)]
+        val, idx = torch.topk(row, min(k, len(row)))
+        keep = torch.isfinite(val)
+        return self.run.catalog.movie_ids[idx[keep].numpy()], torch.sigmoid(val[keep]).numpy()
+
     def describe(self) -> dict:
         c = self.run.catalog
         return {"name": self.name, "id": self.id, "model": self.model_name, "path": str(self.path),
                 "loaded_at": self.loaded_at, "dataset": c.name, "users": c.num_users, "movies": c.num_items,
                 "user_ids": [int(c.user_ids[0]), int(c.user_ids[-1])] if c.num_users else [],
+                "scores_precomputed": self._scores is not None,
                 "can": {"recommend": True, "explain_groups": self.feature_groups, "new_user": self.new_users,
                         "similar": self.item_vectors() is not None},
                 **({"occupations": self.occupations()} if self.new_users else {}),
@@ -98,9 +121,13 @@ def weights_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_served(name: str, path: Path, data_dir: str | None = None) -> Served:
-    """Load and warm the run in ``path`` (weights, catalog, a hetero-sage run's plain-torch twin);
-    :class:`CheckpointError` with one line if it cannot serve."""
+#: The largest users x movies score matrix a run precomputes (:meth:`Served.precompute`): 32 M entries, 128 MB.
+PRECOMPUTE_LIMIT = 32_000_000
+
+
+def load_served(name: str, path: Path, data_dir: str | None = None, precompute: int = PRECOMPUTE_LIMIT) -> Served:
+    """Load and warm the run in ``path`` (weights, catalog, a hetero-sage run's plain-torch twin, the score
+    matrix up to ``precompute`` entries); :class:`CheckpointError` with one line if it cannot serve."""
     path = Path(path)
     for _ in range(3):  # the files may be replaced while we read them: read until a stable stamp
         stamp = file_stamp(path)
@@ -119,6 +146,7 @@ def load_served(name: str, path: Path, data_dir: str | None = None) -> Served:
         if served.new_users:
             _ = run.newcomers  # exports inference.npz on first use: now, not in a request
         served.item_vectors()
+        served.precompute(precompute)
     except GraphrecError as e:
         raise CheckpointError(f"run {name!r} refused: {' '.join(str(e).split())}") from None
     return served
@@ -133,17 +161,20 @@ def run_names(paths: list[Path]) -> list[str]:
 class Registry:
     """The loaded runs by name, in the order given (the first is the default)."""
 
-    def __init__(self, runs: list[Served], data_dir: str | None = None) -> None:
+    def __init__(self, runs: list[Served], data_dir: str | None = None, precompute: int = PRECOMPUTE_LIMIT) -> None:
         if not runs:
             raise GraphrecError("no run to serve")
         self._runs = {r.name: r for r in runs}
-        self._data_dir = data_dir
+        self._data_dir, self._precompute = data_dir, precompute
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def load(cls, paths: list[str | Path], data_dir: str | None = None) -> "Registry":
+    def load(cls, paths: list[str | Path], data_dir: str | None = None,
+             precompute: int = PRECOMPUTE_LIMIT) -> "Registry":
+        """Load every run folder of ``paths`` (``precompute``: see :meth:`Served.precompute`; 0: never)."""
         paths = [Path(p) for p in paths]
-        return cls([load_served(n, p, data_dir) for n, p in zip(run_names(paths), paths)], data_dir)
+        return cls([load_served(n, p, data_dir, precompute) for n, p in zip(run_names(paths), paths)],
+                   data_dir, precompute)
 
     @property
     def runs(self) -> dict[str, Served]:
@@ -151,19 +182,23 @@ class Registry:
         return self._runs
 
     def get(self, name: str | None = None, need: str | None = None) -> Served:
-        """The run called ``name`` (default: the first; with ``need="new_user"`` the first that can)."""
+        """The run called ``name``; without one the first run, or with ``need`` the first that can:
+        ``"new_user"`` (a hetero-sage run) or ``"similar"`` (a run with an item embedding)."""
         runs = self._runs
         if name:
             if name not in runs:
                 raise LookupError(f"no run named {name!r}: loaded runs are {', '.join(runs)}")
             return runs[name]
+        if need is None:
+            return next(iter(runs.values()))
+        for r in runs.values():
+            if (r.new_users if need == "new_user" else r.item_vectors() is not None):
+                return r
         if need == "new_user":
-            for r in runs.values():
-                if r.new_users:
-                    return r
             raise RuntimeError("no hetero-sage run is loaded, and only a hetero-sage run scores new users: "
                                "start the server with --run DIR of one (graphrec train hetero-sage)")
-        return next(iter(runs.values()))
+        raise RuntimeError("no loaded run has an item embedding to compare movies by: serve a run of an "
+                           "embedding model (e.g. neumf, lightgcn)")
 
     def reload(self, names: list[str] | None = None, changed_only: bool = False) -> dict:
         """Load the runs ``names`` (default: all) again from their folders and swap them in at once.
@@ -181,7 +216,7 @@ class Registry:
                 if changed_only and file_stamp(cur.path) == cur.stamp:
                     continue
                 try:
-                    fresh = load_served(name, cur.path, self._data_dir)
+                    fresh = load_served(name, cur.path, self._data_dir, self._precompute)
                 except CheckpointError as e:
                     report["refused"].append({"run": name, "serving": cur.id, "error": str(e)})
                     continue

@@ -193,3 +193,15 @@ def test_an_internal_error_is_one_json_line_not_a_traceback(registry, monkeypatc
     r = TestClient(create_app(registry), raise_server_exceptions=False).get("/users/1/recommendations")
     assert r.status_code == 500 and r.json() == {"error": "internal error: ValueError: something broke"}
     assert json.loads(r.text)
+
+
+def test_the_precomputed_score_matrix_answers_as_scoring_each_request_does(registry, serve_runs):
+    live = TestClient(create_app(Registry.load([serve_runs["neumf"]], precompute=0)))
+    cached = TestClient(create_app(registry))
+    assert registry.runs["neumf"]._scores is not None
+    for user in (1, 9, 40):
+        a = live.get(f"/users/{user}/recommendations?k=100").json()
+        b = cached.get(f"/users/{user}/recommendations?k=100").json()
+        assert [x["movie_id"] for x in a["recommendations"]] == [x["movie_id"] for x in b["recommendations"]]
+        assert [x["score"] for x in a["recommendations"]] == pytest.approx([x["score"] for x in b["recommendations"]])
+        assert len(a["recommendations"]) < 125  # seen movies left out, not padded

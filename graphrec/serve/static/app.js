@@ -97,7 +97,7 @@ async function recommend(ev) {
 
 let mapData = null;
 async function drawMap(movie, neighbours) {
-  try { mapData = mapData || await api(withRun("movies/map")); } catch (e) { return; }
+  try { mapData = mapData || await api(withRun("movies/map", "similar")); } catch (e) { return; }
   const near = new Set(neighbours.map((n) => n.movie_id));
   const svg = $("map"), ns = "http://www.w3.org/2000/svg", dots = [];
   mapData.movie_ids.forEach((id, i) => {
