@@ -3,8 +3,9 @@
 Starts ``graphrec serve`` itself (a child process on a free port of 127.0.0.1), runs each scenario with
 ``--clients`` closed-loop asyncio clients (httpx, keep-alive; each sends its next request when its last
 one is answered) for ``--seconds`` or ``--max-requests``, whichever comes first, then stops the server.
-Reports per scenario: requests, errors, requests/s, p50/p90/p99/max latency, the server's RSS at the
-start and end and its peak (VmHWM), and which run ids answered.
+Reports per scenario: requests, errors, requests/s, p50/p90/p99/max latency, the server's and the
+client's CPU time per request, the machine's load average, the server's RSS at the start and end and its
+peak (VmHWM), and which run ids answered.
 
 Scenarios: ``recommend`` (GET /users/{u}/recommendations?k=10, users cycled), ``similar``
 (GET /movies/{m}/similar?k=10), ``new-user`` (POST /new-user with a few liked titles; needs a
@@ -41,6 +42,12 @@ def rss(pid: int) -> dict:
         if key in ("VmRSS", "VmHWM"):
             out[key] = round(int(value.split()[0]) / 1024, 1)
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(runs: list[str], extra: list[str]) -> tuple[subprocess.Popen, str]:
@@ -154,7 +161,7 @@ def main() -> int:
                "seconds": args.seconds, "server": url, "scenarios": {}}
     try:
         for name in scenarios:
-            before = rss(proc.pid)
+            before, cpu0, own0 = rss(proc.pid), cpu_seconds(proc.pid), time.process_time()
             check, during = None, None
             if name in ("recommend", "reload"):
                 def make(n):
@@ -188,8 +195,11 @@ def main() -> int:
             else:
                 raise SystemExit(f"load_serve: unknown scenario {name!r}")
             res = asyncio.run(load(url, make, args.clients, args.seconds, args.max_requests, check, during))
-            after = rss(proc.pid)
-            res.update(rss_start_mib=before["VmRSS"], rss_end_mib=after["VmRSS"], rss_peak_mib=after["VmHWM"])
+            after, cpu, own = rss(proc.pid), cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
+            res.update(server_cpu_ms_per_request=round(1000 * cpu / max(res["requests"], 1), 2),
+                       client_cpu_ms_per_request=round(1000 * own / max(res["requests"], 1), 2),
+                       load_average=round(os.getloadavg()[0], 1), cores=os.cpu_count(),
+                       rss_start_mib=before["VmRSS"], rss_end_mib=after["VmRSS"], rss_peak_mib=after["VmHWM"])
             results["scenarios"][name] = res
             print(json.dumps({name: res}), flush=True)
     finally:

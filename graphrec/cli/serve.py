@@ -24,6 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("--precompute", type=int_at_least(0), default=None, metavar="ENTRIES",
                    help="score every known user once at load when users x movies is at most ENTRIES "
                         "(default 32000000; 0: score each request)")
+    p.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto",
+                   help="uvicorn's HTTP parser (default auto: httptools when installed, as with the serve extra)")
     p.add_argument("--access-log", action="store_true", help="log every request on stderr")
     p.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, "
                                                     "the cache, or a download)")
@@ -106,6 +108,6 @@ def run(args) -> int:
     host, port = sock.getsockname()[:2]
     print(f"graphrec: serving {', '.join(registry.runs)} at http://{host}:{port}/ (API docs at /docs; "
           "Ctrl-C stops)", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=args.access_log, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=args.access_log, lifespan="off", http=args.http)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
