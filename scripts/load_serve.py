@@ -194,7 +194,20 @@ def main() -> int:
                                                  "occupation": "student", "liked": r.sample(titles, 3), "k": 10}
             else:
                 raise SystemExit(f"load_serve: unknown scenario {name!r}")
-            res = asyncio.run(load(url, make, args.clients, args.seconds, args.max_requests, check, during))
+            samples = []
+
+            async def sampled(make=make, check=check, during=during):
+                async def sample():
+                    while True:
+                        samples.append(rss(proc.pid)["VmRSS"])
+                        await asyncio.sleep(5)
+                task = asyncio.create_task(sample())
+                try:
+                    return await load(url, make, args.clients, args.seconds, args.max_requests, check, during)
+                finally:
+                    task.cancel()
+            res = asyncio.run(sampled())
+            res["rss_every_5s_mib"] = samples
             after, cpu, own = rss(proc.pid), cpu_seconds(proc.pid) - cpu0, time.process_time() - own0
             res.update(server_cpu_ms_per_request=round(1000 * cpu / max(res["requests"], 1), 2),
                        client_cpu_ms_per_request=round(1000 * own / max(res["requests"], 1), 2),

@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int_at_least(0), default=8000, help="port (default 8000; 0: any free port)")
     p.add_argument("--threads", type=positive_int, default=1,
-                   help="torch threads for scoring (default 1: one request never takes every core)")
+                   help="torch threads, and threads for new users, explanations and reloads (default 1: the "
+                        "server never takes every core)")
     p.add_argument("--watch", type=float, default=2.0, metavar="SECONDS",
                    help="reload a run whose model.pt or config.json was replaced, checking every SECONDS "
                         "(default 2; 0: only on POST /runs/reload)")
@@ -102,7 +103,7 @@ def run(args) -> int:
     sock = listen(args.host, args.port)  # a taken port fails before anything loads
     registry = Registry.load(paths, args.data_dir,
                              PRECOMPUTE_LIMIT if args.precompute is None else args.precompute)
-    app = create_app(registry, max_body=args.max_body or MAX_BODY)
+    app = create_app(registry, max_body=args.max_body or MAX_BODY, workers=args.threads)
     if args.watch:
         watch(registry, args.watch)
     host, port = sock.getsockname()[:2]

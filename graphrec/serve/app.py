@@ -9,17 +9,19 @@ traceback. Bodies over ``max_body`` bytes are refused (413).
 A run scores every known user once when it loads (a 6 MB matrix for ML-100K; per request above
 :data:`~graphrec.serve.registry.PRECOMPUTE_LIMIT` entries), so a recommendation only ranks one row, on the
 event loop. Batching concurrent requests into one model call was measured and left out: NeuMF's cost
-is linear in the users scored (docs/serving.md). Explanations (gradients through the model) and new users
-run in worker threads, explanations one at a time per run.
+is linear in the users scored (docs/serving.md). Explanations (gradients through the model), new users and
+reloads run on a fixed few model threads (``workers``), explanations one at a time per run.
 """
 from __future__ import annotations
 
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
 import torch
 from fastapi import Body, FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -45,7 +47,10 @@ class Json(JSONResponse):
     """JSON through :func:`graphrec.io.dumps`: numpy values converted, non-finite floats as ``null``."""
 
     def render(self, content) -> bytes:
-        return dumps(content).encode()
+        try:  # the answers hold plain Python values: the standard encoder, unless something is not finite
+            return json.dumps(content, allow_nan=False, separators=(",", ":")).encode()
+        except (ValueError, TypeError):
+            return dumps(content).encode()
 
 
 class ApiError(Exception):
@@ -277,9 +282,11 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
-        too_big = Json({"error": f"the request body is over {self.limit} bytes: send less"}, status_code=413)
+        def too_big():
+            return Json({"error": f"the request body is over {self.limit} bytes: send less"}, status_code=413)
+
         if length is not None and (not length.isdigit() or int(length) > self.limit):
-            return await too_big(scope, receive, send)
+            return await too_big()(scope, receive, send)
         if length is not None:
             return await self.app(scope, receive, send)
         body, more = b"", True  # no Content-Length (chunked): read it here, up to the limit, then pass it on
@@ -290,7 +297,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.limit:
-                return await too_big(scope, receive, send)
+                return await too_big()(scope, receive, send)
         sent = False
 
         async def replay():
@@ -303,8 +310,16 @@ class BodyLimit:
         return await self.app(scope, replay, send)
 
 
-def create_app(registry: Registry, max_body: int = MAX_BODY) -> FastAPI:
-    """The FastAPI app answering from ``registry`` (see the module docstring)."""
+def create_app(registry: Registry, max_body: int = MAX_BODY, workers: int = 1) -> FastAPI:
+    """The FastAPI app answering from ``registry`` (see the module docstring); model work that does not
+    run on the event loop (new users, explanations, reloads) runs on ``workers`` threads."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="graphrec-model")
+
+    async def off_loop(fn, *args):
+        """``fn(*args)`` on the model threads: a fixed few, so CPU and memory (one malloc arena a thread)
+        stay bounded however many requests wait."""
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
     app = FastAPI(title="graphrec", version="1",
                   description="Movie recommendations, similar movies, new users and explanations from trained "
                               "graphrec runs. Every answer names the run that produced it (`run`).")
@@ -343,7 +358,7 @@ def create_app(registry: Registry, max_body: int = MAX_BODY) -> FastAPI:
         served = _run(registry, run)
         answer = recommendations(served, user, k)
         if explain_:
-            answer = await run_in_threadpool(explain, served, answer, method)
+            answer = await off_loop(explain, served, answer, method)
         return Json(answer)
 
     @app.get("/movies/search", response_model=Search, responses=ERRORS,
@@ -370,9 +385,9 @@ def create_app(registry: Registry, max_body: int = MAX_BODY) -> FastAPI:
         if not served.new_users:
             raise ApiError(422, f"run {served.name!r} is a {served.model_name} run: only a hetero-sage run scores "
                                 "new users", run=served.id)
-        answer, titles = await run_in_threadpool(new_user, served, body)  # message passing: ms, off the loop
+        answer, titles = await off_loop(new_user, served, body)  # message passing: ms, off the loop
         if body.explain:
-            answer = await run_in_threadpool(explain_new_user, served, answer, body, titles)
+            answer = await off_loop(explain_new_user, served, answer, body, titles)
         return Json(answer)
 
     @app.get("/health", summary="liveness, and the id of every loaded run")
@@ -387,7 +402,7 @@ def create_app(registry: Registry, max_body: int = MAX_BODY) -> FastAPI:
               summary="load runs again from their folders and swap them in; a run that fails keeps serving")
     async def post_reload(run: list[str] | None = Query(None, description="runs to reload (default: all)")):
         try:
-            report = await run_in_threadpool(registry.reload, run)
+            report = await off_loop(registry.reload, run)
         except LookupError as e:
             raise ApiError(404, str(e)) from None
         if report["refused"]:

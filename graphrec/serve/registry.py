@@ -10,6 +10,7 @@ and the one already loaded keeps serving.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
 import time
@@ -81,8 +82,9 @@ class Served:
             return self.run.recommend(user, k)
         row = self._scores[self.run.catalog.user_index(user)]
         val, idx = torch.topk(row, min(k, len(row)))
-        keep = torch.isfinite(val)
-        return self.run.catalog.movie_ids[idx[keep].numpy()], torch.sigmoid(val[keep]).numpy()
+        val, idx = val.numpy(), idx.numpy()
+        keep = np.isfinite(val)
+        return self.run.catalog.movie_ids[idx[keep]], 1.0 / (1.0 + np.exp(-val[keep]))
 
     def describe(self) -> dict:
         c = self.run.catalog
@@ -226,4 +228,7 @@ class Registry:
                 new[name] = fresh
                 report["reloaded"].append(fresh.id)
             self._runs = new  # the swap: one assignment
-            return report
+        if report["reloaded"]:
+            del old, new
+            gc.collect()  # a run holds reference cycles (its lazily loaded dataset): free the old one now
+        return report
