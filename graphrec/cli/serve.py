@@ -109,6 +109,9 @@ def run(args) -> int:
     host, port = sock.getsockname()[:2]
     print(f"graphrec: serving {', '.join(registry.runs)} at http://{host}:{port}/ (API docs at /docs; "
           "Ctrl-C stops)", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=args.access_log, lifespan="off", http=args.http)
+    # keep-alive longer than clients keep idle connections (httpx: 5 s, as uvicorn's default): a client never
+    # reuses a connection the server is closing
+    config = uvicorn.Config(app, log_level="warning", access_log=args.access_log, lifespan="off", http=args.http,
+                            timeout_keep_alive=75)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
