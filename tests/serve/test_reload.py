@@ -3,6 +3,7 @@ replaced on disk, and corrupt weights refused at start-up and at reload while th
 import os
 import shutil
 import threading
+import weakref
 
 import pytest
 
@@ -49,6 +50,11 @@ def test_reload_swaps_the_model_and_the_old_one_finishes_in_flight(serve_runs, c
     # a request that took the old run before the swap finishes on it: the old model is still whole
     assert old.run.recommend(1, 10)[0].tolist() == expected_lists(serve_runs["neumf"])[1]
     assert client.post("/runs/reload?run=nope").status_code == 404
+    gone = weakref.ref(old)
+    del old
+    replace_weights(path, serve_runs["neumf"])
+    client.post("/runs/reload")
+    assert gone() is None  # a replaced run is freed once no request holds it (memory stays flat)
 
 
 def test_watch_reloads_only_runs_whose_files_changed(serve_runs, copy_run):

@@ -56,7 +56,8 @@ function renderList(target, recs) {
     for (const g of r.why || []) why.append(bar(g.value, g.contribution, scale, "", (g.contribution >= 0 ? "+" : "") + g.contribution.toFixed(2)));
     if (r.because_you_liked) {
       const b = r.because_you_liked;
-      why.append(bar(`because you liked ${b.title}`, b.similarity, 1, "liked", b.similarity.toFixed(2)));
+      why.append(el("div", { class: "meta" }, "because you liked ", el("em", {}, b.title)),
+        bar("similarity", b.similarity, 1, "liked", b.similarity.toFixed(2)));
     }
     return el("li", { class: "rec" }, el("span", { class: "title" }, label(r)), " ",
       el("span", { class: "meta" }, `${r.genres.join(", ")} · score ${r.score.toFixed(3)}`), why);
