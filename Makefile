@@ -9,7 +9,7 @@ PY    := $(VENV)/bin/python
 PIP   := $(PY) -m pip
 STAMP := $(VENV)/.graphrec-installed
 
-.PHONY: install test demo bench clean
+.PHONY: install test browser demo bench clean
 
 install: $(STAMP)
 
@@ -20,11 +20,21 @@ $(STAMP): pyproject.toml Makefile
 	# torch-cluster has no PyPI wheel: build it against the installed torch (pip caches the result)
 	$(PY) -c "import torch_cluster" 2>/dev/null || { $(PIP) install -q ninja && \
 	  MAX_JOBS=$$(nproc) $(PIP) install --no-build-isolation torch-cluster; }
-	$(PIP) install -q -e ".[dev,bench,baselines]"
+	$(PIP) install -q -e ".[dev,bench,baselines,serve]"
 	touch $(STAMP)
 
-test: install
+test: install browser
 	GRAPHREC_DATA=$(DATA_DIR) $(PY) -m pytest -q -n 2
+
+# The browser test of graphrec serve drives the system Chromium: install it and its driver from the system
+# packages when missing and apt is usable (root); otherwise that one test skips and says why.
+browser:
+	@if ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver; } || \
+	      echo "graphrec: could not install chromium chromium-driver: the browser test will skip"; \
+	  else echo "graphrec: no chromium/chromedriver and no usable apt (not root): the browser test will skip"; fi; \
+	fi
 
 demo: install
 	GRAPHREC_DATA=$(DATA_DIR) $(PY) scripts/demo.py

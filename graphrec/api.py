@@ -186,6 +186,30 @@ class TrainedRun:
         return [{"rank": r, **m, "score": float(s)} for r, (m, s) in
                 enumerate(zip(self.describe(np.asarray(movie_ids)[keep]), np.asarray(scores)[keep]), start=1)]
 
+    def explain_recommendations(self, user: int, recs: list[dict], method: str = "ig") -> list[dict]:
+        """``recs`` (a :meth:`listing` of dataset user ``user``), each with ``why`` (its top contributing
+        feature groups; feature models only) and ``because_you_liked`` (the user's most similar movie rated
+        >= 4 by the item embedding, with its ``similarity``), added in place and returned. Runs on the CPU."""
+        from .explain import make_explainer
+        from .explain.reasons import explain_recommendations
+        from .models import capabilities
+
+        if not recs:
+            return recs
+        model, split, c = self.model.cpu(), self.split, self.catalog
+        features = capabilities(model).explainable
+        explainer = make_explainer(method, model, split) if features else None
+        items = [c.movie_index(x["movie_id"]) for x in recs]
+        for x, e in zip(recs, explain_recommendations(model, split, c.user_index(user), items, explainer,
+                                                      self.features if features else None)):
+            if "top_groups" in e:
+                x["why"] = e["top_groups"]
+            if "because_you_liked" in e:
+                liked = c.movie(e["because_you_liked"])
+                x["because_you_liked"] = {"movie_id": liked["movie_id"], "title": liked["title"],
+                                          "similarity": e["similarity"]}
+        return recs
+
     # ----------------------------------------------------------------- new users and movies
 
     @property

@@ -21,7 +21,7 @@ from importlib import import_module
 from ..errors import GraphrecError
 
 #: Sub-command modules; each has ``add_parser(subparsers)`` setting ``func``.
-COMMANDS = ["data", "train", "tune", "evaluate", "recommend", "similar", "explain", "embed", "benchmark", "cache"]
+COMMANDS = ["data", "train", "tune", "evaluate", "recommend", "similar", "explain", "embed", "benchmark", "cache", "serve"]
 
 #: Failures of paths the user named: exit status 2 like other user errors.
 _USER_OS_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)

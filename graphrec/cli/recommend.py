@@ -217,24 +217,7 @@ def _default_feature_run(args) -> Path:
 
 def add_explanations(recs: list[dict], r, args) -> None:
     """Add ``why`` (top groups, feature models only) and ``because_you_liked`` to each recommendation."""
-    from ..explain import make_explainer
-    from ..explain.reasons import explain_recommendations
-    from ..models import capabilities
-
-    if not recs:
-        return
-    model, split, c = r.model.cpu(), r.split, r.catalog  # explanations run on the CPU
-    features = capabilities(model).explainable
-    explainer = make_explainer(args.method, model, split) if features else None
-    items = [c.movie_index(x["movie_id"]) for x in recs]
-    for x, e in zip(recs, explain_recommendations(model, split, c.user_index(args.user), items, explainer,
-                                                  r.features if features else None)):
-        if "top_groups" in e:
-            x["why"] = e["top_groups"]
-        if "because_you_liked" in e:
-            liked = c.movie(e["because_you_liked"])
-            x["because_you_liked"] = {"movie_id": liked["movie_id"], "title": liked["title"],
-                                      "similarity": e["similarity"]}
+    r.explain_recommendations(args.user, recs, args.method)
 
 
 def print_explanations(recs: list[dict], args) -> None:

@@ -76,14 +76,10 @@ def _canonical(title: str) -> str:
     return " ".join(t.split())
 
 
-def match_title(titles: list[str], query: str, limit: int = 10) -> int:
-    """Index of the one title ``query`` names, case-insensitively.
-
-    Tried in order: the full title; the title without its year; titles that
-    contain the query. Several matches at the first level that has any raise a
-    :class:`GraphrecError` listing them; no match raises one suggesting close
-    titles (difflib).
-    """
+def find_titles(titles: list[str], query: str, close: int = 5) -> tuple[list[int], list[int]]:
+    """``(matches, suggestions)``: indices of the titles ``query`` names at the first level of
+    :func:`match_title` that has any (empty if none), and, when none does, up to ``close`` close titles
+    (difflib). An empty ``query`` raises :class:`GraphrecError`."""
     q = _canonical(query)
     if not q:
         raise GraphrecError("empty title")
@@ -94,15 +90,28 @@ def match_title(titles: list[str], query: str, limit: int = 10) -> int:
         [i for i, t in enumerate(canon) if q in t],
     )
     for found in levels:
-        if len(found) == 1:
-            return found[0]
         if found:
-            shown = "; ".join(titles[i] for i in found[:limit])
-            more = f" and {len(found) - limit} more" if len(found) > limit else ""
-            raise GraphrecError(f"{query!r} is ambiguous: {len(found)} titles match: {shown}{more}")
+            return found, []
     keys = canon if _YEAR.search(q) else [_YEAR.sub("", t) for t in canon]  # compare like with like
-    close = difflib.get_close_matches(q, keys, n=5, cutoff=0.5)
-    hint = f"; did you mean: {'; '.join(titles[keys.index(c)] for c in close)}?" if close else ""
+    return [], [keys.index(c) for c in difflib.get_close_matches(q, keys, n=close, cutoff=0.5)]
+
+
+def match_title(titles: list[str], query: str, limit: int = 10) -> int:
+    """Index of the one title ``query`` names, case-insensitively.
+
+    Tried in order: the full title; the title without its year; titles that
+    contain the query. Several matches at the first level that has any raise a
+    :class:`GraphrecError` listing them; no match raises one suggesting close
+    titles (difflib). (:func:`find_titles` returns the matches instead.)
+    """
+    found, close = find_titles(titles, query)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        shown = "; ".join(titles[i] for i in found[:limit])
+        more = f" and {len(found) - limit} more" if len(found) > limit else ""
+        raise GraphrecError(f"{query!r} is ambiguous: {len(found)} titles match: {shown}{more}")
+    hint = f"; did you mean: {'; '.join(titles[i] for i in close)}?" if close else ""
     raise GraphrecError(f"no movie titled {query!r}{hint}")
 
 

@@ -20,7 +20,7 @@ FLOORS = (
     ("inductive",),  # new users and movies
     ("defaults",),  # the models and embedding trained on first use
     ("api",),  # graphrec.load_run -> TrainedRun
-    ("benchmark",),
+    ("benchmark", "serve"),  # graphrec benchmark; graphrec serve (the HTTP API and web page)
     ("cli", "__main__"),
 )
 FLOOR = {room: i for i, rooms in enumerate(FLOORS) for room in rooms}

@@ -14,7 +14,7 @@ PARSE_ONLY = [
     ["--help"], ["recommend", "--help"], ["similar", "--help"], ["explain", "--help"], ["train", "--help"],
     ["evaluate", "--help"], ["benchmark", "--help"], ["data", "info", "--help"], ["embed", "node2vec", "--help"],
     ["cache", "--help"], ["recommend", "--user", "x"], ["train", "nope"], ["recommend"], ["similar"],
-    ["explain", "--method", "nope"], ["nope"],
+    ["explain", "--method", "nope"], ["nope"], ["serve", "--help"], ["serve", "--port", "x"],
 ]
 
 PROBE = """
