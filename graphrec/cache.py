@@ -4,7 +4,7 @@
 the downloaded datasets (``datasets/``), the parsed datasets and splits (``processed/``,
 :mod:`graphrec.data.cache`),
 the default models trained on first use (``models/``: the NeuMF of ``graphrec recommend``, the
-feature model of ``graphrec explain``) and the default movie embeddings of ``graphrec similar``
+hetero-sage of ``graphrec recommend --new-user``, the feature model of ``graphrec explain``) and the default movie embeddings of ``graphrec similar``
 (``embeddings/``). Each entry is built in a temporary folder and moved into place only when
 complete (:func:`graphrec.io.atomic_dir`), so an interrupted first use leaves nothing behind and
 later calls reuse the finished entry.
@@ -63,6 +63,33 @@ def default_neumf(data_dir: str | None = None, progress: bool = True, data=None,
     config = TrainConfig.from_dict({**base, **({"device": device} if device else {}),
                                     "data": {**base["data"], "data_dir": data_dir}})
     return _trained(config, default_neumf_dir(), data, progress, "the default NeuMF on ML-100K")
+
+
+def default_hetero_sage(data_dir: str | None = None, progress: bool = True, data=None,
+                        device: str | None = None) -> Path:
+    """The run directory of the default ``hetero-sage`` on ML-100K (:data:`graphrec.inductive.DEFAULT_CONFIG`,
+    the shipped cold config: features only), which ``graphrec recommend --new-user`` / ``--include-new-movies``
+    and ``load_run().recommend_new_user`` use without a run; trained on first use (on ``data``, a
+    :class:`graphrec.pipeline.Prepared`, when given; on ``device``)."""
+    from .inductive import DEFAULT_CONFIG
+    from .training.config import TrainConfig
+    from .training.runs import METRICS
+
+    target = default_hetero_sage_dir()
+    if (target / METRICS).is_file():  # warm: reuse it without importing the training pipeline
+        return target
+    base = DEFAULT_CONFIG.to_dict()
+    config = TrainConfig.from_dict({**base, **({"device": device} if device else {}),
+                                    "data": {**base["data"], "data_dir": data_dir}})
+    return _trained(config, target, data, progress,
+                    "the default hetero-sage for new users and movies on ML-100K")
+
+
+def default_hetero_sage_dir() -> Path:
+    """Where :func:`default_hetero_sage` keeps its run (trained or not yet), named by its settings' fingerprint."""
+    from .inductive import DEFAULT_CONFIG
+
+    return cache_dir("models", f"hetero-sage-ml-100k-{fingerprint(DEFAULT_CONFIG.to_dict())}")
 
 
 def fingerprint(settings: dict, ignore: tuple[str, ...] = ("device", "data_dir")) -> str:

@@ -28,11 +28,24 @@ from torch import Tensor
 from .data.catalog import Catalog
 from .data.graph import age_bucket
 from .errors import DataError, GraphrecError
+from .training.config import DataConfig, TrainConfig
+from .tuning import config_from_tuned, load_tuned
 
 #: The plain-torch twin of a hetero-sage run, in its run directory (:func:`newcomer_model`).
 INFERENCE = "inference.npz"
 
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
+
+
+def _default_config() -> TrainConfig:
+    """The shipped cold hetero-sage for ML-100K (``graphrec/configs/ml-100k/hetero-sage.json``: features only,
+    chosen on the validation cold splits), refit on train + validation: what ``graphrec train hetero-sage`` runs."""
+    base = TrainConfig(model="hetero-sage", full_eval_every=0, data=DataConfig(dataset="ml-100k"))
+    return config_from_tuned(load_tuned("hetero-sage", "ml-100k"), base)
+
+
+#: The embedded default for new users and movies (:func:`graphrec.cache.default_hetero_sage` trains it on first use).
+DEFAULT_CONFIG = _default_config()
 
 
 def check_inductive(model) -> None:

@@ -6,7 +6,8 @@ from graphrec.explain import make_explainer
 from graphrec.models import HeteroSAGE
 
 
-@pytest.fixture(params=[{}, {"prior": "none"}], ids=["popularity", "none"])
+@pytest.fixture(params=[{}, {"prior": "none"}, {"demo_prior": 1.5, "demo_decay": 0.5, "demo_smoothing": 0.3}],
+                ids=["popularity", "none", "new-user-term"])
 def model(synth, synth_split, request):
     torch.manual_seed(0)
     return HeteroSAGE.build(synth, synth_split, hidden=8, **request.param).eval()
@@ -59,6 +60,9 @@ def test_for_a_node_without_edges_groups_are_exact_counterfactuals(model):
     with torch.no_grad():
         inputs = list(new.group_inputs(user, items))
         inputs[new.groups.index("gender")] = torch.full((6,), 2)
+        if new.demo_prior:  # popularity among the user's group is its own group: it moves with the gender too
+            j = new.groups.index("popularity")
+            inputs[j] = other.group_inputs(user, items)[j]
         torch.testing.assert_close(new.forward_groups(*inputs), other(user, items))
 
 
@@ -66,7 +70,8 @@ def test_integrated_gradients_explain_a_new_user(model, synth_split):
     new = model.with_nodes(users=(torch.tensor([2]), torch.tensor([3]), torch.tensor([1])))
     att = make_explainer("ig", new, synth_split, n_steps=32).attribute(torch.full((4,), model.num_users),
                                                                       torch.arange(4))
-    assert att.groups[-2:] == ("user_ratings", "movie_ratings")
+    assert att.groups[5:7] == ("user_ratings", "movie_ratings")
+    assert att.groups[7:] == (("popularity",) if model.demo_prior else ())
     # completeness: the groups sum to logit - baseline, nothing left unexplained
     torch.testing.assert_close(att.values.sum(1), att.logits - att.baseline, atol=1e-3, rtol=1e-3)
     assert att.values[:, att.groups.index("gender")].abs().sum() > 0

@@ -1,0 +1,70 @@
+"""The embedded default for new users: the shipped cold hetero-sage, trained on first use, reused, retrained
+when its settings change; ``recommend --new-user`` and ``load_run().recommend_new_user`` without a run."""
+import json
+from dataclasses import replace
+
+import pytest
+
+import graphrec.inductive as inductive
+from graphrec.cache import default_hetero_sage, default_hetero_sage_dir
+from graphrec.cli import main
+from graphrec.training.runs import METRICS
+
+
+@pytest.fixture
+def small_default(monkeypatch, tmp_path):
+    """The shipped default, made small enough for a unit test (its fingerprint changes with it)."""
+    monkeypatch.setenv("GRAPHREC_HOME", str(tmp_path / "home"))
+    cfg = inductive.DEFAULT_CONFIG
+    monkeypatch.setattr(inductive, "DEFAULT_CONFIG", replace(cfg, epochs=2, batch_size=512,
+                                                             hparams={**cfg.hparams, "hidden": 8}))
+    return tmp_path / "home"
+
+
+def test_the_shipped_default_is_the_cold_config():
+    from graphrec.tuning import load_tuned
+
+    tuned = load_tuned("hetero-sage", "ml-100k")
+    assert inductive.DEFAULT_CONFIG.model == "hetero-sage" and inductive.DEFAULT_CONFIG.data.dataset == "ml-100k"
+    assert {k: inductive.DEFAULT_CONFIG.hparams[k] for k in tuned["hparams"]} == tuned["hparams"]
+    assert inductive.DEFAULT_CONFIG.hparams["use_ids"] is False  # features only: new users and movies
+
+
+def test_trained_once_reused_and_retrained_when_its_settings_change(small_default, synth_dir, monkeypatch, capsys):
+    first = default_hetero_sage(str(synth_dir), progress=False)
+    assert first == default_hetero_sage_dir() and (first / METRICS).is_file()
+    assert first.parent == small_default / "models"
+    stamp = (first / METRICS).stat().st_mtime_ns
+    again = default_hetero_sage(str(synth_dir), progress=False)
+    assert again == first and (first / METRICS).stat().st_mtime_ns == stamp  # reused, not retrained
+    cfg = inductive.DEFAULT_CONFIG
+    monkeypatch.setattr(inductive, "DEFAULT_CONFIG", replace(cfg, lr=cfg.lr * 2))
+    changed = default_hetero_sage(str(synth_dir), progress=False)
+    assert changed != first and (changed / METRICS).is_file() and (first / METRICS).stat().st_mtime_ns == stamp
+    assert json.loads((changed / "config.json").read_text())["lr"] == pytest.approx(cfg.lr * 2)
+
+
+def test_new_user_without_a_run_uses_the_default(small_default, synth_dir, synth, capsys):
+    titles = list(synth.movies["title"])
+    args = ["recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
+            "--liked", f"{titles[0]},{titles[3]}", "-k", "10", "--data-dir", str(synth_dir), "--json"]
+    assert main([*args, "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["run"] == str(default_hetero_sage_dir()) and len(out["recommendations"]) == 10
+    ids = [r["movie_id"] for r in out["recommendations"]]
+    assert int(synth.movies["raw_id"][0]) not in ids and int(synth.movies["raw_id"][3]) not in ids
+    assert all(r["title"] for r in out["recommendations"])
+    assert main([*args, "--quiet"]) == 0  # warm: the same list from the cached run and its exported twin
+    assert json.loads(capsys.readouterr().out) == out
+    assert (default_hetero_sage_dir() / inductive.INFERENCE).is_file()
+
+
+def test_load_run_without_a_path_recommends_for_new_users(small_default, synth_dir, monkeypatch):
+    import graphrec.recommend as rec
+    from graphrec.api import load_run
+
+    monkeypatch.setattr(rec, "DEFAULT_CONFIG", replace(rec.DEFAULT_CONFIG, epochs=1, refit=False))
+    run = load_run(data_dir=str(synth_dir), progress=False)
+    assert run.config.model == "neumf"
+    recs = run.recommend_new_user("M", 40, "engineer", k=4)
+    assert len(recs) == 4 and run.newcomer_run().path == default_hetero_sage_dir()
