@@ -32,10 +32,10 @@ representation from what it is:
 * new users (``demo_prior = lambda_0 > 0``): ``+ lambda(n_u) log(1 + c_g(u)(m) + s c(m) n_g / n)``, the
   movie's popularity among the users of the user's gender x age group ``g(u)`` (``c_g(m)`` its ratings
   from the group, ``c(m)`` all of them, ``n_g`` and ``n`` the group's and all ratings), at weight
-  ``lambda(n) = lambda_0 decay^n`` for a user with ``n`` ratings in the graph: a term that *is*
-  demographic popularity (``s = 0``) or MostPop (``s -> inf``) when it dominates, for a user without
-  ratings, and fades as the user rates. It is fixed, not trained (added at inference only), with
-  ``lambda_0``, ``decay`` and ``s`` chosen on the validation cold splits (docs/coldstart.md); two more
+  ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf) decay^n`` for a user with ``n`` ratings in the
+  graph: a term that *is* demographic popularity (``s = 0``) or MostPop (``s -> inf``) when it
+  dominates, for a user without ratings, and fades to ``lambda_inf`` as the user rates. It is fixed, not trained (added at inference only), with
+  ``lambda_0``, ``decay``, ``lambda_inf`` and ``s`` chosen on the validation cold splits (docs/coldstart.md); two more
   sets of extra coordinates (:func:`~graphrec.models.sage_inference.group_weights`,
   :func:`~graphrec.models.sage_inference.group_popularity`), and its own explanation group
   (``popularity``).
@@ -166,8 +166,9 @@ class HeteroSAGE(Recommender):
             0 (default): off.
         demo_prior: ``lambda_0``, the weight of the new-user term (module docstring) for a user without
             ratings; 0 (default): off. Added at inference, never in training.
-        demo_decay: its factor per rating the user has in the graph, in ``[0, 1]`` (0: users without
-            ratings only).
+        demo_decay: how its weight moves from ``demo_prior`` to ``demo_floor`` with each rating the user has in
+            the graph, a factor in ``[0, 1]`` (0: straight to the floor after one rating).
+        demo_floor: ``lambda_inf``, the weight left for users with many ratings (>= 0).
         demo_smoothing: ``s``, how much of the overall popularity the group counts are smoothed with.
     """
 
@@ -176,7 +177,7 @@ class HeteroSAGE(Recommender):
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
                  new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False,
                  prior: str = "popularity", cold_weight: float = 0.0, demo_prior: float = 0.0,
-                 demo_decay: float = 0.5, demo_smoothing: float = 1.0) -> None:
+                 demo_decay: float = 0.5, demo_smoothing: float = 1.0, demo_floor: float = 0.0) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -193,9 +194,10 @@ class HeteroSAGE(Recommender):
         prior = prior if decoder == "dot" else "none"  # the prior is a term of the dot product
         if cold_weight < 0 or (cold_weight and conv != "sage"):
             raise ValueError(f"cold_weight must be >= 0 (and needs conv='sage'), got {cold_weight}")
-        if demo_prior < 0 or not 0.0 <= demo_decay <= 1.0 or demo_smoothing < 0 or (demo_prior and decoder != "dot"):
-            raise ValueError(f"demo_prior ({demo_prior}) and demo_smoothing ({demo_smoothing}) must be >= 0, demo_decay "
-                             f"({demo_decay}) in [0, 1], and the term needs decoder='dot'")
+        if (min(demo_prior, demo_smoothing, demo_floor) < 0 or not 0.0 <= demo_decay <= 1.0
+                or (demo_prior and decoder != "dot")):
+            raise ValueError(f"demo_prior ({demo_prior}), demo_floor ({demo_floor}) and demo_smoothing ({demo_smoothing}) "
+                             f"must be >= 0, demo_decay ({demo_decay}) in [0, 1], and the term needs decoder='dot'")
         if new_user_edges < 0:
             raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
@@ -206,6 +208,7 @@ class HeteroSAGE(Recommender):
         self.degree, self.new_user_edges, self.cold_weight = degree, new_user_edges, cold_weight
         self.table = table
         self.demo_prior, self.demo_decay, self.demo_smoothing = float(demo_prior), float(demo_decay), float(demo_smoothing)
+        self.demo_floor = float(demo_floor)
         self.num_groups = len(table.gender_names) * len(table.age_names) if prior == "group" else 0
         if conv != "sage" or self.num_groups:  # GAT's attention reads the target node, the group prior the codes
             self.capabilities = replace(type(self).capabilities, explainable=False)
@@ -345,7 +348,7 @@ class HeteroSAGE(Recommender):
 
     def demo_weights(self, degree: Tensor, group: Tensor) -> Tensor:
         """The users' side of the new-user term (:func:`~graphrec.models.sage_inference.group_weights`)."""
-        return group_weights(degree, group, self.num_demo_groups, self.demo_prior, self.demo_decay)
+        return group_weights(degree, group, self.num_demo_groups, self.demo_prior, self.demo_decay, self.demo_floor)
 
     def user_group(self) -> Tensor | None:
         """Every user's gender x age group (``None`` without the group prior)."""
@@ -593,7 +596,7 @@ class HeteroSAGE(Recommender):
         if self.prior is not None:
             w.update({"prior.weight": self.prior.weight, "prior.bias": self.prior.bias})
         if self.demo_prior:
-            w["demo"] = torch.tensor([self.demo_prior, self.demo_decay, self.demo_smoothing])
+            w["demo"] = torch.tensor([self.demo_prior, self.demo_decay, self.demo_smoothing, self.demo_floor])
         if self.mlp is not None:
             w.update({f"mlp.{k}": v for k, v in self.mlp.state_dict().items()})
         t = self.table

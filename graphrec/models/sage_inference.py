@@ -14,7 +14,7 @@ The maths is the model's own (:mod:`graphrec.models.hetero_sage`), written once 
   learned per user activity bucket and ``deg_m^g`` the movie's degree among users of the user's
   demographic group ``g`` (gender x age bucket, :func:`demographic_group`);
 * the new-user term (``demo_prior``), also two sets of extra coordinates:
-  ``lambda(n_u) log(1 + c_g(u)(m) + s c(m) n_g / n)`` with ``lambda(n) = lambda_0 decay^n``
+  ``lambda(n_u) log(1 + c_g(u)(m) + s c(m) n_g / n)`` with ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf) decay^n``
   (:func:`group_weights`, :func:`group_popularity`): popularity among people like the user, at full
   weight for a user without ratings, fading as they rate; fixed, not trained.
 
@@ -140,11 +140,13 @@ def group_popularity(users: Tensor, items: Tensor, group: Tensor, num_groups: in
     return torch.log1p(c + smoothing * total * per_group / total.sum().clamp_min(1.0))
 
 
-def group_weights(degree: Tensor, group: Tensor, num_groups: int, weight: float, decay: float) -> Tensor:
-    """``[U, G]``: ``lambda(n_u) = weight * decay ** n_u`` in the column of each user's group, ``n_u`` the user's
-    ratings in the graph (``degree``); its dot product with :func:`group_popularity` is the new-user term
-    ``lambda(n_u) log(1 + c_g(u)(m) + ...)``, strongest for a user without ratings and fading as they rate."""
-    lam = weight * torch.pow(torch.as_tensor(decay, dtype=torch.float32), degree.float())
+def group_weights(degree: Tensor, group: Tensor, num_groups: int, weight: float, decay: float,
+                  floor: float = 0.0) -> Tensor:
+    """``[U, G]``: ``lambda(n_u) = floor + (weight - floor) * decay ** n_u`` in the column of each user's group,
+    ``n_u`` the user's ratings in the graph (``degree``); its dot product with :func:`group_popularity` is the
+    new-user term ``lambda(n_u) log(1 + c_g(u)(m) + ...)``, strongest for a user without ratings and fading to
+    ``floor`` as they rate."""
+    lam = floor + (weight - floor) * torch.pow(torch.as_tensor(decay, dtype=torch.float32), degree.float())
     return F.one_hot(group.long(), num_groups).float() * lam[:, None]
 
 
@@ -245,10 +247,10 @@ class SAGEInference:
             hu = torch.cat([hu, prior_columns(F.linear(du, w["prior.weight"], w["prior.bias"]), group, g)], -1)
             hm = torch.cat([hm, popularity_columns(users, items, num_items, group, g)], -1)
         if "demo" in w:  # the new-user term: popularity among the user's demographic group
-            weight, decay, smoothing = (float(x) for x in w["demo"])
+            weight, decay, smoothing, floor = (float(x) for x in w["demo"])
             g = len(self.table.gender_names) * len(self.table.age_names)
             group = demographic_group(user_gender, user_age, len(self.table.age_names))
-            hu = torch.cat([hu, group_weights(graphs["user_degree"], group, g, weight, decay)], -1)
+            hu = torch.cat([hu, group_weights(graphs["user_degree"], group, g, weight, decay, floor)], -1)
             hm = torch.cat([hm, group_popularity(users, items, group, g, num_items, smoothing)], -1)
         return hu, hm
 

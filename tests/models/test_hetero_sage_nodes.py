@@ -6,7 +6,7 @@ from graphrec.explain import make_explainer
 from graphrec.models import HeteroSAGE
 
 
-@pytest.fixture(params=[{}, {"prior": "none"}, {"demo_prior": 1.5, "demo_decay": 0.5, "demo_smoothing": 0.3}],
+@pytest.fixture(params=[{}, {"prior": "none"}, {"demo_prior": 1.5, "demo_decay": 0.5, "demo_smoothing": 0.3, "demo_floor": 0.2}],
                 ids=["popularity", "none", "new-user-term"])
 def model(synth, synth_split, request):
     torch.manual_seed(0)

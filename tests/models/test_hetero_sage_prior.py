@@ -59,13 +59,14 @@ def _only_the_new_user_term(synth, synth_split, **hparams) -> HeteroSAGE:
 
 
 def test_new_user_term_alone_is_popularity_among_the_group_fading_with_ratings(synth, synth_split):
-    model = _only_the_new_user_term(synth, synth_split, demo_prior=2.0, demo_decay=0.5, demo_smoothing=0.0)
+    model = _only_the_new_user_term(synth, synth_split, demo_prior=2.0, demo_decay=0.5, demo_smoothing=0.0,
+                                    demo_floor=0.25)
     u, m = model.edge_index
     group = model.user_gender * len(model.table.age_names) + model.user_age
     degree = torch.bincount(u, minlength=model.num_users).float()
     for user in (0, 5):
         same = group[u] == group[user]
-        expected = 2.0 * 0.5 ** degree[user] * torch.log1p(torch.bincount(m[same], minlength=model.num_items).float())
+        expected = (0.25 + 1.75 * 0.5 ** degree[user]) * torch.log1p(torch.bincount(m[same], minlength=model.num_items).float())
         torch.testing.assert_close(model.score_all(torch.tensor([user]))[0], expected)
         torch.testing.assert_close(model.export().score_with_nodes(torch.tensor([user]))[0], expected)
     # smoothing: + s * (the movie's count) * (the group's share of all ratings)
@@ -109,6 +110,6 @@ def test_new_user_term_is_validated(synth, synth_split):
     import pytest
 
     for bad in ({"demo_prior": -1.0}, {"demo_prior": 1.0, "demo_decay": 1.5}, {"demo_prior": 1.0, "decoder": "mlp"},
-                {"demo_smoothing": -0.1}):
+                {"demo_smoothing": -0.1}, {"demo_floor": -1.0}):
         with pytest.raises(ValueError, match="demo_prior"):
             HeteroSAGE.build(synth, synth_split, hidden=8, **bad)
