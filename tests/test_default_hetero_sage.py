@@ -68,3 +68,24 @@ def test_load_run_without_a_path_recommends_for_new_users(small_default, synth_d
     assert run.config.model == "neumf"
     recs = run.recommend_new_user("M", 40, "engineer", k=4)
     assert len(recs) == 4 and run.newcomer_run().path == default_hetero_sage_dir()
+
+
+def test_a_warm_default_new_user_imports_only_torch(synth_dir, synth, capsys):
+    """The shipped default as it is (trained here on the small synthetic data): warm, no run given, the call
+    reads the cached run's twin and catalog and imports neither torch_geometric, pandas nor scikit-learn."""
+    import os
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "cli"))
+    from test_lazy_imports import _probe
+
+    titles = list(synth.movies["title"])
+    argv = ["recommend", "--new-user", "--gender", "M", "--age", "40", "--occupation", "engineer", "--liked",
+            titles[2], "-k", "5", "--data-dir", str(synth_dir), "--json", "--quiet"]
+    assert main(argv) == 0  # trains the default on first use, exports its twin
+    first = json.loads(capsys.readouterr().out)
+    assert first["run"] == str(default_hetero_sage_dir())
+    seen = _probe([argv], env={"GRAPHREC_HOME": os.environ["GRAPHREC_HOME"]})
+    modules = seen[" ".join(argv)]
+    assert "torch" in modules and not {"torch_geometric", "pandas", "sklearn", "scipy"} & set(modules)
