@@ -1,7 +1,8 @@
 """``graphrec recommend``: top-k unseen movies for one user, several, or all at once (one vectorized pass).
 
-With a ``hetero-sage`` run also ``--new-user`` (demographics and liked titles) and
-``--include-new-movies FILE.csv`` (new titles ranked for ``--user``): :mod:`graphrec.inductive`.
+With a ``hetero-sage`` run (default: the shipped one, trained on first use) also ``--new-user``
+(demographics and liked titles) and ``--include-new-movies FILE.csv`` (new titles ranked for ``--user``):
+:mod:`graphrec.inductive`.
 """
 from __future__ import annotations
 
