@@ -29,7 +29,7 @@ representation from what it is:
   (a user without ratings can lean on it as MostPop and demographic popularity do). Both are extra
   coordinates of the two representations (:mod:`graphrec.models.sage_inference`), so scoring stays
   one dot product.
-* new users (``demo_prior = lambda_0 > 0``): ``+ lambda(n_u) log(1 + c_g(u)(m) + s c(m) n_g / n)``, the
+* new users (``demo_prior = lambda_0 > 0``): ``+ lambda(n_u) (log(1 + c_g(u)(m) + s c(m) n_g / n) - max_m ...)``, the
   movie's popularity among the users of the user's gender x age group ``g(u)`` (``c_g(m)`` its ratings
   from the group, ``c(m)`` all of them, ``n_g`` and ``n`` the group's and all ratings), at weight
   ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf) decay^n`` for a user with ``n`` ratings in the
@@ -571,6 +571,13 @@ class HeteroSAGE(Recommender):
             return new.score_all(torch.as_tensor(users).long().to(self.item_year.device)).cpu()
         finally:
             self.train(was_training)
+
+    def without_new_user_term(self) -> "HeteroSAGE":
+        """A copy (parameters shared) without the new-user term (for ranking new movies, for which it is one
+        constant: they have no ratings)."""
+        new = self.with_nodes()
+        new.demo_prior = 0.0
+        return new
 
     @torch.no_grad()
     def export(self) -> SAGEInference:

@@ -126,7 +126,10 @@ def prior_columns(beta: Tensor, group: Tensor | None = None, num_groups: int = 0
 def group_popularity(users: Tensor, items: Tensor, group: Tensor, num_groups: int, num_items: int,
                      smoothing: float) -> Tensor:
     """``[M, G]``: ``log(1 + c_g(m) + s c(m) n_g / n)``, the popularity of each movie among the users of each
-    demographic group over the edges ``(users[e], items[e])`` (``group``: every user's :func:`demographic_group`).
+    demographic group over the edges ``(users[e], items[e])`` (``group``: every user's :func:`demographic_group`),
+    minus the group's largest: 0 for the group's favourite, negative below it. The shift is the same for every
+    movie, so it ranks as the plain counts do, but the term lowers the logits of less popular movies instead of
+    raising every rated movie's, and scores keep the model's scale.
 
     ``c_g(m)`` counts movie ``m``'s edges from group ``g``, ``c(m)`` all its edges, ``n_g`` group ``g``'s
     edges and ``n`` all edges; ``s`` (``smoothing``) adds ``s`` times the count ``m`` would have in the group
@@ -137,7 +140,8 @@ def group_popularity(users: Tensor, items: Tensor, group: Tensor, num_groups: in
     c = counts.view(num_items, num_groups).float()
     total = c.sum(1, keepdim=True)
     per_group = c.sum(0, keepdim=True)
-    return torch.log1p(c + smoothing * total * per_group / total.sum().clamp_min(1.0))
+    pop = torch.log1p(c + smoothing * total * per_group / total.sum().clamp_min(1.0))
+    return pop - pop.max(0, keepdim=True).values if len(pop) else pop
 
 
 def group_weights(degree: Tensor, group: Tensor, num_groups: int, weight: float, decay: float,
@@ -288,6 +292,12 @@ class SAGEInference:
                 raise ValueError("graph edges refer to users or movies outside the model")
         hu, hm = self.encode(xu, xm, eu, em, gender, age)
         return self.decode_all(hu[torch.as_tensor(users).long()], hm)
+
+    def without_new_user_term(self) -> "SAGEInference":
+        """The same model without the new-user term (for ranking new movies, for which it is one constant)."""
+        return SAGEInference(self.table, self.user_gender, self.user_age, self.user_x, self.movie_x, self.edge_user,
+                             self.edge_item, {k: v for k, v in self.weights.items() if k != "demo"}, self.num_layers,
+                             self.num_groups)
 
     # -- storage ----------------------------------------------------------------------------------
     def save(self, path: str | Path, source: tuple[int, ...] = ()) -> None:

@@ -66,7 +66,8 @@ def test_new_user_term_alone_is_popularity_among_the_group_fading_with_ratings(s
     degree = torch.bincount(u, minlength=model.num_users).float()
     for user in (0, 5):
         same = group[u] == group[user]
-        expected = (0.25 + 1.75 * 0.5 ** degree[user]) * torch.log1p(torch.bincount(m[same], minlength=model.num_items).float())
+        pop = torch.log1p(torch.bincount(m[same], minlength=model.num_items).float())
+        expected = (0.25 + 1.75 * 0.5 ** degree[user]) * (pop - pop.max())  # 0 for the group's favourite
         torch.testing.assert_close(model.score_all(torch.tensor([user]))[0], expected)
         torch.testing.assert_close(model.export().score_with_nodes(torch.tensor([user]))[0], expected)
     # smoothing: + s * (the movie's count) * (the group's share of all ratings)
@@ -76,6 +77,7 @@ def test_new_user_term_alone_is_popularity_among_the_group_fading_with_ratings(s
     c_g = torch.bincount(m[same], minlength=model.num_items).float()
     c = torch.bincount(m, minlength=model.num_items).float()
     expected = torch.log1p(c_g + 3.0 * c * same.sum() / len(u))
+    expected = expected - expected.max()
     for scorer in (model, model.export()):
         torch.testing.assert_close(scorer.score_with_nodes(torch.tensor([model.num_users]), new_user)[0], expected)
     # not in training: the term is added at inference only
@@ -113,3 +115,20 @@ def test_new_user_term_is_validated(synth, synth_split):
                 {"demo_smoothing": -0.1}, {"demo_floor": -1.0}):
         with pytest.raises(ValueError, match="demo_prior"):
             HeteroSAGE.build(synth, synth_split, hidden=8, **bad)
+
+
+def test_new_movies_get_one_constant_from_the_term_and_are_scored_without_it(synth, synth_split):
+    torch.manual_seed(0)
+    model = HeteroSAGE.build(synth, synth_split, hidden=8, demo_prior=2.0, demo_floor=1.0).eval()
+    genres = torch.zeros(3, len(model.table.genre_names))
+    genres[0, 1] = genres[1, 4] = genres[2, 7] = 1.0
+    new_movies = (genres, torch.tensor([0.95, 0.5, 0.0]))
+    users, m = torch.arange(4), model.num_items
+    full = model.score_with_nodes(users, new_movies=new_movies)[:, m:]
+    plain = model.without_new_user_term().score_with_nodes(users, new_movies=new_movies)[:, m:]
+    shift = full - plain
+    torch.testing.assert_close(shift, shift[:, :1].expand_as(shift))  # the same for every new movie: no order change
+    assert bool((shift < 0).all())  # below the group's favourite
+    torch.testing.assert_close(model.export().without_new_user_term().score_with_nodes(users, new_movies=new_movies)[:, m:],
+                               plain, rtol=1e-5, atol=1e-5)
+    assert model.demo_prior == 2.0  # the copy's change stays in the copy
