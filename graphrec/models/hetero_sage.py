@@ -29,15 +29,17 @@ representation from what it is:
   (a user without ratings can lean on it as MostPop and demographic popularity do). Both are extra
   coordinates of the two representations (:mod:`graphrec.models.sage_inference`), so scoring stays
   one dot product.
-* new users (``demo_prior = lambda_0 > 0``): ``+ lambda(n_u) (log(1 + c_g(u)(m) + s c(m) n_g / n) - max_m ...)``, the
-  movie's popularity among the users of the user's gender x age group ``g(u)`` (``c_g(m)`` its ratings
-  from the group, ``c(m)`` all of them, ``n_g`` and ``n`` the group's and all ratings), at weight
-  ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf) decay^n`` for a user with ``n`` ratings in the
-  graph: a term that *is* demographic popularity (``s = 0``) or MostPop (``s -> inf``) when it
-  dominates, for a user without ratings, and fades to ``lambda_inf`` as the user rates. It is fixed, not trained (added at inference only), with
-  ``lambda_0``, ``decay``, ``lambda_inf`` and ``s`` chosen on the validation cold splits (docs/coldstart.md); two more
-  sets of extra coordinates (:func:`~graphrec.models.sage_inference.group_weights`,
-  :func:`~graphrec.models.sage_inference.group_popularity`), and its own explanation group
+* new users (``demo_prior = lambda_0 > 0``): ``+ lambda(n_u) (p_g(u)(m) - max_m' p_g(u)(m'))`` with
+  ``p_g(m) = log(1 + c_g(m) + s c(m) n_g / n)``, the movie's popularity among the users of the user's
+  gender x age group ``g(u)`` (``c_g(m)`` its ratings from the group, ``c(m)`` all of them, ``n_g`` and
+  ``n`` the group's and all ratings), at weight ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf)
+  decay^n`` for a user with ``n`` ratings in the graph. When it dominates, for a user without
+  ratings, it *is* demographic popularity (``s = 0``) or MostPop (``s -> inf``); it fades to
+  ``lambda_inf`` as the user rates. It is fixed, not trained (added at inference only), with
+  ``lambda_0``, ``decay``, ``lambda_inf`` and ``s`` chosen on the validation cold splits
+  (docs/coldstart.md): two more sets of extra coordinates
+  (:func:`~graphrec.models.sage_inference.group_weights`,
+  :func:`~graphrec.models.sage_inference.group_popularity`) and its own explanation group
   (``popularity``).
 
 Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
@@ -196,8 +198,9 @@ class HeteroSAGE(Recommender):
             raise ValueError(f"cold_weight must be >= 0 (and needs conv='sage'), got {cold_weight}")
         if (min(demo_prior, demo_smoothing, demo_floor) < 0 or not 0.0 <= demo_decay <= 1.0
                 or (demo_prior and decoder != "dot")):
-            raise ValueError(f"demo_prior ({demo_prior}), demo_floor ({demo_floor}) and demo_smoothing ({demo_smoothing}) "
-                             f"must be >= 0, demo_decay ({demo_decay}) in [0, 1], and the term needs decoder='dot'")
+            raise ValueError(f"demo_prior ({demo_prior}), demo_floor ({demo_floor}) and demo_smoothing "
+                             f"({demo_smoothing}) must be >= 0, demo_decay ({demo_decay}) in [0, 1], and the term "
+                             "needs decoder='dot'")
         if new_user_edges < 0:
             raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
@@ -207,8 +210,8 @@ class HeteroSAGE(Recommender):
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
         self.degree, self.new_user_edges, self.cold_weight = degree, new_user_edges, cold_weight
         self.table = table
-        self.demo_prior, self.demo_decay, self.demo_smoothing = float(demo_prior), float(demo_decay), float(demo_smoothing)
-        self.demo_floor = float(demo_floor)
+        self.demo_prior, self.demo_decay = float(demo_prior), float(demo_decay)
+        self.demo_smoothing, self.demo_floor = float(demo_smoothing), float(demo_floor)
         self.num_groups = len(table.gender_names) * len(table.age_names) if prior == "group" else 0
         if conv != "sage" or self.num_groups:  # GAT's attention reads the target node, the group prior the codes
             self.capabilities = replace(type(self).capabilities, explainable=False)
@@ -428,7 +431,8 @@ class HeteroSAGE(Recommender):
         return out + self._bias(hm)[None] if self.movie_bias is not None else out
 
     def _bias(self, hm: Tensor) -> Tensor:
-        """The movie bias ``w . h_m`` (over the representation and the learned prior's columns, not the new-user term's)."""
+        """The movie bias ``w . h_m`` (over the representation and the learned prior's columns, not the new-user
+        term's)."""
         return self.movie_bias(hm[..., :self.movie_bias.in_features]).squeeze(-1)
 
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
