@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -53,6 +54,8 @@ class TrainedRun:
                  device: str | None = "cpu") -> None:
         self.path, self.config, self.catalog = path, config, catalog
         self._model, self._load_model, self._newcomers = model, None, None
+        #: opens the run that answers for new users and movies when this one cannot (the default NeuMF)
+        self._newcomer_default: Callable[[], "TrainedRun"] | None = None
         self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, ml
         self.device = device  # where scoring runs: "auto", "cpu" or "cuda[:N]" (explanations run on the CPU)
         self.dataset = ml if ml is not None else _DatasetOnDemand(catalog, lambda: self.ml)
@@ -212,6 +215,16 @@ class TrainedRun:
 
     # ----------------------------------------------------------------- new users and movies
 
+    def newcomer_run(self) -> "TrainedRun":
+        """The run that scores new users and movies: this one, or for :func:`load_run` without a path (the
+        default NeuMF, which only knows its training users) the embedded default ``hetero-sage``
+        (:func:`graphrec.defaults.default_hetero_sage`, trained on first use)."""
+        if self._newcomer_default is not None and (self.config is None or self.config.model != "hetero-sage"):
+            if not isinstance(self._newcomer_default, TrainedRun):
+                self._newcomer_default = self._newcomer_default()
+            return self._newcomer_default
+        return self
+
     @property
     def newcomers(self):
         """What scores users and movies the model never saw (``hetero-sage`` runs): its plain-torch twin,
@@ -228,7 +241,8 @@ class TrainedRun:
         liked (``hetero-sage`` runs): ``rank``, ``movie_id``, ``title``, ``year``, ``genres``, ``score``."""
         from .inductive import recommend_new_user
 
-        return recommend_new_user(self.newcomers, self.catalog, gender, age, occupation, liked, k)
+        r = self.newcomer_run()
+        return recommend_new_user(r.newcomers, r.catalog, gender, age, occupation, liked, k)
 
     def explain_new_user(self, recommendations: list[dict], gender: str, age: int, occupation: str,
                          liked: list[str] = (), method: str = "ig", top: int = 3) -> list[dict]:
@@ -236,9 +250,10 @@ class TrainedRun:
         feature groups that raise its score (``method``: ig, shap or lime), from the PyG model."""
         from .inductive import explain_new_user, liked_movies
 
-        items = [self.catalog.movie_index(x["movie_id"]) for x in recommendations]
-        attr, table = explain_new_user(self.model.cpu(), self.split, gender, age, occupation,
-                                       liked_movies(self.catalog, liked), items, method)
+        r = self.newcomer_run()
+        items = [r.catalog.movie_index(x["movie_id"]) for x in recommendations]
+        attr, table = explain_new_user(r.model.cpu(), r.split, gender, age, occupation,
+                                       liked_movies(r.catalog, liked), items, method)
         return [{**x, "why": [r for r in attr.rows(table, n) if r["contribution"] > 0][:top]}
                 for n, x in enumerate(recommendations)]
 
@@ -246,7 +261,8 @@ class TrainedRun:
         """The new titles of a ``title,year,genres`` CSV ranked for dataset user ``user`` (``hetero-sage`` runs)."""
         from .inductive import recommend_new_movies
 
-        return recommend_new_movies(self.newcomers, self.catalog, user, path, k)
+        r = self.newcomer_run()
+        return recommend_new_movies(r.newcomers, r.catalog, user, path, k)
 
     # ----------------------------------------------------------------- similar movies
 
@@ -318,7 +334,8 @@ def _data_of(ml) -> DataConfig:
 def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
              progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None) -> TrainedRun:
     """A run directory as a :class:`TrainedRun`; without ``path`` the default NeuMF on ML-100K
-    (trained on first use and kept under ``GRAPHREC_HOME``).
+    (trained on first use and kept under ``GRAPHREC_HOME``), whose ``recommend_new_user`` and
+    ``recommend_new_movies`` use the default hetero-sage (also trained on first use).
 
     ``data_dir`` points at the MovieLens files when they moved since training;
     ``cache=False`` re-parses them instead of reading the processed-data cache;
@@ -335,9 +352,13 @@ def open_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     """:func:`load_run`, but the model is built and loaded on first use (``run.model``): what needs only the
     catalog or the run's cached files (``recommend_new_user``) imports no more than torch."""
     if path is None:
-        from .defaults import default_neumf
+        from .defaults import default_hetero_sage, default_neumf
 
-        path = default_neumf(data_dir, progress=progress, device=device)  # trains only on first use
+        run = open_run(default_neumf(data_dir, progress=progress, device=device),  # trains only on first use
+                       data_dir, cache, progress, device, on_bad_rows)
+        run._newcomer_default = lambda: open_run(default_hetero_sage(data_dir, progress=progress, device=device),
+                                                 data_dir, cache, progress, device, on_bad_rows)
+        return run
     path = Path(path)
     config = read_config(path)
     check_finished(path, config)

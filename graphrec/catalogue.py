@@ -8,11 +8,14 @@ model it runs. See :mod:`graphrec.benchmark` for the protocol.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
 from .config import DataConfig, TrainConfig
 from .errors import GraphrecError
+from .io import write_json
 from .models import REGISTRY, model_class
 
 METRICS = ("HR@10", "NDCG@10", "full_HR@10", "full_NDCG@10")
@@ -225,3 +228,48 @@ class Settings:
     tuned: bool = True  # use each model's tuned config (graphrec/configs/<dataset>/) instead of its grid
     data: DataConfig = field(default_factory=DataConfig)
     device: str = TrainConfig.device
+
+
+# --------------------------------------------------------------------------- tuned configs
+
+#: Where the shipped tuned configs live: ``configs/<dataset>/<entry>.json`` (written by ``graphrec tune``).
+CONFIG_DIR = Path(__file__).parent / "configs"
+#: TrainConfig fields a tuned config may set.
+TRAIN_FIELDS = ("epochs", "batch_size", "lr", "num_ng", "l2", "l2_scope", "loss", "eval_every", "patience", "select")
+
+
+def config_for(base, model: str, point: dict, **extra):
+    """``base`` (a :class:`TrainConfig`) with a tuned point's hparams and training fields."""
+    return replace(base, model=model, hparams={**base.hparams, **point.get("hparams", {})},
+                   **{k: v for k, v in point.get("train", {}).items() if k in TRAIN_FIELDS}, **extra)
+
+
+def config_from_tuned(tuned: dict, base, **overrides):
+    """A :class:`~graphrec.training.TrainConfig`: ``base`` with the tuned settings, then ``overrides``
+    (explicit flags win; ``overrides["hparams"]`` is merged into the model's)."""
+    cfg = config_for(base, tuned["model"], tuned)
+    hp = overrides.pop("hparams", {})
+    return replace(cfg, hparams={**cfg.hparams, **hp}, **overrides)
+
+
+def shipped_path(name: str, dataset: str | None) -> Path:
+    return CONFIG_DIR / (dataset or "ml-100k") / f"{name}.json"
+
+
+def load_tuned(name: str, dataset: str | None = None, path: str | Path | None = None,
+               model: str | None = None) -> dict | None:
+    """The tuned config at ``path``, else the shipped one named ``name`` (a model, or a benchmark
+    entry such as ``ease-recency``) for ``dataset``; ``None`` if there is none. Its model must be
+    ``model`` (default: ``name``)."""
+    p = Path(path) if path else shipped_path(name, dataset)
+    if not p.is_file():
+        return None
+    tuned = json.loads(p.read_text())
+    if tuned.get("model") != (model or name):
+        raise ValueError(f"{p} is a config for {tuned.get('model')!r}, not {(model or name)!r}")
+    return tuned
+
+
+def save_tuned(tuned: dict, path: str | Path) -> Path:
+    write_json(path, tuned)
+    return Path(path)

@@ -2,6 +2,9 @@
 
 - ``models/neumf-ml-100k-<hash>``: the NeuMF that ``graphrec recommend`` (and ``graphrec.load_run()``)
   uses without ``--run``: the shipped tuned config (:func:`neumf_config`), refit included;
+- ``models/hetero-sage-ml-100k-<hash>``: the hetero-sage that scores new users and new movies without
+  ``--run`` (``recommend --new-user``, ``--include-new-movies``, ``load_run().recommend_new_user``): the
+  shipped cold config, features only (:func:`hetero_sage_config`);
 - ``models/feature-mlp-<dataset>-<hash>``: the feature model that ``graphrec explain`` uses without
   ``--run`` (:func:`feature_config`);
 - ``embeddings/<dataset>-default-<hash>``: the movie embedding of ``graphrec similar``
@@ -11,6 +14,10 @@ Each folder's name carries a hash of its settings (:func:`fingerprint`), so a re
 default trains the new one instead of reusing the old folder. Each entry is built in a temporary
 folder and moved into place only when complete (:func:`graphrec.io.atomic_dir`), so an interrupted
 first use leaves nothing behind and later calls reuse the finished entry.
+
+A warm default costs a folder check: the settings and folders below import no more than the configs;
+the training stack (pipeline, trainer, embeddings) is imported only when a default is trained, inside
+the function that trains it, so that a warm ``graphrec recommend`` stays as fast as ``import torch``.
 """
 from __future__ import annotations
 
@@ -21,15 +28,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from .catalogue import config_from_tuned, load_tuned
 from .config import DataConfig, TrainConfig
-from .data.movielens import MovieLens, locate
-from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig, export_embeddings
 from .io import atomic_dir, clean_stale_temps
+from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig
 from .paths import cache_dir
-from .pipeline import Prepared, adopt, load_dataset, prepare
-from .training.protocol import select_and_refit
 from .training.runs import METRICS
-from .tuning import config_from_tuned, load_tuned
+
 
 #: The default feature model of ``graphrec explain``: short but converged enough to explain
 #: (docs/explanations.md).
@@ -75,14 +80,34 @@ def default_neumf_dir() -> Path:
 def default_neumf(data_dir: str | None = None, progress: bool = True, data=None, device: str | None = None) -> Path:
     """The run directory of the default NeuMF on ML-100K (:func:`neumf_config`), trained on first use
     (on ``data``, a :class:`graphrec.pipeline.Prepared`, when given; on ``device``)."""
-    base = neumf_config().to_dict()
-    config = TrainConfig.from_dict({**base, **({"device": device} if device else {}),
-                                    "data": {**base["data"], "data_dir": data_dir}})
-    return _trained(config, default_neumf_dir(), data, progress, "the default NeuMF on ML-100K")
+    return _trained(_on(neumf_config(), data_dir, device), default_neumf_dir(), data, progress,
+                    "the default NeuMF on ML-100K")
+
+
+# -- the hetero-sage for new users and new movies ------------------------------------------------
+def hetero_sage_config() -> TrainConfig:
+    """The shipped cold hetero-sage for ML-100K (``graphrec/configs/ml-100k/hetero-sage.json``: features
+    only, chosen on the validation cold splits), refit on train + validation: what ``graphrec train
+    hetero-sage`` runs."""
+    base = TrainConfig(model="hetero-sage", full_eval_every=0, data=DataConfig(dataset="ml-100k"))
+    return config_from_tuned(load_tuned("hetero-sage", "ml-100k"), base)
+
+
+def default_hetero_sage_dir() -> Path:
+    """Where :func:`default_hetero_sage` keeps its run (trained or not yet)."""
+    return cache_dir("models", f"hetero-sage-ml-100k-{fingerprint(hetero_sage_config().to_dict())}")
+
+
+def default_hetero_sage(data_dir: str | None = None, progress: bool = True, data=None,
+                        device: str | None = None) -> Path:
+    """The run directory of the default hetero-sage on ML-100K (:func:`hetero_sage_config`), trained on
+    first use (on ``data``, a :class:`graphrec.pipeline.Prepared`, when given; on ``device``)."""
+    return _trained(_on(hetero_sage_config(), data_dir, device), default_hetero_sage_dir(), data, progress,
+                    "the default hetero-sage for new users and movies on ML-100K")
 
 
 # -- the feature model of graphrec explain -------------------------------------------------------
-def feature_config(ml: MovieLens, **overrides) -> TrainConfig:
+def feature_config(ml, **overrides) -> TrainConfig:
     """The default feature model's configuration on ``ml``; ``overrides`` replace any :class:`TrainConfig` field."""
     data = DataConfig(dataset=ml.name, data_dir=str(ml.root) if ml.root else None)
     return TrainConfig(**{"model": "feature-mlp", "hparams": dict(FEATURE_HPARAMS), "data": data,
@@ -95,8 +120,11 @@ def default_feature_dir(dataset: str) -> Path:
     return cache_dir("models", f"feature-mlp-{dataset}-{tag}")
 
 
-def default_feature_model(ml: MovieLens, data=None, progress: bool = True, device: str | None = None) -> Path:
-    """``models/feature-mlp-<dataset>``: the default feature model of ``graphrec explain``, trained on first use."""
+def default_feature_model(ml, data=None, progress: bool = True, device: str | None = None) -> Path:
+    """``models/feature-mlp-<dataset>``: the default feature model of ``graphrec explain`` on ``ml`` (a
+    :class:`~graphrec.data.MovieLens`), trained on first use; ``data`` a prepared split or ``None``."""
+    from .pipeline import Prepared
+
     config = feature_config(ml, **({"device": device} if device else {}))
     if not isinstance(data, (Prepared, tuple)):
         data = (ml, data)  # a split, or None: split here
@@ -107,18 +135,35 @@ def default_feature_model(ml: MovieLens, data=None, progress: bool = True, devic
 def default_embeddings(dataset: str | None = None, data_dir: str | None = None, progress: bool = True) -> Path:
     """``embeddings/<dataset>-default``: the embedding ``graphrec similar`` uses
     (:data:`graphrec.embeddings.node2vec.DEFAULT_SIMILAR`, on every rating), trained on first use."""
+    from .data.movielens import locate
+
     config = DataConfig(dataset, data_dir)
     name = locate(dataset, data_dir)[0]  # the dataset is loaded only to train
 
     def build(tmp: Path) -> None:
+        from .embeddings.node2vec import export_embeddings
+        from .pipeline import load_dataset, prepare
+
         ml = load_dataset(config)
         export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), tmp, progress)
 
-    return cached(cache_dir("embeddings", f"{name}-default-{fingerprint(asdict(DEFAULT_SIMILAR))}"), build, META,
-                  f"training the default {name} embedding once")
+    return cached(cache_dir("embeddings", f"{name}-default-{fingerprint(asdict(DEFAULT_SIMILAR))}"), build,
+                  META, f"training the default {name} embedding once")
+
+
+def _on(config: TrainConfig, data_dir: str | None, device: str | None) -> TrainConfig:
+    """``config`` reading its data from ``data_dir`` and training on ``device`` (neither is in its fingerprint)."""
+    base = config.to_dict()
+    return TrainConfig.from_dict({**base, **({"device": device} if device else {}),
+                                  "data": {**base["data"], "data_dir": data_dir}})
 
 
 def _trained(config: TrainConfig, target: Path, data, progress: bool, what: str) -> Path:
     """``config`` trained into ``target`` once: selection, then the refit when ``config.refit``."""
-    return cached(target, lambda tmp: select_and_refit(config, adopt(data, config), tmp, progress=progress),
-                  METRICS, f"training {what}" if progress is not False else None)
+    def build(tmp: Path) -> None:
+        from .pipeline import adopt  # the training stack: only when a default is trained
+        from .training.protocol import select_and_refit
+
+        select_and_refit(config, adopt(data, config), tmp, progress=progress)
+
+    return cached(target, build, METRICS, f"training {what}" if progress is not False else None)

@@ -207,6 +207,8 @@ def recommend_new_movies(model, data, user_id: int, path: str | Path, k: int = 1
     c.check_fits(model)
     user = c.user_index(user_id)
     rows, genres, years = read_new_movies(path, list(model.table.genre_names))
+    if hasattr(model, "without_new_user_term"):  # the term is one constant for movies without ratings: left out,
+        model = model.without_new_user_term()   # the new movies' scores keep the model's scale
     scores = model.score_with_nodes(torch.tensor([user]), new_movies=(genres, years))[0, model.num_items:].float()
     order = torch.argsort(scores, descending=True, stable=True)[:k]
     return [{"rank": r, **rows[j], "score": _sigmoid(float(scores[j]))} for r, j in enumerate(order.tolist(), 1)]

@@ -14,20 +14,11 @@ files for ML-100K in ``graphrec/configs/ml-100k/``; :func:`load_tuned` finds the
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Callable
 
-from .catalogue import entry
+from .catalogue import config_for, entry, tunable
 from .config import TrainConfig
-from .io import write_json
 from .training.protocol import fit_select, select
-
-#: Where the shipped tuned configs live: ``configs/<dataset>/<model>.json``.
-CONFIG_DIR = Path(__file__).parent / "configs"
-#: TrainConfig fields a tuned config may set.
-TRAIN_FIELDS = ("epochs", "batch_size", "lr", "num_ng", "l2", "l2_scope", "loss", "eval_every", "patience", "select")
-
 
 def tune(name: str, ml, split, trials: int, seed: int = 0, base=None, space: Callable | None = None,
          progress: bool = False) -> dict:
@@ -53,7 +44,7 @@ def tune(name: str, ml, split, trials: int, seed: int = 0, base=None, space: Cal
         point = space(trial)
         if "params" in point:  # fitted: one evaluation, no epochs
             return fit_select(model, point["params"], split, base.k)[1]
-        cfg = _config(base, model, point, seed=seed)
+        cfg = config_for(base, model, point, seed=seed)
 
         def report(epoch: int, score: float) -> None:
             trial.report(score, epoch)
@@ -76,43 +67,3 @@ def tune(name: str, ml, split, trials: int, seed: int = 0, base=None, space: Cal
                       "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
                       "split": split.name, "params": best.params}}
     return out
-
-
-def _config(base, model: str, point: dict, **extra):
-    from dataclasses import replace
-
-    return replace(base, model=model, hparams={**base.hparams, **point.get("hparams", {})},
-                   **{k: v for k, v in point.get("train", {}).items() if k in TRAIN_FIELDS}, **extra)
-
-
-def config_from_tuned(tuned: dict, base, **overrides):
-    """A :class:`~graphrec.training.TrainConfig`: ``base`` with the tuned settings, then ``overrides``
-    (explicit flags win; ``overrides["hparams"]`` is merged into the model's)."""
-    from dataclasses import replace
-
-    cfg = _config(base, tuned["model"], tuned)
-    hp = overrides.pop("hparams", {})
-    return replace(cfg, hparams={**cfg.hparams, **hp}, **overrides)
-
-
-def shipped_path(name: str, dataset: str | None) -> Path:
-    return CONFIG_DIR / (dataset or "ml-100k") / f"{name}.json"
-
-
-def load_tuned(name: str, dataset: str | None = None, path: str | Path | None = None,
-               model: str | None = None) -> dict | None:
-    """The tuned config at ``path``, else the shipped one named ``name`` (a model, or a benchmark
-    entry such as ``ease-recency``) for ``dataset``; ``None`` if there is none. Its model must be
-    ``model`` (default: ``name``)."""
-    p = Path(path) if path else shipped_path(name, dataset)
-    if not p.is_file():
-        return None
-    tuned = json.loads(p.read_text())
-    if tuned.get("model") != (model or name):
-        raise ValueError(f"{p} is a config for {tuned.get('model')!r}, not {(model or name)!r}")
-    return tuned
-
-
-def save_tuned(tuned: dict, path: str | Path) -> Path:
-    write_json(path, tuned)
-    return Path(path)

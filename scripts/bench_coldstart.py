@@ -7,7 +7,9 @@ Settings come from the shipped tuned configs (``graphrec/configs/ml-100k/``): ``
 (``graphrec tune hetero-sage-ids``: 20 trials on the LOO validation item) for warm LOO and
 ``hetero-sage.json`` (``--tune``: 20 trials on three separate cold splits, seeds 100-102, scored by
 the mean full HR@10 of their five cold protocols, with the earlier untuned default as a 21st
-candidate; never on the reported seeds) for cold start.
+candidate; never on the reported seeds) for cold start, its new-user term chosen on the same
+validation splits by ``scripts/tune_new_user_prior.py``; "hetero-sage (no term)" is the same
+trained model without that term.
 
 For each seed: (1) warm LOO -- HeteroSAGE (its warm config, and the same without id embeddings) on
 the usual split, against the tuned LightGCN, ItemKNN (k = 50) and MostPop; (2) cold start --
@@ -37,13 +39,11 @@ from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_ci, bootstrap_seeds_users
 from graphrec.models import ItemKNN, MostPop
 from graphrec.models.cold_baselines import ColdMostPop, ContentKNN, DemographicPop, ItemKNNFromK
+from graphrec.catalogue import config_from_tuned, entry, load_tuned, save_tuned
+from graphrec.config import DataConfig, TrainConfig
 from graphrec.pipeline import Prepared, build_cold_split, build_model, build_split
-from graphrec.config import TrainConfig
 from graphrec.training import Trainer
 from graphrec.training.protocol import select
-from graphrec.config import DataConfig
-from graphrec.catalogue import entry
-from graphrec.tuning import config_from_tuned, load_tuned, save_tuned
 
 METRICS = ("full_HR@10", "full_NDCG@10", "HR@10", "NDCG@10")
 
@@ -210,6 +210,9 @@ def main() -> None:
     if args.skip_cold:
         return
     names = ["hetero-sage", "ContentKNN", "MostPop", "DemographicPop", "ItemKNN-from-k"]
+    term = cold_cfg.hparams.get("demo_prior", 0.0) > 0
+    if term:  # the same trained model without its new-user term (added at inference only)
+        names.insert(1, "hetero-sage (no term)")
     cold_rows: dict[str, dict[str, list[dict]]] = {}
     for seed in args.seeds:
         cold = build_cold_split(DataConfig(split_seed=seed), ml)
@@ -217,15 +220,18 @@ def main() -> None:
         model, epoch_s, best = train_model(ml, cold.warm_split(), cold_cfg, seed)
         print(f"cold seed {seed}: {cold.summary()}; best epoch {best}, {epoch_s:.2f} s/epoch, "
               f"{time.perf_counter() - t:.0f} s", flush=True)
-        scorers = {"hetero-sage": model, "ContentKNN": ContentKNN(table_), "MostPop": ColdMostPop(table_),
+        bare = model.with_nodes()
+        bare.demo_prior = 0.0
+        scorers = {"hetero-sage": model, "hetero-sage (no term)": bare, "ContentKNN": ContentKNN(table_),
+                   "MostPop": ColdMostPop(table_),
                    "DemographicPop": DemographicPop(table_),
                    "ItemKNN-from-k": ItemKNNFromK(table_, cold.train_user, cold.train_item)}
         for name in names:
             for protocol, res in evaluate_cold(scorers[name], cold).items():
                 cold_rows.setdefault(protocol, {}).setdefault(name, []).append(res)
+    movie_rows = [n for n in names if n != "ItemKNN-from-k"]
     table("Cold movies (10 % of movies unseen; ranked among cold movies)",
-          {n: cold_rows["movies"][n] for n in ("hetero-sage", "ContentKNN", "MostPop", "DemographicPop")},
-          "hetero-sage", ["ContentKNN", "MostPop", "DemographicPop"], pooled=True)
+          {n: cold_rows["movies"][n] for n in movie_rows}, "hetero-sage", movie_rows[1:], pooled=True)
     for k in COLD_KS:
         rows = {n: cold_rows[f"users@{k}"][n] for n in names if not (k == 0 and n in ("ContentKNN", "ItemKNN-from-k"))}
         table(f"Cold users, k = {k} known ratings (ranked among warm movies)", rows, "hetero-sage",

@@ -63,15 +63,17 @@ def test_a_transductive_model_is_refused(synth, synth_split):
     assert len(recs) == 5 and synth.movies["raw_id"][0] not in [r["movie_id"] for r in recs]
 
 
-def test_a_new_users_explanation_is_of_their_own_score(synth, synth_split):
+@pytest.mark.parametrize("hparams", [{}, {"demo_prior": 2.0, "demo_decay": 0.5, "demo_smoothing": 0.3}],
+                         ids=["plain", "new-user-term"])
+def test_a_new_users_explanation_is_of_their_own_score(synth, synth_split, hparams):
     from graphrec.inductive import explain_new_user
 
     torch.manual_seed(0)
-    model = HeteroSAGE.build(synth, synth_split, hidden=8).eval()
+    model = HeteroSAGE.build(synth, synth_split, hidden=8, **hparams).eval()
     items = torch.tensor([1, 5, 9])
     g, a, o = demographics(model.table, "F", 30, "student")
     user = model.num_users
-    reads = []
+    reads, term = [], []
     for liked in (torch.tensor([], dtype=torch.long), torch.tensor([0, 3])):
         expected = model.score_with_nodes(torch.tensor([user]), new_users=(torch.tensor([g]), torch.tensor([a]),
                                                                             torch.tensor([o])),
@@ -83,4 +85,12 @@ def test_a_new_users_explanation_is_of_their_own_score(synth, synth_split):
         assert (rows["gender"]["value"], rows["age"]["value"], rows["occupation"]["value"]) == \
             ("gender=F", "age=25-34", "occupation=student")
         reads.append(rows["user_ratings"]["contribution"])
+        assert set(rows) == {"gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings",
+                             *(["popularity"] if hparams else [])}
+        if hparams:  # popularity among people like the user, beside the demographics: its own group
+            assert rows["popularity"]["value"] == "popularity among F 25-34"
+            term.append([[r["contribution"] for r in attr.rows(table, n) if r["group"] == "popularity"][0]
+                         for n in range(len(items))])
     assert reads[0] != reads[1]  # what the user reads from the movies they liked
+    if hparams:  # the term moves with the user's ratings (its weight fades: tests/models/test_hetero_sage_prior.py)
+        assert term[0] != term[1]

@@ -2,7 +2,8 @@
 import pytest
 
 from graphrec.config import TrainConfig
-from graphrec.tuning import config_from_tuned, load_tuned, save_tuned, tune
+from graphrec.catalogue import config_from_tuned, load_tuned, save_tuned
+from graphrec.tuning import tune
 
 pytest.importorskip("optuna")
 

@@ -122,7 +122,7 @@ class Benchmark(Report):
 
     def tuned_entry(self, e: Entry) -> Entry:
         """``e`` with its tuned config as the only grid point, if one exists and ``settings.tuned``."""
-        from ..tuning import load_tuned
+        from ..catalogue import load_tuned
 
         tuned = self.configs.get(e.name)
         if tuned is None and self.settings.tuned and not self.settings.quick:

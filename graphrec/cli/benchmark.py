@@ -80,7 +80,8 @@ def run(args) -> int:
     bench = Benchmark(ml, split, entries, settings, out, progress=show_bars(args.progress))
     if args.retune:
         from ..config import TrainConfig
-        from ..tuning import save_tuned, tune
+        from ..catalogue import save_tuned
+        from ..tuning import tune
 
         for e in entries:
             if e.space is not None:

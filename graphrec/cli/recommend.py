@@ -1,7 +1,8 @@
 """``graphrec recommend``: top-k unseen movies for one user, several, or all at once (one vectorized pass).
 
-With a ``hetero-sage`` run also ``--new-user`` (demographics and liked titles) and
-``--include-new-movies FILE.csv`` (new titles ranked for ``--user``): :mod:`graphrec.inductive`.
+With a ``hetero-sage`` run (default: the shipped one, trained on first use) also ``--new-user``
+(demographics and liked titles) and ``--include-new-movies FILE.csv`` (new titles ranked for ``--user``):
+:mod:`graphrec.inductive`.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def add_parser(sub) -> None:
     who.add_argument("--all-users", action="store_true", help="every user of the dataset")
     who.add_argument("--new-user", action="store_true",
                      help="a user the model never saw, from --gender, --age, --occupation and --liked "
-                          "(needs --run of a hetero-sage run)")
+                          "(a hetero-sage --run; default: the shipped hetero-sage on ML-100K, trained on first use)")
     new = p.add_argument_group("new users and movies (hetero-sage runs)")
     new.add_argument("--gender", help="--new-user's gender: F or M")
     new.add_argument("--age", type=int, help="--new-user's age in years")
@@ -43,8 +44,9 @@ def add_parser(sub) -> None:
                      help="rank the new movies of this CSV (columns title, year, genres with | between genres) "
                           "for --user")
     p.add_argument("-k", type=positive_int, default=10, help="how many movies (default 10)")
-    p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, trained on first use "
-                                 "and cached under $GRAPHREC_HOME)")
+    p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, and for --new-user and "
+                                 "--include-new-movies a hetero-sage, trained on first use and cached under "
+                                 "$GRAPHREC_HOME)")
     p.add_argument("--out", metavar="FILE", help="write the lists to FILE (.csv: one row per user and rank; "
                                                  ".jsonl: one line per user) instead of printing them")
     p.add_argument("--explain", action="store_true",
@@ -80,16 +82,18 @@ def run_new(args) -> int:
     from ..api import open_run
     from ..device import num_threads
 
-    if not args.run:
-        raise GraphrecError("--new-user and --include-new-movies need --run: a hetero-sage run "
-                            "(graphrec train hetero-sage)")
     if args.new_user:
         missing = [f"--{f}" for f in ("gender", "age", "occupation") if getattr(args, f) is None]
         if missing:
             raise GraphrecError(f"--new-user needs {', '.join(missing)}")
     if args.explain and not args.new_user:
         raise GraphrecError("--explain explains a user's list (--user, or --new-user), not --include-new-movies")
-    r = open_run(args.run, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress,
+    path = args.run
+    if not path:  # the embedded default: the shipped cold hetero-sage, trained on first use
+        from ..defaults import default_hetero_sage
+
+        path = default_hetero_sage(args.data_dir, progress=args.progress, device=args.device)
+    r = open_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress,
                  on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.new_user:

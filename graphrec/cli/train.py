@@ -225,7 +225,7 @@ def build_config(args, pretrain: list | None = None) -> TrainConfig:
     for the dataset, unless ``--no-tuned``), then every flag given explicitly."""
     from dataclasses import replace
 
-    from ..tuning import config_from_tuned, load_tuned, shipped_path
+    from ..catalogue import config_from_tuned, load_tuned, shipped_path
 
     base = TrainConfig(model=args.model, pretrain=pretrain or [], refit=not args.no_refit,
                        data=data_config(args, absolute=True), **({"device": args.device} if args.device else {}))

@@ -28,7 +28,8 @@ def run(args) -> int:
     from ..device import num_threads
     from ..catalogue import entry
     from ..config import TrainConfig
-    from ..tuning import save_tuned, tune
+    from ..catalogue import save_tuned
+    from ..tuning import tune
 
     try:
         import optuna  # noqa: F401

@@ -89,6 +89,9 @@ class FeatureTable:
         if group == "year":
             y = float(self.item_year[i])
             return f"year={int(round(1900 + 100 * y))}" if y else "year=unknown"
+        if group == "popularity":  # a graph model's new-user term: popularity among the user's gender x age group
+            g, a = self.gender_names[int(self.user_gender[u])], self.age_names[int(self.user_age[u])]
+            return f"popularity among {g} {a}"
         if group.endswith("_ratings"):  # what a graph model's node reads from its neighbours
             return f"the {group.split('_')[0]}'s ratings"
         return f"{group} id"

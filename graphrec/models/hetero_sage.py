@@ -29,6 +29,18 @@ representation from what it is:
   (a user without ratings can lean on it as MostPop and demographic popularity do). Both are extra
   coordinates of the two representations (:mod:`graphrec.models.sage_inference`), so scoring stays
   one dot product.
+* new users (``demo_prior = lambda_0 > 0``): ``+ lambda(n_u) (p_g(u)(m) - max_m' p_g(u)(m'))`` with
+  ``p_g(m) = log(1 + c_g(m) + s c(m) n_g / n)``, the movie's popularity among the users of the user's
+  gender x age group ``g(u)`` (``c_g(m)`` its ratings from the group, ``c(m)`` all of them, ``n_g`` and
+  ``n`` the group's and all ratings), at weight ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf)
+  decay^n`` for a user with ``n`` ratings in the graph. When it dominates, for a user without
+  ratings, it *is* demographic popularity (``s = 0``) or MostPop (``s -> inf``); it fades to
+  ``lambda_inf`` as the user rates. It is fixed, not trained (added at inference only), with
+  ``lambda_0``, ``decay``, ``lambda_inf`` and ``s`` chosen on the validation cold splits
+  (docs/coldstart.md): two more sets of extra coordinates
+  (:func:`~graphrec.models.sage_inference.group_weights`,
+  :func:`~graphrec.models.sage_inference.group_popularity`) and its own explanation group
+  (``popularity``).
 
 Id embeddings (``use_ids``) are optional; without them every parameter is shared, which is what
 cold start needs. Training (:meth:`epoch_batches`, :meth:`batch_loss`) is full-graph: each step
@@ -56,8 +68,8 @@ from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
 from .base import Recommender, declare
 from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SAGEInference, Vocabulary,
-                             degree_features, demographic_group, mean_graphs, popularity_columns, prior_columns,
-                             sage_step, year_bucket)
+                             degree_features, demographic_group, group_popularity, group_weights, mean_graphs,
+                             popularity_columns, prior_columns, sage_step, year_bucket)
 
 
 def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
@@ -154,13 +166,20 @@ class HeteroSAGE(Recommender):
             likelihood of a movie given only demographics, whose optimum for a user without ratings is
             the movies' popularity among such users (BPR's is any order that puts seen above unseen).
             0 (default): off.
+        demo_prior: ``lambda_0``, the weight of the new-user term (module docstring) for a user without
+            ratings; 0 (default): off. Added at inference, never in training.
+        demo_decay: how its weight moves from ``demo_prior`` to ``demo_floor`` with each rating the user has in
+            the graph, a factor in ``[0, 1]`` (0: straight to the floor after one rating).
+        demo_floor: ``lambda_inf``, the weight left for users with many ratings (>= 0).
+        demo_smoothing: ``s``, how much of the overall popularity the group counts are smoothed with.
     """
 
     def __init__(self, table: FeatureTable, train_user: Tensor, train_item: Tensor, hidden: int = 64,
                  num_layers: int = 2, conv: str = "sage", heads: int = 2, decoder: str = "dot",
                  use_ids: bool = False, node_dropout: float = 0.1, loss: str = "bpr", degree: bool = True,
                  new_user_edges: int = 5, bias: bool = True, degree_linear: bool = False,
-                 prior: str = "popularity", cold_weight: float = 0.0) -> None:
+                 prior: str = "popularity", cold_weight: float = 0.0, demo_prior: float = 0.0,
+                 demo_decay: float = 0.5, demo_smoothing: float = 1.0, demo_floor: float = 0.0) -> None:
         super().__init__()
         if conv not in ("sage", "gat"):
             raise ValueError(f"conv must be 'sage' or 'gat', not {conv!r}")
@@ -177,6 +196,11 @@ class HeteroSAGE(Recommender):
         prior = prior if decoder == "dot" else "none"  # the prior is a term of the dot product
         if cold_weight < 0 or (cold_weight and conv != "sage"):
             raise ValueError(f"cold_weight must be >= 0 (and needs conv='sage'), got {cold_weight}")
+        if (min(demo_prior, demo_smoothing, demo_floor) < 0 or not 0.0 <= demo_decay <= 1.0
+                or (demo_prior and decoder != "dot")):
+            raise ValueError(f"demo_prior ({demo_prior}), demo_floor ({demo_floor}) and demo_smoothing "
+                             f"({demo_smoothing}) must be >= 0, demo_decay ({demo_decay}) in [0, 1], and the term "
+                             "needs decoder='dot'")
         if new_user_edges < 0:
             raise ValueError(f"new_user_edges must be >= 0, got {new_user_edges}")
         if not 0.0 <= node_dropout < 1.0:
@@ -186,6 +210,8 @@ class HeteroSAGE(Recommender):
         self.decoder, self.use_ids, self.node_dropout, self.loss = decoder, use_ids, node_dropout, loss
         self.degree, self.new_user_edges, self.cold_weight = degree, new_user_edges, cold_weight
         self.table = table
+        self.demo_prior, self.demo_decay = float(demo_prior), float(demo_decay)
+        self.demo_smoothing, self.demo_floor = float(demo_smoothing), float(demo_floor)
         self.num_groups = len(table.gender_names) * len(table.age_names) if prior == "group" else 0
         if conv != "sage" or self.num_groups:  # GAT's attention reads the target node, the group prior the codes
             self.capabilities = replace(type(self).capabilities, explainable=False)
@@ -210,6 +236,7 @@ class HeteroSAGE(Recommender):
         self.encoder = to_hetero(_Encoder(hidden, num_layers, conv, heads), metadata, aggr="sum")
         # identity layers on the dense groups: where graphrec.explain attributes them
         self.genres_in, self.user_ratings_in, self.movie_ratings_in = nn.Identity(), nn.Identity(), nn.Identity()
+        self.popularity_in = nn.Identity()
         self.prior = nn.Linear(hidden, 2 if self.num_groups else 1) if prior != "none" else None
         extra = 0 if self.prior is None else 1 + self.num_groups
         self.movie_bias = nn.Linear(hidden + extra, 1, bias=False) if bias and decoder == "dot" else None
@@ -288,6 +315,9 @@ class HeteroSAGE(Recommender):
             graphs = mean_graphs(u[bu], m[bu], m[bm], u[bm], self.num_users, self.num_items)
         if self.prior is not None:  # what the prior reads: the movies' popularity in this graph
             graphs["popularity"] = popularity_columns(e[0], e[1], self.num_items, self.user_group(), self.num_groups)
+        if self.demo_prior:  # what the new-user term reads: the movies' popularity within each group
+            graphs["group_popularity"] = group_popularity(e[0], e[1], self.demo_group(), self.num_demo_groups,
+                                                          self.num_items, self.demo_smoothing)
         return graphs
 
     def degree_inputs(self, graphs: dict) -> tuple[Tensor, Tensor]:
@@ -304,7 +334,24 @@ class HeteroSAGE(Recommender):
         """Final representations of every node over ``graphs``: features + degree, then message passing."""
         du, dm = self.degree_inputs(graphs)
         hu, hm = self.encode(self.user_inputs() + du, self.movie_inputs() + dm, graphs)
-        return self.with_prior(hu, hm, du, graphs.get("popularity"), self.user_group())
+        hu, hm = self.with_prior(hu, hm, du, graphs.get("popularity"), self.user_group())
+        if self.demo_prior and not self.training:  # the new-user term: at inference only
+            hu = torch.cat([hu, self.demo_weights(graphs["user_degree"], self.demo_group())], -1)
+            hm = torch.cat([hm, graphs["group_popularity"]], -1)
+        return hu, hm
+
+    @property
+    def num_demo_groups(self) -> int:
+        """Gender x age groups of the new-user term."""
+        return len(self.table.gender_names) * len(self.table.age_names)
+
+    def demo_group(self) -> Tensor:
+        """Every user's gender x age group, as :class:`~graphrec.models.cold_baselines.DemographicPop` counts them."""
+        return demographic_group(self.user_gender, self.user_age, len(self.table.age_names))
+
+    def demo_weights(self, degree: Tensor, group: Tensor) -> Tensor:
+        """The users' side of the new-user term (:func:`~graphrec.models.sage_inference.group_weights`)."""
+        return group_weights(degree, group, self.num_demo_groups, self.demo_prior, self.demo_decay, self.demo_floor)
 
     def user_group(self) -> Tensor | None:
         """Every user's gender x age group (``None`` without the group prior)."""
@@ -374,14 +421,19 @@ class HeteroSAGE(Recommender):
         """Logits of row-aligned user and movie representations (broadcasting over leading dims)."""
         if self.mlp is None:
             dot = (hu * hm).sum(-1)
-            return dot + self.movie_bias(hm).squeeze(-1) if self.movie_bias is not None else dot
+            return dot + self._bias(hm) if self.movie_bias is not None else dot
         hu, hm = torch.broadcast_tensors(hu, hm)
         return self.mlp(torch.cat([hu, hm, hu * hm], dim=-1)).squeeze(-1)
 
     def dot_scores(self, hu: Tensor, hm: Tensor) -> Tensor:
         """``[len(hu), len(hm)]`` logits of the dot decoder, every user row against every movie row."""
         out = hu @ hm.T
-        return out + self.movie_bias(hm).squeeze(-1)[None] if self.movie_bias is not None else out
+        return out + self._bias(hm)[None] if self.movie_bias is not None else out
+
+    def _bias(self, hm: Tensor) -> Tensor:
+        """The movie bias ``w . h_m`` (over the representation and the learned prior's columns, not the new-user
+        term's)."""
+        return self.movie_bias(hm[..., :self.movie_bias.in_features]).squeeze(-1)
 
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         hu, hm = self.propagate()
@@ -524,6 +576,13 @@ class HeteroSAGE(Recommender):
         finally:
             self.train(was_training)
 
+    def without_new_user_term(self) -> "HeteroSAGE":
+        """A copy (parameters shared) without the new-user term (for ranking new movies, for which it is one
+        constant: they have no ratings)."""
+        new = self.with_nodes()
+        new.demo_prior = 0.0
+        return new
+
     @torch.no_grad()
     def export(self) -> SAGEInference:
         """The trained weights, the known nodes' feature embeddings, the message-passing graph and the feature
@@ -547,6 +606,8 @@ class HeteroSAGE(Recommender):
             w["movie_bias"] = self.movie_bias.weight
         if self.prior is not None:
             w.update({"prior.weight": self.prior.weight, "prior.bias": self.prior.bias})
+        if self.demo_prior:
+            w["demo"] = torch.tensor([self.demo_prior, self.demo_decay, self.demo_smoothing, self.demo_floor])
         if self.mlp is not None:
             w.update({f"mlp.{k}": v for k, v in self.mlp.state_dict().items()})
         t = self.table
@@ -566,7 +627,8 @@ class HeteroSAGE(Recommender):
         if self.conv != "sage" or self.num_groups:
             raise AttributeError("groups: only the SAGE encoder without the group prior splits into feature groups")
         ids = ("user", "movie") if self.use_ids else ()
-        return (*ids, "gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings")
+        demo = ("popularity",) if self.demo_prior else ()
+        return (*ids, "gender", "age", "occupation", "genres", "year", "user_ratings", "movie_ratings", *demo)
 
     def _relation_convs(self, layer: int) -> tuple[CSRSAGEConv, CSRSAGEConv]:
         """(into movies, into users) convolutions of one layer."""
@@ -603,14 +665,19 @@ class HeteroSAGE(Recommender):
 
     def group_layers(self) -> list[nn.Module]:
         ids = [self.user_emb, self.movie_emb] if self.use_ids else []
+        demo = [self.popularity_in] if self.demo_prior else []
         return [*ids, self.gender_emb, self.age_emb, self.occupation_emb, self.genres_in, self.year_emb,
-                self.user_ratings_in, self.movie_ratings_in]
+                self.user_ratings_in, self.movie_ratings_in, *demo]
 
     def group_inputs(self, users: Tensor, items: Tensor) -> tuple[Tensor, ...]:
         agg_u, agg_m = self.neighbour_means()
         ids = (users, items) if self.use_ids else ()
+        demo = ()
+        if self.demo_prior:  # the pair's new-user term: popularity among people like the user, at its weight
+            weights = self.demo_weights(self._graph["user_degree"][users], self.demo_group()[users])
+            demo = ((weights * self._graph["group_popularity"][items]).sum(-1, keepdim=True),)
         return (*ids, self.user_gender[users], self.user_age[users], self.user_occupation[users],
-                self.item_genres[items], year_bucket(self.item_year[items]), agg_u[users], agg_m[items])
+                self.item_genres[items], year_bucket(self.item_year[items]), agg_u[users], agg_m[items], *demo)
 
     def forward_groups(self, *inputs: Tensor) -> Tensor:
         """The pair's logit from its groups, the rest of the graph held at its current state.
@@ -627,4 +694,5 @@ class HeteroSAGE(Recommender):
         hu, hm = hu + agg_u[0], hm + agg_m[0]  # degree embeddings
         for layer in range(self.num_layers):
             hu, hm = self._layer(layer, hu, hm, agg_u[layer + 1], agg_m[layer + 1])
-        return self.decode(*self.with_prior(hu, hm, agg_u[0], x["movie_ratings"][:, width:], None))
+        out = self.decode(*self.with_prior(hu, hm, agg_u[0], x["movie_ratings"][:, width:], None))
+        return out + x["popularity"].sum(-1) if self.demo_prior else out

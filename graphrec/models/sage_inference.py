@@ -12,7 +12,11 @@ The maths is the model's own (:mod:`graphrec.models.hetero_sage`), written once 
   prior the dot product also holds ``beta_u . p_m`` (:func:`prior_columns`, :func:`popularity_columns`):
   ``beta_1(u) log2(1 + deg_m) / 16 (+ beta_2(u) log2(1 + deg_m^{g(u)}) / 16)``, ``beta = A E_degree[bucket(deg_u)] + c``
   learned per user activity bucket and ``deg_m^g`` the movie's degree among users of the user's
-  demographic group ``g`` (gender x age bucket, :func:`demographic_group`).
+  demographic group ``g`` (gender x age bucket, :func:`demographic_group`);
+* the new-user term (``demo_prior``), also two sets of extra coordinates:
+  ``lambda(n_u) log(1 + c_g(u)(m) + s c(m) n_g / n)`` with ``lambda(n) = lambda_inf + (lambda_0 - lambda_inf) decay^n``
+  (:func:`group_weights`, :func:`group_popularity`): popularity among people like the user, at full
+  weight for a user without ratings, fading as they rate; fixed, not trained.
 
 :meth:`HeteroSAGE.export <graphrec.models.HeteroSAGE.export>` copies the trained weights into a
 :class:`SAGEInference`, together with what does not change for a new node: the known nodes'
@@ -119,6 +123,37 @@ def prior_columns(beta: Tensor, group: Tensor | None = None, num_groups: int = 0
     return torch.cat([beta[:, :1], F.one_hot(group, num_groups).to(beta.dtype) * beta[:, 1:2]], 1)
 
 
+def group_popularity(users: Tensor, items: Tensor, group: Tensor, num_groups: int, num_items: int,
+                     smoothing: float) -> Tensor:
+    """``[M, G]``: ``log(1 + c_g(m) + s c(m) n_g / n)``, the popularity of each movie among the users of each
+    demographic group over the edges ``(users[e], items[e])`` (``group``: every user's :func:`demographic_group`),
+    minus the group's largest: 0 for the group's favourite, negative below it. The shift is the same for every
+    movie, so it ranks as the plain counts do, but the term lowers the logits of less popular movies instead of
+    raising every rated movie's, and scores keep the model's scale.
+
+    ``c_g(m)`` counts movie ``m``'s edges from group ``g``, ``c(m)`` all its edges, ``n_g`` group ``g``'s
+    edges and ``n`` all edges; ``s`` (``smoothing``) adds ``s`` times the count ``m`` would have in the group
+    under the overall popularity. ``s = 0`` ranks as demographic popularity (its counts) and ``s -> inf`` as
+    MostPop, so both are special cases of the new-user term :func:`group_weights` ``.`` this.
+    """
+    counts = torch.bincount(items * num_groups + group[users], minlength=num_items * num_groups)
+    c = counts.view(num_items, num_groups).float()
+    total = c.sum(1, keepdim=True)
+    per_group = c.sum(0, keepdim=True)
+    pop = torch.log1p(c + smoothing * total * per_group / total.sum().clamp_min(1.0))
+    return pop - pop.max(0, keepdim=True).values if len(pop) else pop
+
+
+def group_weights(degree: Tensor, group: Tensor, num_groups: int, weight: float, decay: float,
+                  floor: float = 0.0) -> Tensor:
+    """``[U, G]``: ``lambda(n_u) = floor + (weight - floor) * decay ** n_u`` in the column of each user's group,
+    ``n_u`` the user's ratings in the graph (``degree``); its dot product with :func:`group_popularity` is the
+    new-user term ``lambda(n_u) log(1 + c_g(u)(m) + ...)``, strongest for a user without ratings and fading to
+    ``floor`` as they rate."""
+    lam = floor + (weight - floor) * torch.pow(torch.as_tensor(decay, dtype=torch.float32), degree.float())
+    return F.one_hot(group.long(), num_groups).float() * lam[:, None]
+
+
 def sage_step(agg: Tensor, h: Tensor, w_l: Tensor, b_l: Tensor | None, w_r: Tensor) -> Tensor:
     """One SAGE update ``W_l mean_N(v) + b_l + W_r h_v`` from the neighbour mean ``agg`` and the node's ``h``."""
     return F.linear(agg, w_l, b_l) + F.linear(h, w_r)
@@ -215,6 +250,12 @@ class SAGEInference:
             group = demographic_group(user_gender, user_age, len(self.table.age_names)) if g else None
             hu = torch.cat([hu, prior_columns(F.linear(du, w["prior.weight"], w["prior.bias"]), group, g)], -1)
             hm = torch.cat([hm, popularity_columns(users, items, num_items, group, g)], -1)
+        if "demo" in w:  # the new-user term: popularity among the user's demographic group
+            weight, decay, smoothing, floor = (float(x) for x in w["demo"])
+            g = len(self.table.gender_names) * len(self.table.age_names)
+            group = demographic_group(user_gender, user_age, len(self.table.age_names))
+            hu = torch.cat([hu, group_weights(graphs["user_degree"], group, g, weight, decay, floor)], -1)
+            hm = torch.cat([hm, group_popularity(users, items, group, g, num_items, smoothing)], -1)
         return hu, hm
 
     def decode_all(self, hu: Tensor, hm: Tensor) -> Tensor:
@@ -222,7 +263,9 @@ class SAGEInference:
         w = self.weights
         if "mlp.0.weight" not in w:
             out = hu @ hm.T
-            return out + F.linear(hm, w["movie_bias"]).squeeze(-1)[None] if "movie_bias" in w else out
+            if "movie_bias" not in w:
+                return out
+            return out + F.linear(hm[:, :w["movie_bias"].shape[1]], w["movie_bias"]).squeeze(-1)[None]
         a, b = torch.broadcast_tensors(hu[:, None, :], hm[None])
         z = F.linear(torch.cat([a, b, a * b], -1), w["mlp.0.weight"], w["mlp.0.bias"]).relu()
         return F.linear(z, w["mlp.2.weight"], w["mlp.2.bias"]).squeeze(-1)
@@ -249,6 +292,12 @@ class SAGEInference:
                 raise ValueError("graph edges refer to users or movies outside the model")
         hu, hm = self.encode(xu, xm, eu, em, gender, age)
         return self.decode_all(hu[torch.as_tensor(users).long()], hm)
+
+    def without_new_user_term(self) -> "SAGEInference":
+        """The same model without the new-user term (for ranking new movies, for which it is one constant)."""
+        return SAGEInference(self.table, self.user_gender, self.user_age, self.user_x, self.movie_x, self.edge_user,
+                             self.edge_item, {k: v for k, v in self.weights.items() if k != "demo"}, self.num_layers,
+                             self.num_groups)
 
     # -- storage ----------------------------------------------------------------------------------
     def save(self, path: str | Path, source: tuple[int, ...] = ()) -> None:

@@ -41,7 +41,7 @@ def test_new_user_explained_and_new_movies_refused(run_dir, synth, tmp_path, cap
         contributions = [g["contribution"] for g in r["why"]]
         assert contributions == sorted(contributions, reverse=True) and all(c > 0 for c in contributions)
         assert {g["group"] for g in r["why"]} <= {"gender", "age", "occupation", "genres", "year", "user_ratings",
-                                                  "movie_ratings"}
+                                                  "movie_ratings", "popularity"}
     path = tmp_path / "new.csv"
     path.write_text("title,year,genres\nA,1999,Drama\n")
     assert main(["recommend", "--user", "1", "--include-new-movies", str(path), "--explain", "--run", str(run_dir)]) == 2
@@ -57,11 +57,11 @@ def test_bad_demographics_one_line_listing_valid_values(run_dir, capsys):
     assert "gender 'X' (valid: F, M)" in err and "occupation 'pilot' (valid: administrator, artist" in err
 
 
-def test_new_user_needs_demographics_and_a_hetero_run(run_dir, capsys):
+def test_new_user_needs_demographics(run_dir, capsys):
     assert main(["recommend", "--new-user", "--gender", "F", "--run", str(run_dir)]) == 2
     assert "--new-user needs --age, --occupation" in capsys.readouterr().err
-    assert main(["recommend", "--new-user", "--gender", "F", "--age", "3", "--occupation", "other"]) == 2
-    assert "need --run" in capsys.readouterr().err
+    assert main(["recommend", "--new-user", "--gender", "F"]) == 2  # refused before any default is trained
+    assert "--new-user needs --age, --occupation" in capsys.readouterr().err
 
 
 def test_new_movies_ranked_for_a_user(run_dir, tmp_path, capsys):

@@ -6,7 +6,8 @@ from graphrec.explain import make_explainer
 from graphrec.models import HeteroSAGE
 
 
-@pytest.fixture(params=[{}, {"prior": "none"}], ids=["popularity", "none"])
+@pytest.fixture(params=[{}, {"prior": "none"}, {"demo_prior": 1.5, "demo_decay": 0.5, "demo_smoothing": 0.3, "demo_floor": 0.2}],
+                ids=["popularity", "none", "new-user-term"])
 def model(synth, synth_split, request):
     torch.manual_seed(0)
     return HeteroSAGE.build(synth, synth_split, hidden=8, **request.param).eval()
@@ -25,7 +26,9 @@ def test_appended_nodes_score_as_if_they_had_been_there(model, synth, synth_spli
         assert torch.isfinite(s).all() and s.shape == (model.num_items + 1,)
         # a movie without edges is a function of its features alone, whatever else the graph holds
         cold_twin = model.with_nodes(movies=(model.item_genres[[m]], model.item_year[[m]]))
-        torch.testing.assert_close(cold_twin.propagate()[1][-1], big.propagate()[1][-1])
+        # (but for the new-user term's columns, relative to each group's favourite in the graph)
+        own = slice(None, -model.num_demo_groups if model.demo_prior else None)
+        torch.testing.assert_close(cold_twin.propagate()[1][-1, own], big.propagate()[1][-1, own])
         assert not torch.allclose(big.propagate()[1][-1], big.propagate()[1][m])  # movie 7 has edges
     # the original is untouched
     assert model.num_users == synth_split.num_users and model.edge_index.shape[1] == len(synth_split.train_user)
@@ -59,6 +62,9 @@ def test_for_a_node_without_edges_groups_are_exact_counterfactuals(model):
     with torch.no_grad():
         inputs = list(new.group_inputs(user, items))
         inputs[new.groups.index("gender")] = torch.full((6,), 2)
+        if new.demo_prior:  # popularity among the user's group is its own group: it moves with the gender too
+            j = new.groups.index("popularity")
+            inputs[j] = other.group_inputs(user, items)[j]
         torch.testing.assert_close(new.forward_groups(*inputs), other(user, items))
 
 
@@ -66,7 +72,8 @@ def test_integrated_gradients_explain_a_new_user(model, synth_split):
     new = model.with_nodes(users=(torch.tensor([2]), torch.tensor([3]), torch.tensor([1])))
     att = make_explainer("ig", new, synth_split, n_steps=32).attribute(torch.full((4,), model.num_users),
                                                                       torch.arange(4))
-    assert att.groups[-2:] == ("user_ratings", "movie_ratings")
+    assert att.groups[5:7] == ("user_ratings", "movie_ratings")
+    assert att.groups[7:] == (("popularity",) if model.demo_prior else ())
     # completeness: the groups sum to logit - baseline, nothing left unexplained
     torch.testing.assert_close(att.values.sum(1), att.logits - att.baseline, atol=1e-3, rtol=1e-3)
     assert att.values[:, att.groups.index("gender")].abs().sum() > 0

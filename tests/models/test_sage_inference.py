@@ -35,7 +35,9 @@ def _newcomers(model: HeteroSAGE):
 
 @pytest.mark.parametrize("hparams", [{}, {"use_ids": True, "degree_linear": True, "num_layers": 3},
                                      {"decoder": "mlp", "degree": False}, {"prior": "group"},
-                                     {"prior": "none", "degree": False, "bias": False}])
+                                     {"prior": "none", "degree": False, "bias": False},
+                                     {"demo_prior": 1.5, "demo_decay": 0.5, "demo_smoothing": 0.3, "demo_floor": 0.4},
+                                     {"demo_prior": 0.7, "prior": "group", "bias": False}])
 def test_export_scores_equal_the_pyg_model(synth, synth_split, hparams):
     model = _trained(synth, synth_split, **hparams)
     twin = model.export()
