@@ -8,9 +8,9 @@ from ..errors import GraphrecError
 
 #: Skip-gram trainers; graphs to walk on and the co-movie graph's edge weights (see
 #: :mod:`graphrec.embeddings.walks`); how ``graphrec similar`` compares movie vectors.
-GRAPHS = ("bipartite", "comovie")
+GRAPHS = ("bipartite", "comovie", "metapath", "history")
 #: Edge weights of the co-movie graph: the raw co-rating count, or a normalised association (see :func:`comovie_graph`).
-WEIGHTINGS = ("count", "cosine", "jaccard", "pmi")
+WEIGHTINGS = ("count", "cosine", "jaccard", "pmi", "lift", "jaclift")
 METRICS = ("cosine", "euclidean")
 #: 2-D maps of the movies an embedding folder gets (:mod:`graphrec.viz.embeddings`).
 MAP_METHODS = ("pca", "tsne")
@@ -55,6 +55,12 @@ class EmbeddingConfig:
     neighbours: int | None = 10
     knn: str = "union"
     hub: float = 0.0
+    liked: float = 0.0
+    span: int = 0
+    content: float = 0.0
+    years: int = 0
+    period: float = 0.0
+    shrink: float = 10.0
     vectors: str = "concat"
     center: bool = True
     workers: int = 1
@@ -76,6 +82,18 @@ class EmbeddingConfig:
         for name, value, allowed in (("knn", self.knn, KNN), ("vectors", self.vectors, VECTORS)):
             if value not in allowed:
                 raise GraphrecError(f"unknown --{name} {value!r}: choose one of {', '.join(allowed)}")
+        if not (math.isfinite(self.content) and 0 <= self.content <= 1):
+            raise GraphrecError(f"--content must be between 0 and 1, got {self.content}")
+        if not (math.isfinite(self.period) and self.period >= 0):
+            raise GraphrecError(f"--period must be a finite number >= 0, got {self.period}")
+        if self.years < 0:
+            raise GraphrecError(f"--years must be >= 0, got {self.years}")
+        if self.span < 0:
+            raise GraphrecError(f"--span must be >= 0, got {self.span}")
+        if not (math.isfinite(self.shrink) and self.shrink >= 0):
+            raise GraphrecError(f"--shrink must be a finite number >= 0, got {self.shrink}")
+        if not math.isfinite(self.liked):
+            raise GraphrecError(f"--liked must be a finite number, got {self.liked}")
         if not (math.isfinite(self.hub) and self.hub >= 0):
             raise GraphrecError(f"--hub must be a finite number >= 0, got {self.hub}")
         if self.weight not in WEIGHTINGS:
@@ -90,6 +108,8 @@ class EmbeddingConfig:
         for name, low, v in (("p", 0, self.p), ("q", 0, self.q), ("lr", 0, self.lr), ("subsample", None, self.subsample)):
             if v is not None and not (math.isfinite(v) and (v > low if low is not None else v >= 0)):
                 raise GraphrecError(f"--{name} must be a finite number {'> 0' if low is not None else '>= 0'}, got {v}")
+        if self.trainer == "pyg" and self.graph == "history":
+            raise GraphrecError("--graph history is walked by the word2vec trainer only (its walks are the histories)")
         if self.trainer == "pyg" and self.walk_length < self.window + 2:
             raise GraphrecError(f"--trainer pyg needs --walk-length >= window + 2 = {self.window + 2}, "
                                 f"got {self.walk_length}")

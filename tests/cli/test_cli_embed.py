@@ -109,3 +109,22 @@ def test_pyg_trainer_and_comovie_graph(synth_dir, tmp_path, capsys):
     t = torch.load(out / "embeddings.pt", weights_only=True)
     assert set(t) == {"movie"} and t["movie"].shape[1] == 8 and torch.isfinite(t["movie"]).all()
     assert "pyg on the comovie graph" in capsys.readouterr().out
+
+
+def test_similar_says_why_and_counts_common_raters_like_the_training_ratings(emb_dir, synth, synth_split, capsys):
+    assert main(["similar", "movie 1", "--embeddings", str(emb_dir), "-k", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    split = synth_split  # the folder was trained on this split's training edges
+    raters = [set(split.train_user[split.train_item == m].tolist()) for m in range(synth.num_items)]
+    titles = list(synth.movies["title"])
+    q = titles.index(out["query"])
+    assert out["query_raters"] == len(raters[q])
+    for n in out["neighbours"]:
+        j, why = titles.index(n["title"]), n["why"]
+        assert why["common_raters"] == len(raters[q] & raters[j])
+        assert why["shared_genres"] == [g for g in n["genres"] if g in synth.movies["genres"][q]]
+        assert why["franchise"] is None  # synthetic titles "Movie N (year)" have no sequels
+        assert why["year_gap"] == why["year"] - int(synth.movies["year"][q])
+    assert main(["similar", "movie 1", "--embeddings", str(emb_dir), "-k", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "common raters" in text and "shared genres" in text and f"of {len(raters[q])}" in text
