@@ -23,7 +23,8 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--min-weight", type=int, default=_D.min_weight,
                    help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
     g.add_argument("--weight", choices=WEIGHTINGS, default=_D.weight,
-                   help="comovie edge weight: raw co-rating count, or cosine/jaccard/pmi/lift (PMI shrunk) of the raters "
+                   help="comovie edge weight: raw co-rating count, or cosine/jaccard/pmi/lift (PMI shrunk)/jaclift "
+                        "(geometric mean of jaccard and lift) of the raters "
                         f"(default {_D.weight})")
     g.add_argument("--neighbours", type=int, default=_D.neighbours, metavar="K",
                    help=f"comovie: keep each movie's K heaviest edges, 0 = all (default {_D.neighbours}; "

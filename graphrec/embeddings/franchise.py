@@ -36,7 +36,8 @@ ALIASES: dict[str, str] = {
     "lost world": "jurassic park", "army of darkness": "evil dead",
     "grumpier old men": "grumpy old men", "addams family values": "addams family",
     "next karate kid": "karate kid", "naked gun 33 1/3": "naked gun", "d3": "mighty ducks",
-    "aliens": "alien", "aladdin and the king of thieves": "aladdin", "return of the pink panther": "pink panther", "son of the pink panther": "pink panther",
+    "aliens": "alien", "aladdin and the king of thieves": "aladdin",
+    "return of the pink panther": "pink panther", "son of the pink panther": "pink panther",
     "wes craven's new nightmare": "nightmare on elm street",
 }
 

@@ -23,7 +23,8 @@ def test_node2vec_writes_a_complete_folder(emb_dir, synth):
     assert t["movie"].shape == (synth.num_items, 16) and "user" not in t
     meta = json.loads((emb_dir / "embeddings.json").read_text())
     assert meta["config"]["trainer"] == "word2vec" and meta["config"]["all_edges"] is False
-    assert meta["config"]["graph"] == "comovie" and 0.0 <= meta["info"]["quality"]["test_i2i_HR@10"] <= 1.0
+    assert meta["config"]["graph"] == "metapath" and 0.0 <= meta["info"]["quality"]["test_i2i_HR@10"] <= 1.0
+    assert (emb_dir / "raters.pt").is_file()
     lines = (emb_dir / "movies.tsv").read_text().splitlines()
     assert lines[0] == "title\tyear\tmain_genre\tgenres\tratings" and len(lines) == synth.num_items + 1
     assert lines[1].split("\t")[0] == synth.movies["title"][0]
