@@ -365,11 +365,13 @@ def graph_for(config, split: Split, genres: np.ndarray | None = None) -> WalkGra
     ml = getattr(split, "_dataset", None)
     years = ml.movies["year"].to_numpy(np.float64) if ml is not None else None
     features = None
-    if config.content:
+    if config.content and config.graph in ("comovie", "metapath"):  # the other graphs have no content
         if genres is None and ml is not None:
             genres = ml.genre_matrix()
-        if genres is not None:
-            features = content_features(genres, years if config.years else None, config.years)
+        if genres is None:
+            raise GraphrecError(f"content={config.content:g} needs the movies' genres: pass genres=, use a split "
+                                "from graphrec.pipeline.prepare (it knows its dataset), or set content=0")
+        features = content_features(genres, years if config.years else None, config.years)
     extra = {"liked": config.liked, "span": config.span, "content": config.content, "genres": features,
              "shrink": config.shrink, "years": years, "period": config.period}
     return build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight, config.neighbours,
