@@ -78,3 +78,24 @@ def test_franchise_recall_against_hand_counts():
     # per movie: SW 2/2, Empire 1/2, Jedi 0/2, Godfather 1/1, Part II 0/1 -> mean of 5
     assert got["franchise_movies"] == 5 and math.isclose(got["franchise@2"], (1 + 0.5 + 0 + 1 + 0) / 5, abs_tol=1e-9)
     assert math.isnan(franchise_recall(sim, TITLES, 2, series=["nope"])["franchise@2"])
+
+
+def test_reasons_name_the_franchise_shared_genres_year_gap_and_common_raters(tmp_path):
+    import numpy as np
+
+    from graphrec.embeddings.why import Reasons, load_raters, save_raters
+
+    movies = [{"title": "Star Wars (1977)", "year": "1977", "genres": "Action|Sci-Fi|War"},
+              {"title": "Empire Strikes Back, The (1980)", "year": "1980", "genres": "Action|Drama|Sci-Fi"},
+              {"title": "Fargo (1996)", "year": "1996", "genres": "Crime|Drama"},
+              {"title": "Unknown", "year": "", "genres": "(none)"}]
+    users, items = np.array([0, 1, 2, 0, 1, 1, 2, 1]), np.array([0, 0, 0, 1, 1, 2, 2, 2])  # (1, 2) twice
+    save_raters(tmp_path, users, items, 4)
+    raters = load_raters(tmp_path)
+    assert [r.tolist() for r in raters] == [[0, 1, 2], [0, 1], [1, 2], []]
+    why = Reasons(movies, raters)
+    assert why(0, 1) == {"common_raters": 2, "shared_genres": ["Action", "Sci-Fi"], "franchise": "star wars",
+                         "year": 1980, "year_gap": 3}
+    assert why(0, 2) == {"common_raters": 2, "shared_genres": [], "franchise": None, "year": 1996, "year_gap": 19}
+    assert why(2, 3)["year_gap"] is None and why(0, 3)["common_raters"] == 0
+    assert Reasons(movies)(0, 1)["common_raters"] is None and load_raters(tmp_path / "none") is None
