@@ -41,12 +41,13 @@ from graphrec.data import load_movielens
 from graphrec.embeddings import EmbeddingConfig, fit_embeddings
 from graphrec.embeddings.node2vec import movie_vectors, movie_walks
 from graphrec.embeddings.quality import item_cosine, item_to_item, neighbour_quality, popularity, top_k
-from graphrec.embeddings.walks import build_graph
+from graphrec.embeddings.walks import graph_for
 from graphrec.pipeline import prepare
 from graphrec.config import DataConfig
 
 ROWS = ("word2vec", "gensim", "pyg", "cosine", "popularity")
-COLUMNS = ("row", "valid_i2i_HR@10", "test_i2i_HR@10", "test_i2i_NDCG@10", "coherence@10", "pop_bias", "sequels@10",
+COLUMNS = ("row", "valid_i2i_HR@10", "test_i2i_HR@10", "test_i2i_NDCG@10", "coherence@10", "pop_bias", "top100",
+           "sequels@10", "franchise@10",
            "mean_cosine", "walks_s", "setup_s", "train_s", "total_s", "x_gensim")
 
 
@@ -124,7 +125,7 @@ def main() -> None:
     split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
     titles = list(ml.movies["title"])
     genres = ml.genre_matrix()
-    graph = build_graph(cfg.graph, split, False, cfg.min_weight, cfg.weight, cfg.neighbours, cfg.knn, cfg.hub)
+    graph = graph_for(cfg, split, genres)
     walks, t_walks = None, float("nan")
     rows, neighbours = [], {}
     trained = ("word2vec", "gensim", "pyg")

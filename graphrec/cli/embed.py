@@ -15,13 +15,16 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     """The node2vec flags (shared with ``scripts/node2vec.py``, which calls this command)."""
     g = p.add_argument_group("walks")
     g.add_argument("--graph", choices=GRAPHS, default=_D.graph,
-                   help=f"bipartite user-movie graph, or the movie-movie co-rating projection (default {_D.graph})")
+                   help="bipartite user-movie graph; the movie-movie co-rating projection (comovie); comovie plus "
+                        "movie-genre-movie steps (metapath, with --content); or each user's ratings in time order "
+                        f"as walks (history) (default {_D.graph})")
     g.add_argument("--all-edges", action="store_true",
                    help="walk on every rating, held-out test/validation items included (default: training edges only)")
     g.add_argument("--min-weight", type=int, default=_D.min_weight,
                    help=f"comovie: keep movie pairs rated by at least this many common users (default {_D.min_weight})")
     g.add_argument("--weight", choices=WEIGHTINGS, default=_D.weight,
-                   help="comovie edge weight: raw co-rating count, or cosine/jaccard/pmi of the raters "
+                   help="comovie edge weight: raw co-rating count, or cosine/jaccard/pmi/lift (PMI shrunk)/jaclift "
+                        "(geometric mean of jaccard and lift) of the raters "
                         f"(default {_D.weight})")
     g.add_argument("--neighbours", type=int, default=_D.neighbours, metavar="K",
                    help=f"comovie: keep each movie's K heaviest edges, 0 = all (default {_D.neighbours}; "
@@ -32,6 +35,23 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--hub", type=float, default=_D.hub, metavar="A",
                    help="comovie: divide each edge weight by (s_i s_j)^A, s = a movie's summed edge weight, so walks "
                         f"enter popular hubs less often (default {_D.hub:g})")
+    g.add_argument("--content", type=float, default=_D.content, metavar="C",
+                   help="audience vs content, 0..1: how much shared genres weigh against shared raters in a "
+                        "movie's neighbourhood: comovie multiplies each edge by 1 - C + C x the genre overlap, "
+                        "metapath takes a movie-genre-movie step with probability C "
+                        f"(0 = who rated it only; default {_D.content:g})")
+    g.add_argument("--years", type=int, default=_D.years, metavar="W",
+                   help="with --content: a movie's content is its genres and its release period, in buckets of W "
+                        f"years (default {_D.years}: genres only)")
+    g.add_argument("--liked", type=float, default=_D.liked, metavar="STARS",
+                   help="comovie: count only ratings of at least this many stars, so common raters liked both "
+                        f"(default {_D.liked:g}: every rating)")
+    g.add_argument("--span", type=int, default=_D.span, metavar="N",
+                   help="comovie: count a common rater only when they rated the two movies at most N ratings "
+                        f"apart in time (default {_D.span}: any time)")
+    g.add_argument("--shrink", type=float, default=_D.shrink,
+                   help=f"--weight lift: shrink the PMI of pairs with few common raters, c / (c + this) "
+                        f"(default {_D.shrink:g})")
     g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
     g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
     g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
@@ -80,6 +100,7 @@ def config_from_args(args) -> EmbeddingConfig:
                         lr=args.lr, batch_size=args.batch_size, subsample=args.subsample,
                         ns_exponent=args.ns_exponent, shared_negatives=args.shared_negatives, tokens=args.tokens,
                         weight=args.weight, neighbours=args.neighbours or None, knn=args.knn, hub=args.hub,
+                        content=args.content, years=args.years, liked=args.liked, span=args.span, shrink=args.shrink,
                         vectors=args.vectors, center=args.center,
                         workers=args.workers, seed=args.seed,
                         **({"device": args.device} if getattr(args, "device", None) else {}))
@@ -123,7 +144,8 @@ def run_node2vec(args) -> int:
     held = (f"item-to-item HR@10 {q['valid_i2i_HR@10']:.3f} (validation), {q['test_i2i_HR@10']:.3f} (test); "
             if "test_i2i_HR@10" in q else "")
     print(f"neighbours: {held}genre coherence@10 {q['coherence@10']:.3f} (random {q['random_coherence']:.3f}), "
-          f"popularity bias {q['pop_bias']:+.2f}, sequels found {q['sequels@10']:.2f}, "
+          f"popularity bias {q['pop_bias']:+.2f} ({q['top100']:.0%} of neighbours in the top 100), "
+          f"franchise siblings found {q['franchise@10']:.2f}, "
           f"mean pairwise cosine {q['mean_cosine']:.2f}")
     print(f"wrote {out}/embeddings.pt, embeddings.json, movies.tsv, {args.map}.png")
     print(f"projector: tensorboard --logdir {out}/tensorboard  (then open the PROJECTOR tab)")

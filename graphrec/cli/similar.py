@@ -7,7 +7,8 @@ from .common import add_data_args, add_progress_args, positive_int, print_json, 
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("similar", help="movies most similar to one or more titles in a node2vec embedding")
+    p = sub.add_parser("similar", help="movies most similar to one or more titles in a node2vec embedding, "
+                                       "with what each shares with the title (common raters, genres, franchise, year)")
     p.add_argument("title", nargs="+",
                    help='movie titles, case-insensitive, year optional: "Star Wars", "star wars (1977)"')
     p.add_argument("-k", type=positive_int, default=5, help="number of neighbours per title (default 5)")
@@ -29,6 +30,7 @@ def run(args) -> int:
     from ..embeddings.node2vec import NodeEmbeddings, genre_list, movie_rows
     from ..embeddings.quality import collapse_warning
     from ..embeddings.similarity import match_title, nearest_all
+    from ..embeddings.why import Reasons, load_raters
 
     if not all(t.strip() for t in args.title):  # refuse before training the default embedding (a while)
         raise GraphrecError("empty title: name a movie, e.g. \"Star Wars\"")
@@ -44,9 +46,10 @@ def run(args) -> int:
     queries = [match_title(titles, t) for t in args.title]  # every title resolves before any output
     idx, val = nearest_all(emb.movie, torch.tensor(queries), args.k, args.metric)
     key = "similarity" if args.metric == "cosine" else "distance"
-    results = [{"query": titles[q], "neighbours": [
+    why = Reasons(movies, load_raters(folder))
+    results = [{"query": titles[q], "query_raters": why.raters_of(q), "neighbours": [
         {"rank": r + 1, "title": titles[i], key: float(v), "genres": genre_list(movies[i]["genres"]),
-         "ratings": int(movies[i]["ratings"])} for r, (i, v) in enumerate(zip(row_i, row_v))]}
+         "ratings": int(movies[i]["ratings"]), "why": why(q, i)} for r, (i, v) in enumerate(zip(row_i, row_v))]}
         for q, row_i, row_v in zip(queries, idx.tolist(), val.tolist())]
     if args.json:
         head = {"metric": args.metric, "embeddings": str(folder)}
@@ -56,5 +59,15 @@ def run(args) -> int:
         if n:
             print()
         print(f"most similar to {res['query']} ({args.metric}, {folder}):")
-        print_table([{**n, "genres": ", ".join(n["genres"])} for n in res["neighbours"]])
+        print_table([_row(n, key, res["query_raters"]) for n in res["neighbours"]])
     return 0
+
+
+def _row(n: dict, key: str, query_raters: int | None) -> dict:
+    """A table row: the neighbour, its score, and what it shares with the query."""
+    w = n["why"]
+    common = "" if w["common_raters"] is None else f"{w['common_raters']} of {query_raters}"
+    gap = "" if w["year_gap"] is None else f" ({w['year_gap']:+d})" if w["year_gap"] else " (same)"
+    return {"rank": n["rank"], "title": n["title"], key: n[key], "common raters": common,
+            "shared genres": ", ".join(w["shared_genres"]) or "-", "franchise": w["franchise"] or "",
+            "year": "" if w["year"] is None else f"{w['year']}{gap}"}

@@ -70,22 +70,22 @@ class NodeEmbeddings:
 def fit_embeddings(split: Split, config: EmbeddingConfig | None = None, progress: bool = True,
                    log: Callable[[str, float, int], None] | None = None, walks: Tensor | None = None,
                    graph: WalkGraph | None = None,
-                   on_epoch: Callable[[int, Tensor], None] | None = None) -> NodeEmbeddings:
+                   on_epoch: Callable[[int, Tensor], None] | None = None, genres=None) -> NodeEmbeddings:
     """Build the graph from ``split`` (training edges unless ``config.all_edges``), walk, and train.
 
     ``walks`` (word2vec trainer) reuses precomputed walks; ``log(tag, value, step)``
     receives losses (e.g. a ``SummaryWriter``'s ``add_scalar``); ``on_epoch(epoch, movie)``
-    receives the movie vectors (as :class:`NodeEmbeddings` would hold them) after every epoch.
+    receives the movie vectors (as :class:`NodeEmbeddings` would hold them) after every epoch;
+    ``genres`` (``[M, G]`` multi-hot) for ``config.content``, else the split's dataset's.
     """
-    from .walks import build_graph
+    from .walks import graph_for
     from .word2vec import train_skipgram
 
     config = config or EmbeddingConfig()
     config.check()
     t0 = time.perf_counter()
     hook = None
-    graph = graph or build_graph(config.graph, split, config.all_edges, config.min_weight, config.weight, config.neighbours,
-                                 config.knn, config.hub)
+    graph = graph or graph_for(config, split, genres)
     info = {"graph_nodes": graph.num_nodes, "graph_edges": int(graph.edge_index.shape[1]),
             "graph_seconds": time.perf_counter() - t0}
     if on_epoch is not None:
@@ -147,9 +147,11 @@ def center_movies(movie: Tensor, walked: Tensor) -> Tensor:
 
 def movie_walks(graph: WalkGraph, config: EmbeddingConfig) -> Tensor:
     """The walks the word2vec trainer sees: node2vec walks, kept to their movie tokens with ``tokens="movies"``."""
-    from .walks import random_walks
+    from .walks import history_walks, random_walks
     from .word2vec import compact_walks
 
+    if graph.kind == "history":
+        return history_walks(graph, config.walk_length)
     walks = random_walks(graph, config.walk_length, config.walks_per_node, config.p, config.q, config.seed)
     if config.tokens == "movies" and graph.user_offset:
         walks = compact_walks(walks, walks >= graph.user_offset)
@@ -207,7 +209,8 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
                       walks: Tensor | None = None, method: str = "pca") -> tuple[NodeEmbeddings, Path]:
     """Train and write an embedding folder; everything appears at once or not at all.
 
-    ``out`` gets ``embeddings.pt`` (``{"movie", "user"}`` tensors), ``embeddings.json``
+    ``out`` gets ``embeddings.pt`` (``{"movie", "user"}`` tensors), ``raters.pt`` (each movie's raters
+    among the ratings walked on, for ``graphrec similar``'s reasons), ``embeddings.json``
     (config, timings, losses, :func:`~graphrec.embeddings.quality.neighbour_quality`
     under ``"quality"``), ``movies.tsv`` (title, year, main genre, genres,
     ratings), ``<method>.png`` (the PCA or t-SNE map) and ``tensorboard/`` (loss
@@ -217,22 +220,28 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
 
     from ..io import atomic_dir
     from .views import add_projector, map_plot, movie_table, write_movies_tsv
+    from .walks import interactions
+    from .why import save_raters
 
     config.check()
     out = Path(out)
     with atomic_dir(out) as stage:
         writer = SummaryWriter(str(stage / TENSORBOARD))
         try:
-            emb = fit_embeddings(split, config, progress=progress, log=writer.add_scalar, walks=walks)
+            emb = fit_embeddings(split, config, progress=progress, log=writer.add_scalar, walks=walks,
+                                 genres=ml.genre_matrix())
             table = movie_table(ml)
             add_projector(writer, emb.movie, table)
         finally:
             writer.close()
         emb.info["quality"] = summary_quality(emb, ml, split)
+        users, items, _, _ = interactions(split, config.all_edges)
+        save_raters(stage, users, items, split.num_items)
         emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items)
         write_movies_tsv(table, stage / MOVIES)
         map_plot(emb.movie, table, stage / f"{method}.png", method,
-                 title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, p={config.p:g}, q={config.q:g})")
+                 title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, {config.weight}, "
+                       f"content={config.content:g}, window={config.window}, p={config.p:g}, q={config.q:g})")
     return emb, out
 
 

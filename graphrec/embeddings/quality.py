@@ -14,8 +14,14 @@
   ratings)`` of each movie's ``k`` nearest minus the movie's own, averaged over
   the movies with training ratings. Near 0: neighbours as popular as the query;
   large: every list drifts towards the blockbusters.
+  ``top100`` is the share of all those neighbours that are among the 100
+  most-rated movies (of the training ratings).
 * **Sequel check** (:func:`sequel_check`): the share of the :data:`SEQUELS`
   pairs whose sequel is among its query's ``k`` nearest.
+* **Franchise recall@k** (:func:`franchise_recall`): the same question for
+  every franchise found from titles (:mod:`graphrec.embeddings.franchise`):
+  per movie of a franchise, the share of its siblings among its ``k``
+  nearest (out of at most ``k``), averaged over those movies.
 * **Collapse** (:func:`mean_pairwise_cosine`): the mean cosine between two
   distinct movies' vectors. Near 1 every movie points the same way and the
   nearest-neighbour lists are noise; :func:`collapse_warning` says so.
@@ -37,6 +43,7 @@ from torch import Tensor
 
 from ..data import Split
 from ..metrics import hit_rate, ndcg, ranks_against
+from .franchise import franchise_groups, franchise_keys, siblings
 from .similarity import neighbour_coherence
 
 Similarity = Union[Tensor, Callable[[Tensor], Tensor]]
@@ -149,13 +156,34 @@ def top_k(sim: Similarity, queries: Tensor, k: int = 10) -> Tensor:
     return torch.topk(scores, min(k, scores.shape[1] - 1), dim=1).indices
 
 
-def popularity_bias(sim: Similarity, counts: Tensor, k: int = 10) -> dict:
-    """``{"pop_bias", "neighbour_logpop", "query_logpop"}`` over movies with ``counts > 0`` (module docstring)."""
+def popularity_bias(sim: Similarity, counts: Tensor, k: int = 10, top: int = 100) -> dict:
+    """``{"pop_bias", "neighbour_logpop", "query_logpop", "top100"}`` over movies with ``counts > 0``
+    (module docstring); ``top100`` is the share of neighbours among the ``top`` most-rated movies."""
     queries = torch.nonzero(counts > 0).flatten()
     lp = torch.log1p(counts.float())
     near = torch.cat([top_k(sim, queries[s:s + 1024], k) for s in range(0, len(queries), 1024)])
     nb, qp = float(lp[near].mean()), float(lp[queries].mean())
-    return {"pop_bias": nb - qp, "neighbour_logpop": nb, "query_logpop": qp}
+    popular = torch.zeros(len(counts), dtype=torch.bool)
+    popular[torch.argsort(counts, descending=True, stable=True)[:top]] = True
+    return {"pop_bias": nb - qp, "neighbour_logpop": nb, "query_logpop": qp,
+            f"top{top}": float(popular[near].float().mean())}
+
+
+def franchise_recall(sim: Similarity, titles: list[str], k: int = 10, series: list[str] | None = None) -> dict:
+    """``{"franchise@k", "franchise_movies", "franchise_series"}``: per movie of the franchises named in
+    ``series`` (default: every franchise :func:`~graphrec.embeddings.franchise.franchise_groups` finds),
+    the share of its siblings among its ``k`` nearest, out of ``min(k, siblings)``; the mean over movies."""
+    keys, groups = franchise_keys(titles), franchise_groups(titles)
+    series = sorted(groups) if series is None else [s for s in series if s in groups]
+    queries = [i for s in series for i in groups[s]]
+    if not queries:
+        return {f"franchise@{k}": math.nan, "franchise_movies": 0, "franchise_series": 0}
+    near = top_k(sim, torch.tensor(queries), k).tolist()
+    shares = []
+    for q, row in zip(queries, near):
+        sib = {j for j in groups[keys[q][0]] if siblings(keys, titles, q, j)}
+        shares.append(len(sib & set(row)) / min(k, len(sib)))
+    return {f"franchise@{k}": float(np.mean(shares)), "franchise_movies": len(queries), "franchise_series": len(series)}
 
 
 def sequel_check(sim: Similarity, titles: list[str], k: int = 10,
@@ -202,8 +230,8 @@ def neighbour_quality(sim: Similarity, split: Split, titles: list[str] | None = 
     """Every metric above in one flat dict (the bench's row and the ``embeddings.json`` summary).
 
     Keys: ``valid_i2i_HR@k`` etc. for each of ``on``; ``coherence@k`` and
-    ``random_coherence`` with ``genres``; ``pop_bias``; ``sequels@k`` with
-    ``titles``; ``mean_cosine`` (embeddings only).
+    ``random_coherence`` with ``genres``; ``pop_bias`` and ``top100``; ``sequels@k`` and
+    ``franchise@k`` with ``titles``; ``mean_cosine`` (embeddings only).
     """
     out: dict = {}
     for o in on:
@@ -217,6 +245,7 @@ def neighbour_quality(sim: Similarity, split: Split, titles: list[str] | None = 
     if titles is not None:
         s = sequel_check(sim, titles, k)
         out[f"sequels@{k}"], out["sequels_missed"] = s[f"sequels@{k}"], s["missed"]
+        out[f"franchise@{k}"] = franchise_recall(sim, titles, k)[f"franchise@{k}"]
     if isinstance(sim, Tensor):
         out["mean_cosine"] = mean_pairwise_cosine(sim)
     return out

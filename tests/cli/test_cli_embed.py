@@ -23,7 +23,8 @@ def test_node2vec_writes_a_complete_folder(emb_dir, synth):
     assert t["movie"].shape == (synth.num_items, 16) and "user" not in t
     meta = json.loads((emb_dir / "embeddings.json").read_text())
     assert meta["config"]["trainer"] == "word2vec" and meta["config"]["all_edges"] is False
-    assert meta["config"]["graph"] == "comovie" and 0.0 <= meta["info"]["quality"]["test_i2i_HR@10"] <= 1.0
+    assert meta["config"]["graph"] == "metapath" and 0.0 <= meta["info"]["quality"]["test_i2i_HR@10"] <= 1.0
+    assert (emb_dir / "raters.pt").is_file()
     lines = (emb_dir / "movies.tsv").read_text().splitlines()
     assert lines[0] == "title\tyear\tmain_genre\tgenres\tratings" and len(lines) == synth.num_items + 1
     assert lines[1].split("\t")[0] == synth.movies["title"][0]
@@ -109,3 +110,22 @@ def test_pyg_trainer_and_comovie_graph(synth_dir, tmp_path, capsys):
     t = torch.load(out / "embeddings.pt", weights_only=True)
     assert set(t) == {"movie"} and t["movie"].shape[1] == 8 and torch.isfinite(t["movie"]).all()
     assert "pyg on the comovie graph" in capsys.readouterr().out
+
+
+def test_similar_says_why_and_counts_common_raters_like_the_training_ratings(emb_dir, synth, synth_split, capsys):
+    assert main(["similar", "movie 1", "--embeddings", str(emb_dir), "-k", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    split = synth_split  # the folder was trained on this split's training edges
+    raters = [set(split.train_user[split.train_item == m].tolist()) for m in range(synth.num_items)]
+    titles = list(synth.movies["title"])
+    q = titles.index(out["query"])
+    assert out["query_raters"] == len(raters[q])
+    for n in out["neighbours"]:
+        j, why = titles.index(n["title"]), n["why"]
+        assert why["common_raters"] == len(raters[q] & raters[j])
+        assert why["shared_genres"] == [g for g in n["genres"] if g in synth.movies["genres"][q]]
+        assert why["franchise"] is None  # synthetic titles "Movie N (year)" have no sequels
+        assert why["year_gap"] == why["year"] - int(synth.movies["year"][q])
+    assert main(["similar", "movie 1", "--embeddings", str(emb_dir), "-k", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "common raters" in text and "shared genres" in text and f"of {len(raters[q])}" in text

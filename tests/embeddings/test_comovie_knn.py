@@ -68,8 +68,8 @@ def test_bad_knn_and_hub():
 
 def test_concat_vectors_are_target_then_context_and_the_hook_sees_every_epoch():
     s, _ = ratings_split(users=60)
-    base = dict(graph="comovie", min_weight=1, dim=8, walk_length=10, walks_per_node=4, window=2, negatives=2,
-                epochs=2, seed=0)
+    base = dict(graph="comovie", content=0.0, min_weight=1, dim=8, walk_length=10, walks_per_node=4, window=2,
+                negatives=2, epochs=2, seed=0)
     target = fit_embeddings(s, EmbeddingConfig(vectors="target", **base), progress=False).movie
     seen = []
     both = fit_embeddings(s, EmbeddingConfig(vectors="concat", **base), progress=False,

@@ -70,7 +70,8 @@ def test_planted_communities_keep_their_neighbours_inside():
                           batch_size=8, seed=0)  # a tiny graph: small steps, more of them
     for c in (cfg, EmbeddingConfig(**{**cfg.__dict__, "tokens": "movies"}),
               EmbeddingConfig(**{**cfg.__dict__, "graph": "bipartite", "workers": 2}),  # Hogwild threads
-              EmbeddingConfig(**{**cfg.__dict__, "graph": "comovie", "min_weight": 1, "weight": "cosine"})):
+              EmbeddingConfig(**{**cfg.__dict__, "graph": "comovie", "min_weight": 1, "weight": "cosine",
+                                 "content": 0.0})):
         emb = fit_embeddings(s, c, progress=False).movie
         x = torch.nn.functional.normalize(emb, dim=1)
         near = (x @ x.T - 2 * torch.eye(len(x))).topk(10, dim=1).indices
@@ -115,7 +116,7 @@ def test_comovie_graph_is_not_collapsed():
         valid[u], test[u] = int(items[-2]), int(items[-1])
     s = make_split(rows, valid, test, 80, 84)
     cfg = EmbeddingConfig(graph="comovie", min_weight=1, dim=16, walk_length=20, walks_per_node=10, window=5,
-                          negatives=3, seed=0)
+                          negatives=3, seed=0, content=0.0)  # no genres in this split
     default = fit_embeddings(s, cfg, progress=False).movie
     assert cfg.weight != "count" and mean_pairwise_cosine(default[4:]) < 0.5
     x = torch.nn.functional.normalize(default, dim=1)
