@@ -37,15 +37,16 @@ def add_parser(sub) -> None:
 
 
 def default_runs(data_dir: str | None, progress) -> list:
-    """The default NeuMF (recommendations) and the default feature model (explanation groups), trained on
-    first use exactly as ``graphrec recommend`` and ``graphrec recommend --explain`` train them."""
-    from ..defaults import default_feature_model, default_neumf
+    """The default NeuMF (recommendations), the default feature model (explanation groups) and the default
+    hetero-sage (new users), trained on first use exactly as ``graphrec recommend``, ``recommend --explain``
+    and ``recommend --new-user`` train them."""
+    from ..data import load_movielens
+    from ..defaults import default_feature_model, default_hetero_sage, default_neumf
 
     neumf = default_neumf(data_dir, progress=show_bars(progress))
-    from ..data import load_movielens
-
     ml = load_movielens("ml-100k", data_dir)
-    return [neumf, default_feature_model(ml, progress=show_bars(progress))]
+    return [neumf, default_feature_model(ml, progress=show_bars(progress)),
+            default_hetero_sage(data_dir, progress=show_bars(progress))]
 
 
 def listen(host: str, port: int):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 import numpy as np
@@ -76,6 +77,14 @@ def _canonical(title: str) -> str:
     return " ".join(t.split())
 
 
+@functools.lru_cache(maxsize=8)
+def _title_keys(titles: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Each title :func:`_canonical`, with and without its year (kept for the last few catalogs: a server
+    matches every query against the same titles)."""
+    canon = tuple(_canonical(t) for t in titles)
+    return canon, tuple(_YEAR.sub("", t) for t in canon)
+
+
 def find_titles(titles: list[str], query: str, close: int = 5) -> tuple[list[int], list[int]]:
     """``(matches, suggestions)``: indices of the titles ``query`` names at the first level of
     :func:`match_title` that has any (empty if none), and, when none does, up to ``close`` close titles
@@ -83,16 +92,18 @@ def find_titles(titles: list[str], query: str, close: int = 5) -> tuple[list[int
     q = _canonical(query)
     if not q:
         raise GraphrecError("empty title")
-    canon = [_canonical(t) for t in titles]
+    canon, bare = _title_keys(tuple(titles))
+    q_bare = _YEAR.sub("", q)
     levels = (
-        [i for i, t in enumerate(canon) if t == q],
-        [i for i, t in enumerate(canon) if _YEAR.sub("", t) == _YEAR.sub("", q)],
-        [i for i, t in enumerate(canon) if q in t],
+        lambda: [i for i, t in enumerate(canon) if t == q],
+        lambda: [i for i, t in enumerate(bare) if t == q_bare],
+        lambda: [i for i, t in enumerate(canon) if q in t],
     )
-    for found in levels:
+    for level in levels:
+        found = level()
         if found:
             return found, []
-    keys = canon if _YEAR.search(q) else [_YEAR.sub("", t) for t in canon]  # compare like with like
+    keys = list(canon) if _YEAR.search(q) else list(bare)  # compare like with like
     return [], [keys.index(c) for c in difflib.get_close_matches(q, keys, n=close, cutoff=0.5)]
 
 

@@ -279,9 +279,10 @@ class BodyLimit:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
+
         def too_big():
             return Json({"error": f"the request body is over {self.limit} bytes: send less"}, status_code=413)
 

@@ -29,15 +29,17 @@ def test_without_run_it_serves_the_defaults_trained_on_first_use(serve_runs, no_
     monkeypatch.setattr(graphrec.defaults, "default_neumf", lambda data_dir, progress: calls.append("neumf")
                         or serve_runs["neumf"])
     monkeypatch.setattr(graphrec.defaults, "default_feature_model", lambda ml, progress: calls.append("feature")
+                        or serve_runs["neumf2"])
+    monkeypatch.setattr(graphrec.defaults, "default_hetero_sage", lambda data_dir, progress: calls.append("sage")
                         or serve_runs["sage"])
     monkeypatch.setattr(graphrec.data, "load_movielens", lambda name, data_dir: None)
     assert main(["serve", "--port", "0", "--watch", "0"]) == 0
-    assert calls == ["neumf", "feature"]
+    assert calls == ["neumf", "feature", "sage"]
     registry = no_server["app"].state.registry
-    assert list(registry.runs) == ["neumf", "sage"]
+    assert list(registry.runs) == ["neumf", "neumf2", "sage"]
     err = capsys.readouterr().err
     port = no_server["sockets"][0].getsockname()[1]
-    assert f"serving neumf, sage at http://127.0.0.1:{port}/" in err and err.count("\n") == 1
+    assert f"serving neumf, neumf2, sage at http://127.0.0.1:{port}/" in err and err.count("\n") == 1
     no_server["sockets"][0].close()
 
 
