@@ -123,6 +123,10 @@ def run(args) -> int:
 
     if args.out and Path(args.out).suffix not in OUT_FORMATS:
         raise GraphrecError(f"--out {args.out}: choose a .csv or .jsonl file")
+    if args.out:
+        from ..io import check_output
+
+        check_output(args.out)  # before the model loads
     if args.explain and args.user is None:
         raise GraphrecError("--explain explains one user's list: give --user")
     path = args.run
@@ -185,24 +189,17 @@ def print_list(user: int, recs: list[dict], r) -> None:
 
 def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
     """``--out``: CSV (``user_id, rank, movie_id, title, year, genres, score``) or JSON lines, atomically."""
-    import csv
-    import io
     import json
 
-    from ..io import write_text
+    from ..io import write_csv, write_text
 
-    buf = io.StringIO()
     if path.endswith(".jsonl"):
-        for u, recs in zip(users, lists):
-            buf.write(json.dumps({"user": u, "recommendations": recs}) + "\n")
-    else:
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["user_id", "rank", "movie_id", "title", "year", "genres", "score"])
-        for u, recs in zip(users, lists):
-            for x in recs:
-                w.writerow([u, x["rank"], x["movie_id"], x["title"], "" if x["year"] is None else x["year"],
-                            "|".join(x["genres"]), f"{x['score']:.6f}"])
-    write_text(path, buf.getvalue())
+        write_text(path, "".join(json.dumps({"user": u, "recommendations": recs}) + "\n"
+                                 for u, recs in zip(users, lists)))
+        return
+    write_csv(path, ([u, x["rank"], x["movie_id"], x["title"], "" if x["year"] is None else x["year"],
+                      "|".join(x["genres"]), f"{x['score']:.6f}"] for u, recs in zip(users, lists) for x in recs),
+              ["user_id", "rank", "movie_id", "title", "year", "genres", "score"])
 
 
 def _default_feature_run(args) -> Path:

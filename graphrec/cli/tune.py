@@ -26,6 +26,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..device import num_threads
+    from ..io import check_output
     from ..training import TrainConfig
     from ..tuning import save_tuned, tune
 
@@ -37,6 +38,7 @@ def run(args) -> int:
     if not split.has_validation:
         raise GraphrecError("tuning needs a validation item per user; this split has none")
     out = Path(args.out or Path("configs") / (args.dataset or "ml-100k") / f"{args.model}.json")
+    check_output(out)  # refuse a device, folder, ... before the trials, not after
     base = TrainConfig(model=args.model, full_eval_every=0, threads=args.threads, data=data_config(args, absolute=True))
     with num_threads(args.threads):
         tuned = tune(args.model, ml, split, args.trials, seed=args.seed, base=base, progress=True)

@@ -254,13 +254,12 @@ def summary_quality(emb: NodeEmbeddings, ml, split: Split) -> dict:
 def movie_rows(folder: str | Path) -> list[dict[str, str]]:
     """The rows of an embedding folder's ``movies.tsv`` (title, year, main_genre, genres, ratings) as
     strings, read without pandas (``graphrec similar``)."""
-    import csv
+    from ..io import read_csv
 
     path = Path(folder) / MOVIES
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
+    return read_csv(path, delimiter="\t")
 
 
 def genre_list(field: str) -> list[str]:

@@ -3,8 +3,6 @@ on the validation item's HR@k, TensorBoard logging, atomic checkpoints and resum
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import math
 import sys
 import time
@@ -18,7 +16,7 @@ from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..errors import GraphrecError
 from ..device import num_threads
 from ..evaluation import evaluate
-from ..io import atomic_path, write_json, write_text
+from ..io import atomic_path, write_csv, write_json
 from .config import TrainConfig
 from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, finished_epochs, load_tensors, save_tensors
 
@@ -316,12 +314,7 @@ class Trainer:
         save_tensors(self.model.state_dict(), self.run_dir / WEIGHTS)
 
     def _write_history(self) -> None:
-        keys = list(dict.fromkeys(k for r in self.history for k in r))
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=keys)
-        w.writeheader()
-        w.writerows(self.history)
-        write_text(self.run_dir / HISTORY, buf.getvalue())
+        write_csv(self.run_dir / HISTORY, self.history)
 
     def plot(self) -> None:
         """``curves.png``: HR@k and NDCG@k per epoch (validation and test), best epoch marked."""
