@@ -41,15 +41,18 @@ def cache_dir(kind: str, name: str = "") -> Path:
 
 def cached(target: Path, build: Callable[[Path], object], done: str, message: str | None = None) -> Path:
     """``target``, built now by ``build(folder)`` unless a finished one (holding ``done``) is there already."""
-    from .io import atomic_dir, clean_stale_temps
+    from .io import atomic_dir, clean_stale_temps, file_lock
 
     if (target / done).is_file():
         clean_stale_temps(target.parent, target.name)  # what an interrupted first use left behind
         return target
-    if message:
-        print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)
-    with atomic_dir(target, replace=True) as tmp:  # an older unfinished folder is replaced whole
-        build(tmp)
+    with file_lock(target, waiting=f"waiting for another process building {target}"):  # one builds, others wait
+        if (target / done).is_file():  # built by the process this one waited for
+            return target
+        if message:
+            print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)
+        with atomic_dir(target, replace=True) as tmp:  # an older unfinished folder is replaced whole
+            build(tmp)
     return target
 
 

@@ -239,6 +239,69 @@ def atomic_dir(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# --------------------------------------------------------------------------- claims and locks
+
+class NameTaken(GraphrecError):
+    """Another process holds the claim on an output (:func:`claim_dir`)."""
+
+
+def lock_path(path: str | os.PathLike) -> Path:
+    """The lock file of ``path``: the hidden ``.<name>.lock`` beside it (kept; it holds the last owner's id)."""
+    path = Path(path)
+    return path.parent / f".{path.name}.lock"
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, wait: bool = True, waiting: str | None = None) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on ``lock_path(path)`` (``flock``: released by the kernel when
+    the process ends, however it ends). A held lock makes ``wait=False`` raise :class:`BlockingIOError`;
+    with ``wait`` it blocks, first printing ``waiting`` (if given) on stderr. A no-op where ``fcntl`` is
+    missing (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise
+            if waiting:
+                import sys
+
+                print(f"graphrec: {waiting}", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{_owner()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def claim_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Claim the output folder ``path`` for this process while the block runs: a second process (or a
+    second claim) gets :class:`NameTaken`, one line naming the folder and the holder. Nothing is created
+    but the lock file beside the folder."""
+    path = Path(path)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(file_lock(path, wait=False))
+        except BlockingIOError:
+            try:
+                holder = lock_path(path).read_text().strip() or "unknown"
+            except OSError:
+                holder = "unknown"
+            raise NameTaken(f"{path}: name taken: another graphrec process ({holder}) is writing it now; "
+                            "choose another --name, or wait for it to finish") from None
+        yield path
+
+
 # --------------------------------------------------------------------------- temporary folders
 
 #: Temporary entries of a process that died long ago (or of an unknown one) are removed after this many seconds.
@@ -286,7 +349,7 @@ def clean_stale_temps(parent: str | os.PathLike, name: str) -> list[Path]:
     owned = re.compile(rf"^\.{re.escape(name)}\.{re.escape(host)}-(\d+)\.")
     removed = []
     for e in parent.iterdir():
-        if not e.name.startswith(f".{name}."):
+        if not e.name.startswith(f".{name}.") or e.name == lock_path(parent / name).name:  # a lock file stays
             continue
         m = owned.match(e.name)
         try:

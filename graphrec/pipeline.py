@@ -212,7 +212,7 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
     ``setup(run_dir, config)`` replaces the default creation of the run directory (rank 0 only, in DDP).
     """
     from .io import write_json
-    from .training.runs import CONFIG, clear_unstarted
+    from .training.runs import CONFIG, clear_unstarted, record_data
     from .training.trainer import Trainer
 
     data = adopt(data, config)
@@ -224,6 +224,7 @@ def train(config: TrainConfig, run_dir: str | Path | None = None, data: Prepared
                 clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
+            record_data(run_dir, data.ml)  # the fingerprint of the training data (docs/reliability.md)
         else:
             setup(run_dir, config)
         if resume:

@@ -42,7 +42,7 @@ def load_scorer(args):
         from ..training.runs import read_config
 
         data = prepare(read_config(args.run), saved=True, cache=False)
-    run = load_run(args.run, data)  # the run's own data unless data flags are given: built once either way
+    run = load_run(args.run, data, force=args.force)  # the run's own data unless data flags are given: built once either way
     if not run.finished:
         import sys
 

@@ -38,7 +38,10 @@ def add_parser(sub) -> None:
     new.add_argument("--gender", help="--new-user's gender: F or M")
     new.add_argument("--age", type=int, help="--new-user's age in years")
     new.add_argument("--occupation", help="--new-user's occupation, e.g. student (an invalid one lists them all)")
-    new.add_argument("--liked", default="", help='titles --new-user liked, comma-separated: "Star Wars,Fargo"')
+    new.add_argument("--liked", action="append", default=[], metavar="TITLE",
+                     help='a title --new-user liked; repeat it for several (--liked "Usual Suspects, The" --liked '
+                          'Fargo) or separate titles by ";" (commas belong to titles); an ambiguous or unknown '
+                          'title is refused with candidates')
     new.add_argument("--include-new-movies", metavar="FILE.csv",
                      help="rank the new movies of this CSV (columns title, year, genres with | between genres) "
                           "for --user")
@@ -59,17 +62,10 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def liked_titles(text: str) -> list[str]:
-    """``"Star Wars,Usual Suspects, The"`` -> ``["Star Wars", "Usual Suspects, The"]``: a piece that is
-    only a trailing article (MovieLens writes "Title, The") belongs to the title before it."""
-    out: list[str] = []
-    for piece in (p.strip() for p in text.split(",")):
-        head = piece.split(" (")[0].strip().lower()
-        if out and head in ("the", "a", "an", "la", "le", "les", "l'", "il", "el", "das", "der", "die"):
-            out[-1] = f"{out[-1]}, {piece}"
-        elif piece:
-            out.append(piece)
-    return out
+def liked_titles(values: list[str]) -> list[str]:
+    """The titles of the ``--liked`` flags: each flag one title, or several separated by ``;``; commas are
+    part of titles (``["Usual Suspects, The; Fargo"]`` -> ``["Usual Suspects, The", "Fargo"]``)."""
+    return [t.strip() for v in values for t in v.split(";") if t.strip()]
 
 
 def run_new(args) -> int:
@@ -89,7 +85,12 @@ def run_new(args) -> int:
             raise GraphrecError(f"--new-user needs {', '.join(missing)}")
     if args.explain and not args.new_user:
         raise GraphrecError("--explain explains a user's list (--user, or --new-user), not --include-new-movies")
-    r = open_run(args.run, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress,
+    if not args.new_user and args.user is None:
+        raise GraphrecError("--include-new-movies ranks the new movies for one --user, not --users or --all-users")
+    if args.out:
+        raise GraphrecError("--out writes the lists of --user, --users or --all-users; for --new-user and "
+                            "--include-new-movies print them (--json) instead")
+    r = open_run(args.run, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, force=args.force,
                  on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.new_user:
@@ -97,7 +98,8 @@ def run_new(args) -> int:
             if args.explain:
                 recs = r.explain_new_user(recs, args.gender, args.age, args.occupation, liked_titles(args.liked),
                                           args.method)
-            who = f"a new user ({args.gender}, {args.age}, {args.occupation}; liked: {args.liked or 'nothing yet'})"
+            liked = "; ".join(liked_titles(args.liked)) or "nothing yet"
+            who = f"a new user ({args.gender}, {args.age}, {args.occupation}; liked: {liked})"
         else:
             recs = r.recommend_new_movies(args.user, args.include_new_movies, args.k)
             who = f"user {args.user}, among the new movies of {args.include_new_movies}"
@@ -147,6 +149,7 @@ def run(args) -> int:
             default_neumf(args.data_dir, progress=args.progress, data=prepare(DEFAULT_CONFIG, ml, cache=not args.no_cache),
                           device=args.device)
     r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device,
+                 force=args.force,
                  on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.user is not None:

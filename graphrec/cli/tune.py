@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, data_config, load_split, positive_int
+from .common import add_data_args, data_config, load_split, positive_int, seed_int, threads_int
 
 
 def add_parser(sub) -> None:
@@ -17,9 +17,9 @@ def add_parser(sub) -> None:
     p.add_argument("model", choices=sorted(SPACES), help="model family (or variant, e.g. ease-recency) to tune")
     p.add_argument("--trials", type=positive_int, default=20, help="trials (default %(default)s; the same for every "
                                                                     "family in a fair comparison)")
-    p.add_argument("--seed", type=int, default=0, help="sampler and training seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="sampler and training seed (default 0)")
     p.add_argument("--out", help="config file to write (default configs/<dataset>/<model>.json)")
-    p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    p.add_argument("--threads", type=threads_int, default=1, help="torch threads (default 1)")
     add_data_args(p)
     p.set_defaults(func=run)
 

@@ -10,6 +10,7 @@ only users and movies with at least one rating are kept.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -114,6 +115,8 @@ class MovieLens:
 
 
 def _lookup(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, np.integer)):
+        raise TypeError(f"a {kind} id must be an integer, got {type(raw_id).__name__} {raw_id!r}")
     pos = int(np.searchsorted(raw_ids, raw_id))
     if pos >= len(raw_ids) or raw_ids[pos] != raw_id:
         raise DataError(
@@ -158,6 +161,7 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
                 if found is not None and (dataset is None or found == dataset or DATASETS[found] == DATASETS[name]):
                     return (dataset or found), sub
         if data_dir is not None:  # an explicit folder is never silently replaced
+            _refuse_unreadable(Path(data_dir), name)
             raise DataError(
                 f"no MovieLens files found in {data_dir} (looked for u.data, ratings.dat or ratings.csv in "
                 f"{' and '.join(looked)})"
@@ -173,6 +177,25 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
         f"{name} not found; looked in: {'; '.join(looked)}. Point at a folder with --data-dir DIR "
         f"or GRAPHREC_DATA=DIR, or go online to download it from GroupLens."
     )
+
+
+def _refuse_unreadable(folder: Path, name: str) -> None:
+    """A ratings file that is there but not a readable file (a folder, a broken or looping link) is named as such,
+    not reported as missing."""
+    for sub in (folder, folder / name):
+        for f in ("u.data", "ratings.dat", "ratings.csv"):
+            p = sub / f
+            if os.path.lexists(p) and not p.is_file():
+                kind = "not a regular file"
+                if p.is_dir():
+                    kind = "a folder"
+                elif p.is_symlink():
+                    try:
+                        os.stat(p)
+                    except OSError as e:
+                        kind = "a symbolic link loop" if e.errno == errno.ELOOP else "a broken symbolic link"
+                raise DataError(f"{p}: is {kind}, not a file: point --data-dir at a folder whose {f} is the "
+                                "MovieLens file")
 
 
 def fetch(name: str) -> Path:

@@ -219,6 +219,7 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
     """
     from torch.utils.tensorboard import SummaryWriter
 
+    from ..data.cache import data_provenance
     from ..io import atomic_dir
     from ..viz.embeddings import add_projector, map_plot, movie_table, write_movies_tsv
 
@@ -233,7 +234,8 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
         finally:
             writer.close()
         emb.info["quality"] = summary_quality(emb, ml, split)
-        emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items)
+        emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items,
+                 data=data_provenance(ml))  # the training data's fingerprint (docs/reliability.md)
         write_movies_tsv(table, stage / MOVIES)
         map_plot(emb.movie, table, stage / f"{method}.png", method,
                  title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, p={config.p:g}, q={config.q:g})")

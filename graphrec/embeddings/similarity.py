@@ -1,17 +1,13 @@
 """Using movie embeddings: nearest movies, title lookup, genre coherence, and a recommender scorer."""
 from __future__ import annotations
 
-import difflib
-import re
-
 import numpy as np
 import torch
 from torch import Tensor
 
+from ..data.catalog import resolve_title
 from ..errors import GraphrecError
 from .config import METRICS
-_ARTICLE = re.compile(r"^(.*), (the|a|an|la|le|les|il|das|der|die|el)( \(\d{4}\))?$", re.IGNORECASE)
-_YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
 
 
 def nearest(emb: Tensor, query: int, k: int = 10, metric: str = "cosine") -> tuple[Tensor, Tensor]:
@@ -67,43 +63,10 @@ def neighbour_coherence(genres: np.ndarray, movies: Tensor, neighbours: Tensor) 
 
 # --------------------------------------------------------------------------- titles
 
-def _canonical(title: str) -> str:
-    """Lower-case, "Empire Strikes Back, The (1980)" -> "the empire strikes back (1980)"."""
-    t = title.strip().lower()
-    m = _ARTICLE.match(t)
-    if m:
-        t = f"{m.group(2)} {m.group(1)}{m.group(3) or ''}"
-    return " ".join(t.split())
-
-
-def match_title(titles: list[str], query: str, limit: int = 10) -> int:
-    """Index of the one title ``query`` names, case-insensitively.
-
-    Tried in order: the full title; the title without its year; titles that
-    contain the query. Several matches at the first level that has any raise a
-    :class:`GraphrecError` listing them; no match raises one suggesting close
-    titles (difflib).
-    """
-    q = _canonical(query)
-    if not q:
-        raise GraphrecError("empty title")
-    canon = [_canonical(t) for t in titles]
-    levels = (
-        [i for i, t in enumerate(canon) if t == q],
-        [i for i, t in enumerate(canon) if _YEAR.sub("", t) == _YEAR.sub("", q)],
-        [i for i, t in enumerate(canon) if q in t],
-    )
-    for found in levels:
-        if len(found) == 1:
-            return found[0]
-        if found:
-            shown = "; ".join(titles[i] for i in found[:limit])
-            more = f" and {len(found) - limit} more" if len(found) > limit else ""
-            raise GraphrecError(f"{query!r} is ambiguous: {len(found)} titles match: {shown}{more}")
-    keys = canon if _YEAR.search(q) else [_YEAR.sub("", t) for t in canon]  # compare like with like
-    close = difflib.get_close_matches(q, keys, n=5, cutoff=0.5)
-    hint = f"; did you mean: {'; '.join(titles[keys.index(c)] for c in close)}?" if close else ""
-    raise GraphrecError(f"no movie titled {query!r}{hint}")
+def match_title(titles: list[str], query: str, limit: int = 10, counts=None) -> int:
+    """Index of the one title ``query`` names: :func:`graphrec.data.catalog.resolve_title`, the one title
+    resolver (ambiguous and unknown titles refused with candidates)."""
+    return resolve_title(titles, query, counts, limit)
 
 
 # --------------------------------------------------------------------------- as a recommender
