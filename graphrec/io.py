@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .cache import graphrec_home
 from .errors import GraphrecError
 
 
@@ -28,7 +29,7 @@ class OutputError(GraphrecError):
 def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a fifo (named pipe)"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a regular file")):
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file")):
         if test(mode):
             return name
     return "not a regular file"
@@ -39,7 +40,7 @@ def check_output(path: str | os.PathLike, folder: bool = False) -> Path:
     regular file (``folder``: a folder) or missing. A symbolic link to such a file is followed (the file it
     names is replaced, the link kept); a link to anything else, or to nothing, is refused."""
     path = Path(path)
-    want = "a folder" if folder else "a regular file"
+    want = "a folder" if folder else "a file"
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -52,8 +53,8 @@ def check_output(path: str | os.PathLike, folder: bool = False) -> Path:
     kind = _kind(st.st_mode)
     if kind != want:
         link = f" (a symbolic link to {os.path.realpath(path)})" if os.path.islink(path) else ""
-        raise OutputError(f"{path}: is {kind}{link}, not {want}; graphrec only replaces {want}s: "
-                          "choose another output path")
+        raise OutputError(f"{path}: is {kind}{link}, not {want}; graphrec only replaces regular files and "
+                          "folders (or writes a new path): choose another output path")
     return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
@@ -246,9 +247,13 @@ class NameTaken(GraphrecError):
 
 
 def lock_path(path: str | os.PathLike) -> Path:
-    """The lock file of ``path``: the hidden ``.<name>.lock`` beside it (kept; it holds the last owner's id)."""
-    path = Path(path)
-    return path.parent / f".{path.name}.lock"
+    """The lock file of ``path``: ``$GRAPHREC_HOME/locks/<name>-<digest of the absolute path>.lock`` (kept; it holds
+    the last owner's ``host-pid``), so output folders hold nothing but their outputs."""
+    import hashlib
+
+    path = Path(os.path.abspath(path))
+    digest = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
+    return graphrec_home() / "locks" / f"{path.name}-{digest}.lock"
 
 
 @contextlib.contextmanager
@@ -287,7 +292,7 @@ def file_lock(path: str | os.PathLike, wait: bool = True, waiting: str | None = 
 def claim_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Claim the output folder ``path`` for this process while the block runs: a second process (or a
     second claim) gets :class:`NameTaken`, one line naming the folder and the holder. Nothing is created
-    but the lock file beside the folder."""
+    but the lock file (:func:`lock_path`)."""
     path = Path(path)
     with contextlib.ExitStack() as held:
         try:
@@ -349,7 +354,7 @@ def clean_stale_temps(parent: str | os.PathLike, name: str) -> list[Path]:
     owned = re.compile(rf"^\.{re.escape(name)}\.{re.escape(host)}-(\d+)\.")
     removed = []
     for e in parent.iterdir():
-        if not e.name.startswith(f".{name}.") or e.name == lock_path(parent / name).name:  # a lock file stays
+        if not e.name.startswith(f".{name}."):
             continue
         m = owned.match(e.name)
         try:

@@ -19,9 +19,10 @@ def int_at_least(low: int, high: int | None = None, why: str = ""):
             v = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if v < low or (high is not None and v > high):
-            bound = f"from {low} to {high}{why}" if high is not None else f">= {low}"
-            raise argparse.ArgumentTypeError(f"must be {bound}, got {v}")
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {v}")
+        if high is not None and v > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high}{why}, got {v}")
         return v
     return parse
 
