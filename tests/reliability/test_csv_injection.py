@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from graphrec.io import csv_cell, csv_text, csv_value, read_csv, write_csv
+from graphrec.io import csv_cell, csv_value, read_csv, write_csv
 
 EVIL = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "'=already", "''@twice"]
 PLAIN = ["Star Wars (1977)", "'Til There Was You (1997)", "-0.5", "+3", "1e-3", "", "a=b", "x-y"]

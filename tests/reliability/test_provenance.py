@@ -123,3 +123,12 @@ def test_an_out_of_range_id_in_the_cache_is_refused_before_sizing(synth_dir, tmp
         load_entry_arrays(npz)
     code, out, err = run_cli("data", "info", "--data-dir", d, "--json")
     assert code == 0 and json.loads(out)["movies"] == movies  # rebuilt from the source files
+
+
+def test_an_embedding_folder_records_its_data(run_cli, synth_dir, tmp_path):
+    tiny = ["--dim", "8", "--walk-length", "8", "--walks-per-node", "2", "--window", "2", "--negatives", "2",
+            "--no-progress"]
+    code, _, err = run_cli("embed", "node2vec", "--data-dir", synth_dir, "--out", tmp_path / "n2v", *tiny)
+    assert code == 0, err
+    run = json.loads((tmp_path / "n2v" / "embeddings.json").read_text())["data"]
+    assert run["data_dir"] == str(synth_dir.resolve()) and len(run["fingerprint"]) == 16
