@@ -25,7 +25,7 @@ import torch
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
 from .config import DataConfig, TrainConfig
-from .training.runs import check_finished, load_weights, read_config
+from .training.runs import check_data, check_finished, data_provenance, load_weights, read_config
 
 
 class _DatasetOnDemand:
@@ -148,6 +148,8 @@ class TrainedRun:
 
     def _top(self, users: np.ndarray, k: int, filter_seen: bool) -> tuple[np.ndarray, np.ndarray]:
         """Dense top-``k`` items and sigmoid scores; rows with fewer unseen movies end in -1 and NaN."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"k must be an integer, got {type(k).__name__} {k!r}")
         if k < 1:
             raise GraphrecError(f"k must be >= 1, got {k}")
         s = self.scores(users, filter_seen)
@@ -327,12 +329,22 @@ def _quick_split(config: TrainConfig, data_dir: str | None, cache: bool):
     return split_if_cached(DataConfig(d.dataset, _data_dir(config, data_dir), d.split_dir, d.split_seed))
 
 
+def _located(dataset: str | None, data_dir: str | None, catalog: Catalog):
+    """What :func:`~graphrec.training.runs.data_provenance` needs of the catalog's data: name, folder, cache entry."""
+    from types import SimpleNamespace
+
+    from .data.movielens import locate
+
+    return SimpleNamespace(name=catalog.name, root=locate(dataset, data_dir)[1], cache_entry=catalog.cache_entry)
+
+
 def _data_of(ml) -> DataConfig:
     return DataConfig(dataset=ml.name, data_dir=str(ml.root) if ml.root else None)
 
 
 def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
-             progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None) -> TrainedRun:
+             progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None,
+             force: bool = False) -> TrainedRun:
     """A run directory as a :class:`TrainedRun`; without ``path`` the default NeuMF on ML-100K
     (trained on first use and kept under ``GRAPHREC_HOME``), whose ``recommend_new_user`` and
     ``recommend_new_movies`` use the default hetero-sage (also trained on first use).
@@ -341,14 +353,16 @@ def load_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     ``cache=False`` re-parses them instead of reading the processed-data cache;
     ``device`` is where scoring runs (``"auto"``: CUDA when available); ``on_bad_rows``
     (default: as the run was trained) says what to do with malformed rows in the data files.
+    Data other than the run was trained on (another fingerprint) is refused unless ``force``.
     """
-    run = open_run(path, data_dir, cache, progress, device, on_bad_rows)
+    run = open_run(path, data_dir, cache, progress, device, on_bad_rows, force)
     _ = run.model  # built and loaded now: a run whose weights do not fit fails here
     return run
 
 
 def open_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
-             progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None) -> TrainedRun:
+             progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None,
+             force: bool = False) -> TrainedRun:
     """:func:`load_run`, but the model is built and loaded on first use (``run.model``): what needs only the
     catalog or the run's cached files (``recommend_new_user``) imports no more than torch."""
     if path is None:
@@ -371,6 +385,7 @@ def open_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     except GraphrecError as e:
         raise GraphrecError(f"{path}: the run's MovieLens files are needed for its movie ids and titles "
                             f"(pass data_dir / --data-dir): {e}") from None
+    check_data(path, data_provenance(_located(config.data.dataset, ddir, catalog)), force)
     from .device import resolve_device
     from .pipeline import Prepared, build_model
 

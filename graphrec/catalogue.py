@@ -264,9 +264,40 @@ def load_tuned(name: str, dataset: str | None = None, path: str | Path | None = 
     p = Path(path) if path else shipped_path(name, dataset)
     if not p.is_file():
         return None
-    tuned = json.loads(p.read_text())
+    tuned = read_tuned(p)
     if tuned.get("model") != (model or name):
         raise ValueError(f"{p} is a config for {tuned.get('model')!r}, not {(model or name)!r}")
+    return tuned
+
+
+#: The keys of a tuned config file (graphrec tune writes them; the shipped configs have no others).
+TUNED_KEYS = ("model", "hparams", "train", "params", "tuning")
+
+
+def read_tuned(path: str | Path) -> dict:
+    """A tuned config file, checked: UTF-8 JSON holding an object with a ``model`` and only
+    :data:`TUNED_KEYS` (``train`` only :data:`TRAIN_FIELDS`); else a :class:`GraphrecError` naming the file."""
+    p = Path(path)
+    try:
+        tuned = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise GraphrecError(f"{p}: not UTF-8 text (byte {e.start}): not a config file") from None
+    except json.JSONDecodeError as e:
+        raise GraphrecError(f"{p}: not valid JSON ({e}); fix it or write it again with graphrec tune") from None
+    if not isinstance(tuned, dict):
+        raise GraphrecError(f"{p}: a config file holds a JSON object (model, hparams, train), "
+                            f"not a {type(tuned).__name__}")
+    unknown = sorted(set(tuned) - set(TUNED_KEYS))
+    train = tuned.get("train", {})
+    unknown += [f"train.{k}" for k in sorted(set(train) - set(TRAIN_FIELDS))] if isinstance(train, dict) else []
+    for key in ("hparams", "train", "params", "tuning"):
+        if not isinstance(tuned.get(key, {}), dict):
+            raise GraphrecError(f"{p}: {key} must be a JSON object, got {tuned[key]!r}")
+    if unknown:
+        raise GraphrecError(f"{p}: unknown keys {', '.join(unknown)} (a config holds {', '.join(TUNED_KEYS)}; "
+                            f"train holds {', '.join(TRAIN_FIELDS)})")
+    if not isinstance(tuned.get("model"), str):
+        raise GraphrecError(f"{p}: no model name (\"model\": \"neumf\", ...)")
     return tuned
 
 

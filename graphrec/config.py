@@ -56,12 +56,14 @@ class TrainConfig:
         if not isinstance(self.pretrain, list):
             raise ValueError(f"pretrain must be a list of run directories, got {self.pretrain!r}")
         for name, low in (("epochs", 1), ("batch_size", 1), ("num_ng", 1), ("k", 1), ("patience", 0),
-                          ("full_eval_every", 0), ("threads", 0), ("seed", None), ("eval_every", 1)):
+                          ("full_eval_every", 0), ("threads", 0), ("seed", 0), ("eval_every", 1)):
             v = getattr(self, name)
             if not isinstance(v, numbers.Integral) or isinstance(v, bool):
                 raise ValueError(f"{name} must be an integer, got {v!r}")
             if low is not None and v < low:
                 raise ValueError(f"{name} must be >= {low}, got {v}")
+            if name == "seed" and v > 2**32 - 1:  # what numpy's and torch's generators both take
+                raise ValueError(f"seed must be at most {2**32 - 1}, got {v}")
         for name, positive in (("lr", True), ("l2", False)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):

@@ -30,7 +30,7 @@ from typing import Callable
 
 from .catalogue import config_from_tuned, load_tuned
 from .config import DataConfig, TrainConfig
-from .io import atomic_dir, clean_stale_temps
+from .io import atomic_dir, clean_stale_temps, file_lock
 from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig
 from .paths import cache_dir
 from .training.runs import METRICS
@@ -47,10 +47,13 @@ def cached(target: Path, build: Callable[[Path], object], done: str, message: st
     if (target / done).is_file():
         clean_stale_temps(target.parent, target.name)  # what an interrupted first use left behind
         return target
-    if message:
-        print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)
-    with atomic_dir(target, replace=True) as tmp:  # an older unfinished folder is replaced whole
-        build(tmp)
+    with file_lock(target, waiting=f"waiting for another process building {target}"):  # one builds, others wait
+        if (target / done).is_file():  # built by the process this one waited for
+            return target
+        if message:
+            print(f"graphrec: {message} (first use; cached in {target})", file=sys.stderr, flush=True)
+        with atomic_dir(target, replace=True) as tmp:  # an older unfinished folder is replaced whole
+            build(tmp)
     return target
 
 

@@ -16,8 +16,8 @@ warm ``graphrec recommend --new-user`` reads it and the cached catalog and impor
 from __future__ import annotations
 
 import csv
+import io
 import math
-import re
 from pathlib import Path
 from typing import Callable
 
@@ -25,14 +25,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data.catalog import Catalog
+from .data.catalog import Catalog, resolve_titles
 from .data.graph import age_bucket
 from .errors import DataError, GraphrecError
 
 #: The plain-torch twin of a hetero-sage run, in its run directory (:func:`newcomer_model`).
 INFERENCE = "inference.npz"
-
-_YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 
 
 def check_inductive(model) -> None:
@@ -72,24 +70,11 @@ def _catalog(data) -> Catalog:
 
 
 def find_movies(data, titles: list[str]) -> list[int]:
-    """Dense indices of movies named by title: exact (with or without the year), else the most-rated
-    movie whose title contains the text (case-insensitive). ``data``: a :class:`Catalog` or the dataset."""
+    """Dense indices of the movies ``titles`` (a list) name, through the one title resolver
+    (:func:`graphrec.data.catalog.resolve_titles`: ambiguous or unknown titles are refused with candidates).
+    ``data``: a :class:`Catalog` or the dataset."""
     c = _catalog(data)
-    names = c.titles
-    bare = [_YEAR.sub("", t).strip().lower() for t in names]
-    full = [t.lower() for t in names]
-    count = np.bincount(c.rated_items, minlength=c.num_items)
-    out = []
-    for title in titles:
-        q = title.strip().lower()
-        if not q:
-            continue
-        hits = [j for j in range(len(names)) if full[j] == q or bare[j] == q]
-        hits = hits or [j for j in range(len(names)) if q in full[j]]
-        if not hits:
-            raise GraphrecError(f"no movie in {c.name} matches {title.strip()!r}")
-        out.append(max(hits, key=lambda j: (count[j], -j)))
-    return out
+    return resolve_titles(c.titles, titles, np.bincount(c.rated_items, minlength=c.num_items))
 
 
 def read_new_movies(path: str | Path, genre_names: list[str]) -> tuple[list[dict], torch.Tensor, torch.Tensor]:
@@ -98,32 +83,43 @@ def read_new_movies(path: str | Path, genre_names: list[str]) -> tuple[list[dict
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     col = {g.lower(): j for j, g in enumerate(genre_names)}
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first column's name
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        records = list(reader)
+        fieldnames = reader.fieldnames or []
+    except csv.Error as e:
+        raise DataError(f"{path}: not a valid CSV file ({e}); check its quotes") from None
+    missing = {"title", "year", "genres"} - set(fieldnames)
+    if missing:
+        raise DataError(f"{path}: needs the columns title, year, genres (missing: {', '.join(sorted(missing))})")
     rows, genres, years = [], [], []
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = {"title", "year", "genres"} - set(reader.fieldnames or [])
-        if missing:
-            raise DataError(f"{path}: needs the columns title, year, genres (missing: {', '.join(sorted(missing))})")
-        for n, rec in enumerate(reader, start=2):
-            title = (rec["title"] or "").strip()
-            if not title:
-                raise DataError(f"{path}: line {n}: empty title")
-            year_text = (rec["year"] or "").strip()
-            try:
-                year = int(year_text) if year_text else None
-            except ValueError:
-                raise DataError(f"{path}: line {n}: year {year_text!r} is not a whole number") from None
-            if year is not None and not 1870 <= year <= 2100:
-                raise DataError(f"{path}: line {n}: year {year} is outside 1870..2100")
-            multi = np.zeros(len(genre_names), np.float32)
-            names = [g.strip() for g in (rec["genres"] or "").split("|") if g.strip()]
-            for g in names:
-                if g.lower() not in col:
-                    raise DataError(f"{path}: line {n}: unknown genre {g!r} (valid: {', '.join(genre_names)})")
-                multi[col[g.lower()]] = 1.0
-            rows.append({"title": title, "year": year, "genres": names})
-            genres.append(multi)
-            years.append(0.0 if year is None else (year - 1900) / 100.0)
+    for n, rec in enumerate(records, start=2):
+        if None in rec or None in rec.values():
+            raise DataError(f"{path}: line {n}: {'more' if None in rec else 'fewer'} fields than the header's "
+                            f"{len(fieldnames)}; quote a title that holds a comma")
+        title = (rec["title"] or "").strip()
+        if not title:
+            raise DataError(f"{path}: line {n}: empty title")
+        year_text = (rec["year"] or "").strip()
+        try:
+            year = int(year_text) if year_text else None
+        except ValueError:
+            raise DataError(f"{path}: line {n}: year {year_text!r} is not a whole number") from None
+        if year is not None and not 1870 <= year <= 2100:
+            raise DataError(f"{path}: line {n}: year {year} is outside 1870..2100")
+        multi = np.zeros(len(genre_names), np.float32)
+        names = [g.strip() for g in (rec["genres"] or "").split("|") if g.strip()]
+        for g in names:
+            if g.lower() not in col:
+                raise DataError(f"{path}: line {n}: unknown genre {g!r} (valid: {', '.join(genre_names)})")
+            multi[col[g.lower()]] = 1.0
+        rows.append({"title": title, "year": year, "genres": names})
+        genres.append(multi)
+        years.append(0.0 if year is None else (year - 1900) / 100.0)
     if not rows:
         raise DataError(f"{path}: no movies")
     return rows, torch.from_numpy(np.stack(genres)), torch.tensor(years, dtype=torch.float32)
@@ -135,7 +131,7 @@ def _sigmoid(x: float) -> float:
 
 def liked_movies(data, titles: list[str]) -> Tensor:
     """Sorted dense indices of the movies ``titles`` name (:func:`find_movies`), each once: a new user's edges."""
-    return torch.tensor(sorted(set(find_movies(data, list(titles)))), dtype=torch.long)
+    return torch.tensor(sorted(set(find_movies(data, titles))), dtype=torch.long)
 
 
 def _new_user(model, codes: tuple[int, int, int], liked: Tensor) -> tuple[tuple[Tensor, ...], tuple[Tensor, Tensor]]:
@@ -153,6 +149,8 @@ def recommend_new_user(model, data, gender: str, age: int, occupation: str, like
     ``data``: the run's :class:`Catalog` or dataset.
     """
     check_inductive(model)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"k must be an integer, got {type(k).__name__} {k!r}")
     if k < 1:
         raise GraphrecError(f"k must be >= 1, got {k}")
     codes = demographics(model.table, gender, age, occupation)

@@ -1,4 +1,10 @@
-"""Atomic file output: everything graphrec writes goes to a temporary name first."""
+"""Atomic file output: everything graphrec writes goes to a temporary name first.
+
+The one place for what graphrec writes (docs/reliability.md): :func:`atomic_path` and
+:func:`atomic_dir` refuse to replace anything but a regular file, folder or missing path
+(:func:`check_output`); :func:`write_csv` is the one CSV writer (spreadsheet formulas escaped);
+:func:`claim_dir` claims a run folder for one process; :func:`file_lock` serialises processes.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -7,19 +13,60 @@ import math
 import os
 import re
 import socket
+import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
+
+from .paths import graphrec_home
+from .errors import GraphrecError
+
+
+class OutputError(GraphrecError):
+    """An output path graphrec will not write: a device, a fifo, a socket, a folder where a file goes, ..."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a fifo (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISREG, "a file")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_output(path: str | os.PathLike, folder: bool = False) -> Path:
+    """The path to write for ``path``: refuse (:class:`OutputError`, naming ``path``) anything that is not a
+    regular file (``folder``: a folder) or missing. A symbolic link to such a file is followed (the file it
+    names is replaced, the link kept); a link to anything else, or to nothing, is refused."""
+    path = Path(path)
+    want = "a folder" if folder else "a file"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise OutputError(f"{path}: is a symbolic link to a missing path ({os.readlink(path)}); "
+                              "remove the link or write to another path") from None
+        return path
+    except OSError as e:  # a symlink loop, a path through a file, no permission
+        raise OutputError(f"{path}: cannot be written ({e.strerror or e})") from None
+    kind = _kind(st.st_mode)
+    if kind != want:
+        link = f" (a symbolic link to {os.path.realpath(path)})" if os.path.islink(path) else ""
+        raise OutputError(f"{path}: is {kind}{link}, not {want}; graphrec only replaces regular files and "
+                          "folders (or writes a new path): choose another output path")
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place on success.
 
-    On an exception the temporary file is removed and ``path`` is untouched.
+    On an exception the temporary file is removed and ``path`` is untouched. Anything but a regular file
+    or a missing path is refused before any work (:func:`check_output`).
     """
-    path = Path(path)
+    path = check_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -94,6 +141,69 @@ def finite_json(obj: Any) -> Any:
     return obj
 
 
+# --------------------------------------------------------------------------- CSV
+
+#: A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _formula(text: str) -> bool:
+    bare = text.lstrip("'")
+    return bare.startswith(FORMULA_START) and not _NUMBER.match(bare)
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as graphrec writes it: a text starting with ``= + - @``, tab or CR (after any ``'``) gets a
+    leading ``'`` (OWASP's rule) so a spreadsheet shows it as text; numbers, and texts that are plain
+    numbers such as ``-0.5``, are unchanged. :func:`csv_value` undoes it exactly."""
+    return "'" + value if isinstance(value, str) and _formula(value) else value
+
+
+def csv_value(cell: str) -> str:
+    """The text :func:`csv_cell` was given, from the cell it wrote."""
+    return cell[1:] if cell.startswith("'") and _formula(cell) else cell
+
+
+def csv_text(rows: Iterable, header: list[str] | None = None, delimiter: str = ",") -> str:
+    """CSV of ``rows`` (dicts, keyed by ``header`` or by every key in order of appearance; or sequences
+    under ``header``), every text cell passed through :func:`csv_cell`."""
+    import csv
+    import io
+
+    rows = list(rows)
+    dicts = bool(rows) and isinstance(rows[0], dict)
+    if header is None:
+        header = list(dict.fromkeys(k for r in rows for k in r)) if dicts else []
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    quoted = csv.writer(buf, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def row(cells) -> None:  # a lone CR is not quoted by the minimal dialect: quote such a row whole
+        cells = [csv_cell("" if v is None else v) for v in cells]
+        (quoted if any(isinstance(v, str) and "\r" in v for v in cells) else w).writerow(cells)
+
+    if header:
+        row(header)
+    for r in rows:
+        row([r.get(k, "") for k in header] if dicts else r)
+    return buf.getvalue()
+
+
+def write_csv(path: str | os.PathLike, rows: Iterable, header: list[str] | None = None,
+              delimiter: str = ",") -> None:
+    """The one CSV writer: :func:`csv_text` written atomically (:func:`atomic_path`)."""
+    write_text(path, csv_text(rows, header, delimiter))
+
+
+def read_csv(path: str | os.PathLike, delimiter: str = ",") -> list[dict[str, str]]:
+    """The rows of a CSV :func:`write_csv` wrote, as dicts of texts, escapes undone (:func:`csv_value`)."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as f:
+        return [{csv_value(k): csv_value(v) for k, v in r.items()} for r in csv.DictReader(f, delimiter=delimiter)]
+
+
 def figure(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **kwargs):
     """``(figure, axes)`` made without pyplot, so no backend is chosen or switched (a notebook keeps its
     own); graphrec's figures are only written to files (:func:`save_figure`)."""
@@ -137,8 +247,7 @@ def atomic_dir(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]
     """
     import shutil
 
-    path = Path(path)
-    _refuse_file(path)
+    path = check_output(path, folder=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_dir(path.parent, path.name)
     try:
@@ -162,12 +271,71 @@ def atomic_dir(path: str | os.PathLike, replace: bool = False) -> Iterator[Path]
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _refuse_file(path: Path) -> None:
-    """A folder to be written must not be an existing file (checked before any work is done)."""
-    if path.exists() and not path.is_dir():
-        import errno
+# --------------------------------------------------------------------------- claims and locks
 
-        raise NotADirectoryError(errno.ENOTDIR, "exists and is a file, not a folder", str(path))
+class NameTaken(GraphrecError):
+    """Another process holds the claim on an output (:func:`claim_dir`)."""
+
+
+def lock_path(path: str | os.PathLike) -> Path:
+    """The lock file of ``path``: ``$GRAPHREC_HOME/locks/<name>-<digest of the absolute path>.lock`` (kept; it holds
+    the last owner's ``host-pid``), so output folders hold nothing but their outputs."""
+    import hashlib
+
+    path = Path(os.path.abspath(path))
+    digest = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
+    return graphrec_home() / "locks" / f"{path.name}-{digest}.lock"
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, wait: bool = True, waiting: str | None = None) -> Iterator[None]:
+    """Hold an exclusive inter-process lock on ``lock_path(path)`` (``flock``: released by the kernel when
+    the process ends, however it ends). A held lock makes ``wait=False`` raise :class:`BlockingIOError`;
+    with ``wait`` it blocks, first printing ``waiting`` (if given) on stderr. A no-op where ``fcntl`` is
+    missing (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    lock = lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise
+            if waiting:
+                import sys
+
+                print(f"graphrec: {waiting}", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{_owner()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def claim_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Claim the output folder ``path`` for this process while the block runs: a second process (or a
+    second claim) gets :class:`NameTaken`, one line naming the folder and the holder. Nothing is created
+    but the lock file (:func:`lock_path`)."""
+    path = Path(path)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(file_lock(path, wait=False))
+        except BlockingIOError:
+            try:
+                holder = lock_path(path).read_text().strip() or "unknown"
+            except OSError:
+                holder = "unknown"
+            raise NameTaken(f"{path}: name taken: another graphrec process ({holder}) is writing it now; "
+                            "choose another --name, or wait for it to finish") from None
+        yield path
 
 
 # --------------------------------------------------------------------------- temporary folders

@@ -34,9 +34,9 @@ COMMANDS = [
     ("graphrec explain --user 1 --movie 50", ["explain", "--user", "1", "--movie", "50"], "2x"),
     ("graphrec recommend --all-users --out recs.csv", ["recommend", "--all-users", "--out", "{tmp}/recs.csv"], "2x"),
     ("graphrec recommend --user 1 --no-cache", ["recommend", "--user", "1", "--no-cache"], ""),
-    ('graphrec recommend --new-user --gender F --age 25 --occupation student --liked "Star Wars,Fargo" --run RUN',
+    ('graphrec recommend --new-user --gender F --age 25 --occupation student --liked "Star Wars;Fargo" --run RUN',
      ["recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student", "--liked",
-      "Star Wars,Fargo", "--run", "{run}"], "1.5x"),
+      "Star Wars;Fargo", "--run", "{run}"], "1.5x"),
     ("graphrec recommend --user 1 --include-new-movies new.csv --run RUN",
      ["recommend", "--user", "1", "--include-new-movies", "{tmp}/new.csv", "--run", "{run}"], ""),
 ]

@@ -37,7 +37,7 @@ from graphrec.embeddings.quality import franchise_recall, item_cosine, item_to_i
 from graphrec.embeddings.similarity import neighbour_coherence
 from graphrec.metrics import paired_bootstrap
 from graphrec.pipeline import prepare
-from graphrec.training import DataConfig
+from graphrec.config import DataConfig
 
 OLD = dict(graph="comovie", weight="jaccard", neighbours=10, window=5, epochs=2, content=0.0, liked=0.0, span=0)
 #: (name, fields changed from the issue-13 default OLD).

@@ -48,7 +48,7 @@ if __name__ == "__main__":
     shutil.rmtree("runs/demo/hetero-sage", ignore_errors=True)
     run("train", "hetero-sage", "--name", "hetero-sage", "--out", "runs/demo", "--quiet")
     run("recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
-        "--liked", "Star Wars,Fargo", "-k", "8", "--explain", "--run", "runs/demo/hetero-sage")
+        "--liked", "Star Wars;Fargo", "-k", "8", "--explain", "--run", "runs/demo/hetero-sage")
     section("node2vec movie embeddings (defaults: each movie's 5 nearest by raters (Jaccard x lift) plus "
             "movie-genre-movie steps, every rating; ~15 s)")
     run("embed", "node2vec", "--all-edges", "--out", "runs/demo/node2vec")

@@ -20,13 +20,13 @@ def test_demographics_codes_and_one_error_listing_valid_values(synth):
     assert "occupation 'astronaut' (valid: administrator, artist, doctor" in msg
 
 
-def test_titles_match_exactly_then_by_the_most_rated_containing_them(synth):
+def test_titles_match_exactly_and_ambiguous_ones_are_refused(synth):
     titles = list(synth.movies["title"])
     assert find_movies(synth, [titles[4], titles[4].rsplit(" (", 1)[0].upper()]) == [4, 4]
-    hits = [j for j, t in enumerate(titles) if "movie 1" in t.lower()]
-    count = torch.bincount(torch.as_tensor(synth.ratings["item"].to_numpy()), minlength=synth.num_items)
-    assert find_movies(synth, ["movie 1"]) == [max(hits, key=lambda j: (int(count[j]), -j))]
-    with pytest.raises(GraphrecError, match="no movie in ml-100k matches 'Nope'"):
+    assert find_movies(synth, ["movie 1"]) == [0]  # "Movie 1 (year)", not "Movie 10" .. "Movie 19"
+    with pytest.raises(GraphrecError, match=r"'movie' is ambiguous: \d+ titles match: Movie 1 \("):
+        find_movies(synth, ["movie"])  # never the most-rated of them, silently
+    with pytest.raises(GraphrecError, match="no movie titled 'Nope'"):
         find_movies(synth, ["Nope"])
 
 

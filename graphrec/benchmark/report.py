@@ -2,13 +2,11 @@
 tables, and the charts."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 
-from ..io import figure, save_figure, write_text
+from ..io import csv_text, figure, save_figure, write_text
 from ..metrics import bootstrap_seeds_users
 from ..catalogue import ATTENTION_PAIRS, COVERAGE, EXTRA_METRICS, METRICS
 
@@ -208,12 +206,7 @@ def setting_tag(point: dict) -> str:
 
 
 def _csv(rows: list[dict]) -> str:
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=keys)
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
+    return csv_text(rows)
 
 
 #: The markers around the block that ``graphrec benchmark --readme FILE`` rewrites.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 import warnings
@@ -38,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         where = self.prog.split(" ", 1)[1] + ": " if " " in self.prog else ""
-        self.exit(2, f"graphrec: error: {where}{message}\n")
+        self.exit(_fail(f"{where}{message}", 2, "usage"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +83,8 @@ def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
+    global _json_errors
+    _json_errors = "--json" in argv  # until the flags are parsed (a usage error), then args.json
     with warnings.catch_warnings():
         if not debug:  # library warnings are not for the user of a command; failures are reported below
             warnings.simplefilter("ignore")
@@ -98,6 +101,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args, debug: bool) -> int:
+    global _json_errors
+    _json_errors = bool(getattr(args, "json", False))
     try:
         if getattr(args, "device", None) is not None:  # refuse a device this machine lacks before loading data
             from ..device import resolve_device
@@ -107,23 +112,55 @@ def _run(args, debug: bool) -> int:
     except GraphrecError as e:
         if debug:
             raise
-        print(f"graphrec: error: {one_line(e)}", file=sys.stderr)
-        return e.exit_code
+        return _fail(one_line(e), e.exit_code, "user")
     except KeyboardInterrupt:
-        print("graphrec: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130, "interrupted", prefix="graphrec: ")
     except BrokenPipeError:  # the reader of stdout went away: not an error to report (see main)
         raise
     except OSError as e:
         if debug:
             raise
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-        print(f"graphrec: error: {where}{one_line(e.strerror or e)} (rerun with --debug for details)",
-              file=sys.stderr)
-        return GraphrecError.exit_code if isinstance(e, _USER_OS_ERRORS) else INTERNAL_ERROR
+        user = isinstance(e, _USER_OS_ERRORS)
+        return _fail(f"{where}{one_line(e.strerror or e)} (rerun with --debug for details)",
+                     GraphrecError.exit_code if user else INTERNAL_ERROR, "user" if user else "environment")
+    except (MemoryError, RuntimeError) as e:
+        if debug:
+            raise
+        if not isinstance(e, MemoryError) and not _OUT_OF_MEMORY.search(str(e)):
+            return _internal(e)
+        return _fail(f"out of memory ({one_line(e)[:200]}): a size is too large for this machine; "
+                     "lower --factors, --layers, --neg, --batch-size, --dim or -k", GraphrecError.exit_code, "user")
     except Exception as e:  # noqa: BLE001 - the boundary: no traceback unless asked for
         if debug:
             raise
-        print(f"graphrec: error: {type(e).__name__}: {one_line(e)[:300]} (this looks like a bug in graphrec; "
-              "rerun with --debug for the traceback and report it)", file=sys.stderr)
-        return INTERNAL_ERROR
+        return _internal(e)
+
+
+#: How torch words a failed allocation (CPU and CUDA).
+_OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory|not enough memory|Tried to allocate", re.I)
+
+
+def _internal(e: Exception) -> int:
+    return _fail(f"{type(e).__name__}: {one_line(e)[:300]} (this looks like a bug in graphrec; "
+                 "rerun with --debug for the traceback and report it)", INTERNAL_ERROR, "internal")
+
+
+#: Whether errors are also reported as JSON on stdout (the command's ``--json``).
+_json_errors = False
+
+
+def _fail(message: str, code: int, kind: str, prefix: str = "graphrec: error: ") -> int:
+    """The one way a command fails: one line on stderr; under ``--json`` also, on stdout, the object
+    ``{"error": {"message", "kind", "exit_code"}}`` (``kind``: usage, user, environment, internal,
+    interrupted). Returns ``code``, the exit status."""
+    print(f"{prefix}{message}", file=sys.stderr)
+    if _json_errors:
+        import json
+
+        try:
+            print(json.dumps({"error": {"message": message, "kind": kind, "exit_code": code}}, indent=2))
+            sys.stdout.flush()
+        except (BrokenPipeError, ValueError, OSError):  # no reader, or stdout closed: the line on stderr stands
+            pass
+    return code

@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, add_progress_args, data_config, load_split, positive_int, show_bars
+from .common import (MAX_THREADS, add_data_args, add_device_arg, add_progress_args, data_config, int_at_least,
+                     load_split, neg_int, positive_int, show_bars)
 
 
 def add_parser(sub) -> None:
@@ -25,11 +26,11 @@ def add_parser(sub) -> None:
     p.add_argument("--epochs", type=positive_int, default=None,
                    help=f"epochs per run (default {d.epochs}; --quick: {QUICK_EPOCHS})")
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="batch size (default %(default)s)")
-    p.add_argument("--neg", type=positive_int, default=d.num_ng, help="negatives per positive (default %(default)s)")
+    p.add_argument("--neg", type=neg_int, default=d.num_ng, help="negatives per positive (default %(default)s)")
     p.add_argument("--out", default="results", help="output folder (default results/)")
     p.add_argument("--quick", action="store_true",
                    help=f"tiny setting for CI: {QUICK_EPOCHS} epochs, first grid point only, small widths")
-    p.add_argument("--threads", type=positive_int, default=None,
+    p.add_argument("--threads", type=int_at_least(1, MAX_THREADS), default=None,
                    help="torch CPU threads (1 is fastest on a busy machine)")
     p.add_argument("--no-refit", action="store_true",
                    help="evaluate each seed's selected run (default: retrain the chosen setting on train + "

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from ..data.movielens import MovieLens
 
 
-def int_at_least(low: int):
-    """An argparse type: an integer >= ``low``, else one clear line."""
+def int_at_least(low: int, high: int | None = None, why: str = ""):
+    """An argparse type: an integer >= ``low`` (and <= ``high``, ``why`` saying why), else one clear line."""
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -21,12 +21,22 @@ def int_at_least(low: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
         if v < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {v}")
+        if high is not None and v > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high}{why}, got {v}")
         return v
     return parse
 
 
 positive_int = int_at_least(1)
 nonnegative_int = int_at_least(0)
+#: Seeds: what numpy and torch both accept.
+SEED_MAX = 2**32 - 1
+seed_int = int_at_least(0, SEED_MAX)
+#: Sizes beyond these cannot be allocated on any machine graphrec targets: refused before anything is built.
+MAX_FACTORS, MAX_NEG, MAX_THREADS = 65536, 1000, 1024
+factors_int = int_at_least(1, MAX_FACTORS, " (an embedding wider than that does not fit in memory)")
+neg_int = int_at_least(1, MAX_NEG, " (negatives per positive)")
+threads_int = int_at_least(0, MAX_THREADS, " (torch threads; 0 = torch's default)")
 
 
 def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool = True) -> None:
@@ -35,13 +45,16 @@ def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool
     g.add_argument("--data-dir", default=None, help="folder holding the MovieLens files (else $GRAPHREC_DATA, the cache, or a download)")
     g.add_argument("--no-cache", action="store_true",
                    help="parse the data files again instead of reading the processed-data cache (graphrec cache info)")
+    g.add_argument("--force", action="store_true",
+                   help="use a run with data other than it was trained on (another data fingerprint): refused "
+                        "otherwise (docs/reliability.md)")
     if bad_rows:
         g.add_argument("--on-bad-rows", choices=ON_BAD_ROWS, default="error",
                        help="a malformed row in the data files: stop with its file and line (error, the default), "
                             "or skip it and report how many were skipped (skip)")
     if split:
         g.add_argument("--split-dir", default=None, help="evaluate on NCF-format split files in this folder")
-        g.add_argument("--split-seed", type=int, default=0, help="seed of the test negatives (default 0)")
+        g.add_argument("--split-seed", type=seed_int, default=0, help="seed of the test negatives (default 0)")
 
 
 def add_progress_args(p: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """``graphrec data``: dataset statistics and split files."""
 from __future__ import annotations
 
-from .common import add_data_args, data_config, load_data, print_json
+from .common import add_data_args, data_config, load_data, print_json, seed_int
 
 
 def add_parser(sub) -> None:
@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
     info.set_defaults(func=run_info)
     sp = dsub.add_parser("split", help="write the leave-one-out split as NCF-format files")
     add_data_args(sp, split=False)
-    sp.add_argument("--seed", type=int, default=0, help="seed of the test negatives")
+    sp.add_argument("--seed", type=seed_int, default=0, help="seed of the test negatives")
     sp.add_argument("--no-validation", action="store_true", help="hold out only the test item")
     sp.add_argument("--cold", action="store_true",
                     help="write the cold-start split instead: 10%% of movies and 10%% of users unseen "
@@ -78,7 +78,7 @@ def run_split(args) -> int:
         return _cold_split(ml, args)
     split = build_split(replace(data_config(args), split_seed=args.seed), ml, validation=not args.no_validation,
                         cache=not args.no_cache).split
-    for path in save_ncf(split, args.out):  # written whole: all the split's files appear together, or none does
+    for path in save_ncf(split, args.out, ml):  # written whole: all the split's files appear together, or none does
         print(path)
     s = split.summary()
     print(f"{s['train']} train, {s['valid']} validation, {s['test']} test interactions; "

@@ -6,7 +6,7 @@ import sys
 
 from ..embeddings.config import GRAPHS, KNN, MAP_METHODS, TOKENS, TRAINERS, VECTORS, WEIGHTINGS, EmbeddingConfig
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, add_progress_args, load_split, positive_int, show_bars
+from .common import add_data_args, add_device_arg, add_progress_args, load_split, positive_int, seed_int, show_bars
 
 _D = EmbeddingConfig()
 
@@ -90,7 +90,7 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     t.add_argument("--workers", type=int, default=_D.workers,
                    help=f"word2vec: training threads, Hogwild like gensim's workers "
                         f"(default {_D.workers}: reproducible)")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=seed_int, default=0)
 
 
 def config_from_args(args) -> EmbeddingConfig:

@@ -40,7 +40,7 @@ def load_scorer(args):
         data = load_split(args)
     else:
         data = prepare(read_config(args.run), saved=True, cache=not args.no_cache)
-    model = load_model(args.run, data)
+    model = load_model(args.run, data, force=args.force)
     if not (Path(args.run) / METRICS).is_file():
         import sys
 

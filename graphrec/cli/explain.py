@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, add_progress_args, load_data, positive_int, print_json, print_table
+from .common import (add_data_args, add_device_arg, add_progress_args, load_data, positive_int, print_json,
+                     print_table, seed_int)
 
 
 def add_parser(sub) -> None:
@@ -27,7 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--pairs", type=positive_int, default=200, help="test pairs for --global (default 200)")
     p.add_argument("--out", default="explanations", help="folder for --global's PNGs (default ./explanations)")
     p.add_argument("--background", type=positive_int, default=64, help="training rows in the SHAP/LIME background (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the background and the sampled pairs (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seeds the background and the sampled pairs (default 0)")
     add_device_arg(p, "the default feature model trains on first use; attributions run on the CPU")
     add_data_args(p, split=False)
     add_progress_args(p)
@@ -56,7 +57,7 @@ def load_feature_model(args):
                 ml.user_index(args.user), ml.movie_index(args.movie)
             default_feature_model(ml, prepare(feature_config(ml), ml, cache=cache), progress=args.progress,
                                   device=args.device)
-    run = load_run(path, data_dir=args.data_dir, cache=cache)
+    run = load_run(path, data_dir=args.data_dir, cache=cache, force=args.force)
     check_group_model(run.model)
     return run
 

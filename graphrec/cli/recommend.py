@@ -39,7 +39,10 @@ def add_parser(sub) -> None:
     new.add_argument("--gender", help="--new-user's gender: F or M")
     new.add_argument("--age", type=int, help="--new-user's age in years")
     new.add_argument("--occupation", help="--new-user's occupation, e.g. student (an invalid one lists them all)")
-    new.add_argument("--liked", default="", help='titles --new-user liked, comma-separated: "Star Wars,Fargo"')
+    new.add_argument("--liked", action="append", default=[], metavar="TITLE",
+                     help='a title --new-user liked; repeat it for several (--liked "Usual Suspects, The" --liked '
+                          'Fargo) or separate titles by ";" (commas belong to titles); an ambiguous or unknown '
+                          'title is refused with candidates')
     new.add_argument("--include-new-movies", metavar="FILE.csv",
                      help="rank the new movies of this CSV (columns title, year, genres with | between genres) "
                           "for --user")
@@ -61,17 +64,10 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def liked_titles(text: str) -> list[str]:
-    """``"Star Wars,Usual Suspects, The"`` -> ``["Star Wars", "Usual Suspects, The"]``: a piece that is
-    only a trailing article (MovieLens writes "Title, The") belongs to the title before it."""
-    out: list[str] = []
-    for piece in (p.strip() for p in text.split(",")):
-        head = piece.split(" (")[0].strip().lower()
-        if out and head in ("the", "a", "an", "la", "le", "les", "l'", "il", "el", "das", "der", "die"):
-            out[-1] = f"{out[-1]}, {piece}"
-        elif piece:
-            out.append(piece)
-    return out
+def liked_titles(values: list[str]) -> list[str]:
+    """The titles of the ``--liked`` flags: each flag one title, or several separated by ``;``; commas are
+    part of titles (``["Usual Suspects, The; Fargo"]`` -> ``["Usual Suspects, The", "Fargo"]``)."""
+    return [t.strip() for v in values for t in v.split(";") if t.strip()]
 
 
 def run_new(args) -> int:
@@ -88,12 +84,17 @@ def run_new(args) -> int:
             raise GraphrecError(f"--new-user needs {', '.join(missing)}")
     if args.explain and not args.new_user:
         raise GraphrecError("--explain explains a user's list (--user, or --new-user), not --include-new-movies")
+    if not args.new_user and args.user is None:
+        raise GraphrecError("--include-new-movies ranks the new movies for one --user, not --users or --all-users")
+    if args.out:
+        raise GraphrecError("--out writes the lists of --user, --users or --all-users; for --new-user and "
+                            "--include-new-movies print them (--json) instead")
     path = args.run
     if not path:  # the embedded default: the shipped cold hetero-sage, trained on first use
         from ..defaults import default_hetero_sage
 
         path = default_hetero_sage(args.data_dir, progress=args.progress, device=args.device)
-    r = open_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress,
+    r = open_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, force=args.force,
                  on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.new_user:
@@ -101,7 +102,8 @@ def run_new(args) -> int:
             if args.explain:
                 recs = r.explain_new_user(recs, args.gender, args.age, args.occupation, liked_titles(args.liked),
                                           args.method)
-            who = f"a new user ({args.gender}, {args.age}, {args.occupation}; liked: {args.liked or 'nothing yet'})"
+            liked = "; ".join(liked_titles(args.liked)) or "nothing yet"
+            who = f"a new user ({args.gender}, {args.age}, {args.occupation}; liked: {liked})"
         else:
             recs = r.recommend_new_movies(args.user, args.include_new_movies, args.k)
             who = f"user {args.user}, among the new movies of {args.include_new_movies}"
@@ -127,6 +129,10 @@ def run(args) -> int:
 
     if args.out and Path(args.out).suffix not in OUT_FORMATS:
         raise GraphrecError(f"--out {args.out}: choose a .csv or .jsonl file")
+    if args.out:
+        from ..io import check_output
+
+        check_output(args.out)  # before the model loads
     if args.explain and args.user is None:
         raise GraphrecError("--explain explains one user's list: give --user")
     path = args.run
@@ -146,6 +152,7 @@ def run(args) -> int:
             default_neumf(args.data_dir, progress=args.progress, data=prepare(neumf_config(), ml, cache=not args.no_cache),
                           device=args.device)
     r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device,
+                 force=args.force,
                  on_bad_rows=args.on_bad_rows)
     with num_threads(1):
         if args.user is not None:
@@ -188,24 +195,17 @@ def print_list(user: int, recs: list[dict], r) -> None:
 
 def write_lists(path: str, users: list[int], lists: list[list[dict]]) -> None:
     """``--out``: CSV (``user_id, rank, movie_id, title, year, genres, score``) or JSON lines, atomically."""
-    import csv
-    import io
     import json
 
-    from ..io import write_text
+    from ..io import write_csv, write_text
 
-    buf = io.StringIO()
     if path.endswith(".jsonl"):
-        for u, recs in zip(users, lists):
-            buf.write(json.dumps({"user": u, "recommendations": recs}) + "\n")
-    else:
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["user_id", "rank", "movie_id", "title", "year", "genres", "score"])
-        for u, recs in zip(users, lists):
-            for x in recs:
-                w.writerow([u, x["rank"], x["movie_id"], x["title"], "" if x["year"] is None else x["year"],
-                            "|".join(x["genres"]), f"{x['score']:.6f}"])
-    write_text(path, buf.getvalue())
+        write_text(path, "".join(json.dumps({"user": u, "recommendations": recs}) + "\n"
+                                 for u, recs in zip(users, lists)))
+        return
+    write_csv(path, ([u, x["rank"], x["movie_id"], x["title"], "" if x["year"] is None else x["year"],
+                      "|".join(x["genres"]), f"{x['score']:.6f}"] for u, recs in zip(users, lists) for x in recs),
+              ["user_id", "rank", "movie_id", "title", "year", "genres", "score"])
 
 
 def _default_feature_run(args) -> Path:

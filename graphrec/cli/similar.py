@@ -43,7 +43,8 @@ def run(args) -> int:
     if warning:
         print(f"graphrec: warning: {warning}", file=sys.stderr)
     titles = [m["title"] for m in movies]
-    queries = [match_title(titles, t) for t in args.title]  # every title resolves before any output
+    counts = [int(m["ratings"]) for m in movies]
+    queries = [match_title(titles, t, counts=counts) for t in args.title]  # every title resolves before any output
     idx, val = nearest_all(emb.movie, torch.tensor(queries), args.k, args.metric)
     key = "similarity" if args.metric == "cosine" else "distance"
     why = Reasons(movies, load_raters(folder))

@@ -1,6 +1,7 @@
 """``graphrec train MODEL``: train a registered model into a run directory."""
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 from pathlib import Path
@@ -8,8 +9,8 @@ from pathlib import Path
 from ..errors import GraphrecError
 from ..models import TRAINABLE
 from ..config import SELECT_METRICS, TrainConfig
-from .common import (add_data_args, add_device_arg, add_progress_args, data_config, nonnegative_int, positive_int,
-                     print_table)
+from .common import (add_data_args, add_device_arg, add_progress_args, data_config, factors_int, neg_int,
+                     nonnegative_int, positive_int, print_table, seed_int, threads_int)
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
 MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers",
@@ -57,7 +58,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model (gmf, mlp, neumf, ...) into runs/<name>/")
     p.add_argument("model", choices=TRAINABLE, help="registered trainable model")
     m = p.add_argument_group("model (passed only to models that take them)")
-    m.add_argument("--factors", type=positive_int, help="embedding size / predictive factors (GMF, NeuMF)")
+    m.add_argument("--factors", type=factors_int, help="embedding size / predictive factors (GMF, NeuMF)")
     m.add_argument("--layers", type=_layers, help="MLP tower sizes, e.g. 64,32,16,8 (MLP, NeuMF)")
     m.add_argument("--dropout", type=_unit_float, help="dropout in the MLP tower")
     m.add_argument("--num-layers", type=positive_int, help="message-passing layers (LightGCN)")
@@ -72,7 +73,7 @@ def add_parser(sub) -> None:
     t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {_D.epochs})")
     t.add_argument("--batch-size", type=positive_int, help=f"default {_D.batch_size}")
     t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate, finite and > 0 (default {_D.lr:g})")
-    t.add_argument("--neg", type=positive_int,
+    t.add_argument("--neg", type=neg_int,
                    help=f"negatives per positive, resampled each epoch, with either loss (default {_D.num_ng})")
     t.add_argument("--loss", choices=["bce", "bpr"], help="pointwise BCE or pairwise BPR (default: the model's)")
     t.add_argument("--l2", type=_nonneg_float, help=f"L2 penalty (default {_D.l2:g})")
@@ -81,12 +82,12 @@ def add_parser(sub) -> None:
     t.add_argument("--eval-every", type=positive_int, help=f"validate every N epochs (default {_D.eval_every})")
     t.add_argument("--select", choices=SELECT_METRICS,
                    help=f"validation metric at k that picks the epoch (default {_D.select})")
-    t.add_argument("--seed", type=int, help=f"seed of initialisation, sampling and shuffling (default {_D.seed})")
+    t.add_argument("--seed", type=seed_int, help=f"seed of initialisation, sampling and shuffling (default {_D.seed})")
     t.add_argument("--patience", type=nonnegative_int,
                    help=f"stop after this many validations without a better score (0: never; default {_D.patience})")
     t.add_argument("--pretrain", metavar="GMF_RUN,MLP_RUN",
                    help="initialise NeuMF from trained GMF and MLP runs (alpha = 0.5)")
-    t.add_argument("--threads", type=nonnegative_int,
+    t.add_argument("--threads", type=threads_int,
                    help=f"torch threads while training (0: torch's default; default {_D.threads})")
     add_device_arg(t, "training and evaluation run")
     add_data_args(p)
@@ -122,14 +123,29 @@ TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "neg"
                "eval_every": "eval_every", "select": "select"}
 
 
-def _run_dir(args) -> Path:
+def _run_dir(args, claims: contextlib.ExitStack | None = None) -> Path:
+    """The run directory, claimed in ``claims`` (:func:`graphrec.io.claim_dir`) for as long as the run trains:
+    a second ``train --name`` of the same run at once is refused, and two unnamed runs get different names."""
+    from ..io import NameTaken, claim_dir
     from ..training.runs import restartable
+
+    def claimed(d: Path) -> bool:
+        if claims is None:
+            return True
+        try:
+            claims.enter_context(claim_dir(d))
+            return True
+        except NameTaken:
+            if args.name:
+                raise
+            return False
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise GraphrecError(f"--out {out} is a file, not a folder")
     if args.name:
         d = out / args.name
+        claimed(d)  # before looking at the folder: another process may be creating it
         if d.exists() and not d.is_dir():
             raise GraphrecError(f"{d} is a file, not a run directory: choose another --name")
         if d.exists() and any(d.iterdir()) and not args.resume and not restartable(d):
@@ -138,7 +154,7 @@ def _run_dir(args) -> Path:
     if args.resume:
         raise GraphrecError("--resume needs --name (the run to continue)")
     d, n = out / args.model, 2
-    while d.exists():
+    while d.exists() or not claimed(d) or d.exists():
         d, n = out / f"{args.model}-{n}", n + 1
     return d
 
@@ -170,15 +186,20 @@ def _resumed_config(args, run_dir: Path):
 
 
 def run(args) -> int:
+    with contextlib.ExitStack() as claims:  # the run directory is this process's until it returns
+        return _train(args, claims)
+
+
+def _train(args, claims: contextlib.ExitStack) -> int:
     from ..training.protocol import select_and_refit
 
     if args.distributed:
         from ..training.distributed import init_process_group, on_rank0
 
         init_process_group(device=args.device or TrainConfig.device)
-        run_dir = on_rank0(lambda: _run_dir(args))  # every rank writes into rank 0's choice
+        run_dir = on_rank0(lambda: _run_dir(args, claims))  # every rank writes into rank 0's choice
     else:
-        run_dir = _run_dir(args)
+        run_dir = _run_dir(args, claims)
     if args.resume:
         config = _resumed_config(args, run_dir)
         if args.device:

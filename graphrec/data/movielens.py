@@ -10,6 +10,7 @@ only users and movies with at least one rating are kept.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -23,8 +24,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..paths import cache_dir
-from .processed import (DATASET, CacheError, create_entry, find_entry, load_arrays, put_strings, remove_entry,
-                        unpack_strings)
+from .processed import (DATASET, CacheError, create_entry, data_fingerprint, find_entry, fingerprint_sources,
+                        load_entry_arrays, put_strings, remove_entry, stamp_sources, unpack_strings)
 
 if TYPE_CHECKING:  # pandas, and tqdm through the downloader, load only when a file is parsed or fetched
     import pandas as pd
@@ -117,6 +118,8 @@ class MovieLens:
 
 
 def lookup_id(raw_ids: np.ndarray, raw_id: int, kind: str) -> int:
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (int, np.integer)):
+        raise TypeError(f"a {kind} id must be an integer, got {type(raw_id).__name__} {raw_id!r}")
     pos = int(np.searchsorted(raw_ids, raw_id))
     if pos >= len(raw_ids) or raw_ids[pos] != raw_id:
         raise DataError(
@@ -161,6 +164,7 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
                 if found is not None and (dataset is None or found == dataset or DATASETS[found] == DATASETS[name]):
                     return (dataset or found), sub
         if data_dir is not None:  # an explicit folder is never silently replaced
+            _refuse_unreadable(Path(data_dir), name)
             raise DataError(
                 f"no MovieLens files found in {data_dir} (looked for u.data, ratings.dat or ratings.csv in "
                 f"{' and '.join(looked)})"
@@ -176,6 +180,25 @@ def locate(dataset: str | None = None, data_dir: str | os.PathLike | None = None
         f"{name} not found; looked in: {'; '.join(looked)}. Point at a folder with --data-dir DIR "
         f"or GRAPHREC_DATA=DIR, or go online to download it from GroupLens."
     )
+
+
+def _refuse_unreadable(folder: Path, name: str) -> None:
+    """A ratings file that is there but not a readable file (a folder, a broken or looping link) is named as such,
+    not reported as missing."""
+    for sub in (folder, folder / name):
+        for f in ("u.data", "ratings.dat", "ratings.csv"):
+            p = sub / f
+            if os.path.lexists(p) and not p.is_file():
+                kind = "not a regular file"
+                if p.is_dir():
+                    kind = "a folder"
+                elif p.is_symlink():
+                    try:
+                        os.stat(p)
+                    except OSError as e:
+                        kind = "a symbolic link loop" if e.errno == errno.ELOOP else "a broken symbolic link"
+                raise DataError(f"{p}: is {kind}, not a file: point --data-dir at a folder whose {f} is the "
+                                "MovieLens file")
 
 
 def fetch(name: str) -> Path:
@@ -279,7 +302,7 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
     entry, valid = dataset_entry(name, root)
     if valid:
         try:
-            ml = movielens_from_arrays(load_arrays(entry / DATASET), name, root)
+            ml = movielens_from_arrays(load_entry_arrays(entry / DATASET), name, root)
             ml.cache_entry = entry
             if ml.duplicates_dropped:  # said again on every load, as a fresh parse would
                 log.warning("%s: dropped %d repeated (user, movie) rating%s, keeping the latest of each",
@@ -288,6 +311,7 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
             return ml
         except CacheError as e:
             print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)
+            remove_entry(entry)
     ml = parse()
     entry, valid = dataset_entry(name, root)  # another process may have stored it meanwhile: keep theirs
     if not valid:
@@ -296,6 +320,33 @@ def cached_dataset(name: str, root: Path, parse: Callable[[], MovieLens]) -> Mov
                       root=str(root))
     ml.cache_entry = entry
     return ml
+
+
+def dataset_fingerprint(name: str, root: Path | None, entry: Path | None = None) -> str | None:
+    """:func:`data_fingerprint` of release ``name`` in ``root``: from its cache ``entry`` when given (no
+    hashing), else from the files themselves (hashed: a few milliseconds for ML-100K)."""
+    fp = data_fingerprint(entry)
+    if fp is None and root is not None and name in DATASETS:
+        fp = fingerprint_sources(stamp_sources(dataset_files(name, Path(root))))
+    return fp
+
+
+# --------------------------------------------------------------------------- datasets
+
+# --------------------------------------------------------------------------- feature codes
+
+# --------------------------------------------------------------------------- splits
+
+
+def data_provenance(ml) -> dict | None:
+    """Release, resolved folder and fingerprint (:func:`dataset_fingerprint`) of the dataset
+    ``ml`` (a :class:`~graphrec.data.MovieLens`, or anything with ``name``, ``root``, ``cache_entry``)."""
+    if ml is None:
+        return None
+    root = getattr(ml, "root", None)
+    fp = dataset_fingerprint(ml.name, root, getattr(ml, "cache_entry", None))
+    return None if fp is None else {"dataset": ml.name, "data_dir": str(Path(root).resolve()) if root else None,
+                                    "fingerprint": fp}
 
 
 def parse_movielens(name: str, root: Path, on_bad_rows: str = "error") -> MovieLens:

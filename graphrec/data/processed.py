@@ -11,12 +11,21 @@ entries, source stamps and arrays. What is stored is each type's own business: a
     processed/<dataset>-<folder digest>/split-<seed>.npz
     processed/splits-<folder digest>/...                 NCF split files read by :func:`load_ncf`
 
-An entry is valid while every source file has the size and mtime recorded in
-its manifest. When one differs, the file's checksum (BLAKE2b) decides: the same
-bytes (a copied or touched folder) keep the entry, other bytes discard it.
-Arrays are read with ``np.load(allow_pickle=False)``: a file that would unpickle
-objects is refused (and rebuilt), never executed. Everything is written
-atomically, so an interrupted write leaves the previous state.
+An entry is valid while every source file has the size, mtime and ctime recorded
+in its manifest. When one differs, the file's checksum (BLAKE2b) decides: the same
+bytes (a copied or touched folder) keep the entry, other bytes discard it. Size and
+mtime alone cannot be trusted (``touch -r``, ``cp -p`` or an editor can restore them
+after changing the bytes); the ctime is set by the kernel on every change and cannot
+be set back, so the warm path still costs one ``stat`` per file and no hashing.
+
+The cache's own arrays are held to the same standard: each ``.npz`` has its stamp and
+checksum in the manifest (an altered file is refused and rebuilt, :func:`load_entry_arrays`),
+and what is read is checked like a parse (lengths agree, ids in range, strings well
+formed) before anything is sized from it. Arrays are read with
+``np.load(allow_pickle=False)``: a file that would unpickle objects is refused (and
+rebuilt), never executed. Everything is written atomically, so an interrupted write
+leaves the previous state. :func:`data_fingerprint` names the data an entry was parsed
+from (runs record it: :func:`graphrec.data.movielens.data_provenance`).
 """
 from __future__ import annotations
 
@@ -31,12 +40,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..paths import cache_dir
 from ..errors import DataError
 from ..io import atomic_path, write_json
+from ..paths import cache_dir
 
 #: Bump when the stored layout changes: older entries are then rebuilt.
-FORMAT = 2
+FORMAT = 3
 MANIFEST, DATASET = "manifest.json", "dataset.npz"
 
 class CacheError(DataError):
@@ -62,7 +71,12 @@ def _stamp(path: Path) -> dict | None:
         st = path.stat()
     except FileNotFoundError:
         return None
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+def _same_stamp(was: dict, now: dict) -> bool:
+    """Size, mtime and ctime as recorded (an entry written before ctimes were recorded: not the same)."""
+    return all(was.get(k) == now[k] for k in ("size", "mtime_ns", "ctime_ns"))
 
 
 def stamp_sources(files: list[Path]) -> dict[str, dict | None]:
@@ -90,7 +104,7 @@ def _still_valid(entry: Path, files: list[Path]) -> bool:
             if was is not now:
                 return False
             continue
-        if was["size"] == now["size"] and was["mtime_ns"] == now["mtime_ns"]:
+        if _same_stamp(was, now):
             continue
         if was["size"] != now["size"] or _checksum(f) != was["checksum"]:
             return False
@@ -129,9 +143,10 @@ def create_entry(entry: Path, files: list[Path], arrays: dict[str, dict[str, np.
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
     try:
-        write_json(tmp / MANIFEST, {"format": FORMAT, "sources": stamp_sources(files), **meta})
         for name, a in arrays.items():
             save_arrays(tmp / name, a)
+        stamps = stamp_sources([tmp / name for name in arrays])
+        write_json(tmp / MANIFEST, {"format": FORMAT, "sources": stamp_sources(files), "arrays": stamps, **meta})
         try:
             os.rename(tmp, entry)
         except OSError:  # the entry exists: created concurrently
@@ -181,19 +196,104 @@ def cached_arrays(path: Path, build: Callable[[], dict[str, np.ndarray]]) -> dic
     """The arrays in ``path``, built and stored there first if absent or refused."""
     if path.is_file():
         try:
-            return load_arrays(path)
+            return load_entry_arrays(path)
         except CacheError as e:
             print(f"graphrec: warning: {e}; rebuilding it", file=sys.stderr)
     arrays = build()
     save_arrays(path, arrays)
+    _record_array(path)
     return arrays
 
 
-# --------------------------------------------------------------------------- datasets
+def _record_array(path: Path) -> None:
+    """Add ``path``'s stamp and checksum to its entry's manifest (a lost race only costs a rebuild later)."""
+    try:
+        manifest = json.loads((path.parent / MANIFEST).read_text())
+        manifest.setdefault("arrays", {}).update(stamp_sources([path]))
+        write_json(path.parent / MANIFEST, manifest)
+    except (OSError, ValueError):
+        pass
 
-# --------------------------------------------------------------------------- feature codes
 
-# --------------------------------------------------------------------------- splits
+def load_entry_arrays(path: Path, keys=None) -> dict[str, np.ndarray]:
+    """The arrays of a cache entry's ``.npz``, refused (:class:`CacheError`) unless the file is the one the
+    entry wrote (stamp, else checksum, in the manifest) and its arrays are consistent (:func:`check_arrays`)."""
+    try:
+        recorded = json.loads((path.parent / MANIFEST).read_text()).get("arrays", {}).get(path.name)
+    except (OSError, ValueError):
+        recorded = None
+    now = _stamp(path)
+    if not isinstance(recorded, dict) or now is None:
+        raise CacheError(f"{path}: refused (not recorded in its entry's {MANIFEST})")
+    if not _same_stamp(recorded, now):
+        if recorded.get("size") != now["size"] or _checksum(path) != recorded.get("checksum"):
+            raise CacheError(f"{path}: refused (changed since graphrec wrote it)")
+        _record_array(path)  # the same bytes (a copied cache): remember the new stamp
+    arrays = load_arrays(path, keys)
+    check_arrays(path, arrays)
+    return arrays
+
+
+def check_arrays(path: Path, a: dict[str, np.ndarray]) -> None:
+    """:class:`CacheError` unless the dataset or split arrays in ``a`` (any subset) agree with each other:
+    lengths, ids in range, sorted raw ids, string offsets; checked before anything is sized from them."""
+    def bad(what: str):
+        raise CacheError(f"{path}: refused (inconsistent arrays: {what})")
+
+    def ids(key: str, n: int) -> None:
+        v = a.get(key)
+        if v is not None and v.size and (v.dtype.kind not in "iu" or int(v.min()) < 0 or int(v.max()) >= n):
+            bad(f"{key} outside 0..{n - 1}")
+
+    for key in [k[: -len(".offsets")] for k in a if k.endswith(".offsets")]:
+        off, data = a[f"{key}.offsets"], a.get(f"{key}.bytes")
+        if data is None or off.ndim != 1 or not len(off) or off[0] != 0 or off[-1] != len(data) or                 (np.diff(off) < 0).any():
+            bad(f"{key} offsets")
+    if "users.raw_id" in a or "movies.raw_id" in a:  # a dataset
+        users, movies = a.get("users.raw_id"), a.get("movies.raw_id")
+        for name, raw in (("users.raw_id", users), ("movies.raw_id", movies)):
+            if raw is not None and (raw.ndim != 1 or (raw.size > 1 and (np.diff(raw) <= 0).any())):
+                bad(f"{name} not ascending")
+        rows = {len(a[k]) for k in ("ratings.user", "ratings.item", "ratings.rating", "ratings.timestamp") if k in a}
+        if len(rows) > 1:
+            bad("ratings columns of different lengths")
+        if users is not None:
+            ids("ratings.user", len(users))
+        if movies is not None:
+            ids("ratings.item", len(movies))
+            for k in ("movies.year", "movies.title.offsets", "movies.genres.offsets"):
+                if k in a and len(a[k]) != len(movies) + k.endswith(".offsets"):
+                    bad(f"{k} does not match {len(movies)} movies")
+        if "ratings.rating" in a and not np.isfinite(a["ratings.rating"]).all():
+            bad("a rating that is not finite")
+    if "sizes" in a:  # a split
+        num_users, num_items = int(a["sizes"][0]), int(a["sizes"][1])
+        if num_users < 0 or num_items < 0:
+            bad("negative sizes")
+        for part in ("train", "test", "valid"):
+            ids(f"{part}_user", num_users)
+            ids(f"{part}_item", num_items)
+            ids(f"{part}_negatives", num_items)
+            if f"{part}_user" in a and len(a[f"{part}_user"]) != len(a.get(f"{part}_item", a[f"{part}_user"])):
+                bad(f"{part} users and items of different lengths")
+
+
+def data_fingerprint(entry: Path | None) -> str | None:
+    """Sixteen hex digits naming the data a cache entry was parsed from (the checksums of its source files),
+    ``None`` without an entry or manifest."""
+    if entry is None:
+        return None
+    try:
+        return fingerprint_sources(json.loads((Path(entry) / MANIFEST).read_text())["sources"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def fingerprint_sources(sources: dict) -> str:
+    """Sixteen hex digits naming the source files' contents (their checksums)."""
+    text = json.dumps({k: v and v["checksum"] for k, v in sorted(sources.items())}, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
 
 def split_key(seed: int, validation: bool = True) -> str:
     """File stem of a dataset's leave-one-out split in its cache entry."""

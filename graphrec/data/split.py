@@ -20,7 +20,8 @@ from torch import Tensor
 from ..errors import DataError
 from ..io import atomic_dir, write_json
 from .movielens import dataset_entry
-from .processed import CacheError, cached_arrays, load_arrays, put_strings, split_dir_entry, split_key, unpack_strings
+from .processed import (CacheError, cached_arrays, load_entry_arrays, put_strings, split_dir_entry, split_key,
+                        unpack_strings)
 from .sampling import NegativeSampler
 
 NUM_TEST_NEGATIVES = 99
@@ -207,7 +208,7 @@ SPLIT_FILES = (".train.rating", ".test.rating", ".test.negative", ".valid.rating
 SPLIT_META = "split.json"
 
 
-def save_ncf(split: Split, out_dir: str | os.PathLike) -> list[Path]:
+def save_ncf(split: Split, out_dir: str | os.PathLike, ml=None) -> list[Path]:
     """Write ``<name>.train.rating``, ``.test.rating``, ``.test.negative`` as in He et al.'s release.
 
     The validation item goes to ``<name>.valid.rating``/``.valid.negative`` (same
@@ -217,42 +218,48 @@ def save_ncf(split: Split, out_dir: str | os.PathLike) -> list[Path]:
     The files are written into a temporary folder renamed into place whole, with
     ``split.json`` written last as the completeness marker: a kill leaves either
     the old folder or the complete new one. An existing ``out_dir`` is replaced
-    only if it holds nothing but split files.
+    only if it holds nothing but this split's files (``<name>.*`` and ``split.json``).
+
+    The held-out rows carry their rating and timestamp when ``ml`` (the dataset the split was
+    made from) is given, else 0. ``split.json`` records each file's rows and SHA-256, which
+    :func:`load_ncf` checks: a file cut or edited afterwards is refused.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: exists and is a file, not a folder; choose another --out")
     if out.is_dir():
-        other = [e.name for e in out.iterdir() if not (e.name == SPLIT_META or e.name.endswith(SPLIT_FILES))]
+        ours = {SPLIT_META, *(f"{split.name}{x}" for x in SPLIT_FILES)}
+        other = [e.name for e in out.iterdir() if e.name not in ours]
         if other:
             raise DataError(f"{out}: the folder holds other files ({', '.join(sorted(other)[:3])}); "
                             "choose a new or empty folder for the split")
-    written = []
+    written, files = [], {}
     with atomic_dir(out, replace=True) as stage:
         p = stage / split.name
 
         def rating_file(path, users, items, ratings, times):
             lines = [f"{a}\t{b}\t{c:g}\t{d}\n" for a, b, c, d in zip(users.tolist(), items.tolist(),
                                                                   ratings.tolist(), times.tolist())]
-            Path(path).write_text("".join(lines))
+            _write_counted(path, lines, files)
             written.append(out / Path(path).name)
 
         def negative_file(path, users, items, negs):
             lines = [f"({a},{b})\t" + "\t".join(map(str, n)) + "\n"
                      for a, b, n in zip(users.tolist(), items.tolist(), negs.tolist())]
-            Path(path).write_text("".join(lines))
+            _write_counted(path, lines, files)
             written.append(out / Path(path).name)
 
         rating_file(f"{p}.train.rating", split.train_user, split.train_item, split.train_rating, split.train_time)
-        # A Split keeps only the ids of held-out items: their rating/time columns are written as 0.
-        zeros = lambda n: (torch.zeros(n), torch.zeros(n, dtype=torch.long))  # noqa: E731
-        rating_file(f"{p}.test.rating", split.test_user, split.test_item, *zeros(len(split.test_user)))
+        # A Split keeps only the ids of held-out items: their rating/time come from the dataset (else 0).
+        held = lambda u, i: _held_out_values(ml, split.num_items, u, i)  # noqa: E731
+        rating_file(f"{p}.test.rating", split.test_user, split.test_item, *held(split.test_user, split.test_item))
         negative_file(f"{p}.test.negative", split.test_user, split.test_item, split.test_negatives)
         if split.has_validation:
-            rating_file(f"{p}.valid.rating", split.valid_user, split.valid_item, *zeros(len(split.valid_user)))
+            rating_file(f"{p}.valid.rating", split.valid_user, split.valid_item,
+                        *held(split.valid_user, split.valid_item))
             negative_file(f"{p}.valid.negative", split.valid_user, split.valid_item, split.valid_negatives)
         write_json(stage / SPLIT_META, {"name": split.name, "num_users": split.num_users,
-                                        "num_items": split.num_items, "seed": split.seed})
+                                        "num_items": split.num_items, "seed": split.seed, "files": files})
         written.append(out / SPLIT_META)
     return written
 
@@ -339,6 +346,7 @@ def _read_ncf(d: Path, seed: int) -> Split:
     if has_valid:
         held["valid"] = (vu, vi, vn)
     _check_held_out(files, tr_u, tr_i, held, num_items)
+    _check_files(d, meta)  # last: the checks above name what is wrong in a file more precisely
     if has_valid:
         return Split(num_users, num_items, torch.from_numpy(tr_u), torch.from_numpy(tr_i),
                      torch.from_numpy(tr["rating"].to_numpy(np.float32)),
@@ -356,6 +364,55 @@ def _read_ncf(d: Path, seed: int) -> Split:
     return Split(num_users, num_items, inner.train_user, inner.train_item, inner.train_rating, inner.train_time,
                  torch.from_numpy(tu), torch.from_numpy(ti), torch.from_numpy(tn),
                  inner.test_user, inner.test_item, vneg, name, seed)
+
+
+def _write_counted(path, lines: list[str], files: dict) -> None:
+    """Write ``lines`` to ``path`` and record its rows and SHA-256 in ``files`` (for ``split.json``)."""
+    import hashlib
+
+    data = "".join(lines).encode()
+    Path(path).write_bytes(data)
+    files[Path(path).name] = {"rows": len(lines), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _held_out_values(ml, num_items: int, users: Tensor, items: Tensor) -> tuple[Tensor, Tensor]:
+    """(rating, timestamp) of each held-out (user, item) in ``ml``'s ratings; 0 where unknown or ``ml`` is None."""
+    n = len(users)
+    if ml is None:
+        return torch.zeros(n), torch.zeros(n, dtype=torch.long)
+    r = ml.ratings
+    key = r["user"].to_numpy(np.int64) * num_items + r["item"].to_numpy(np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    q = users.numpy().astype(np.int64) * num_items + items.numpy().astype(np.int64)
+    pos = np.searchsorted(key, q).clip(0, max(len(key) - 1, 0))
+    found = key[pos] == q if len(key) else np.zeros(n, bool)
+    rating = np.where(found, r["rating"].to_numpy(np.float32)[order][pos], 0).astype(np.float32)
+    time = np.where(found, r["timestamp"].to_numpy(np.int64)[order][pos], 0).astype(np.int64)
+    return torch.from_numpy(rating), torch.from_numpy(time)
+
+
+def _check_files(d: Path, meta: dict) -> None:
+    """The files ``split.json`` lists (rows and SHA-256, written by :func:`save_ncf`) are as written."""
+    import hashlib
+
+    files = meta.get("files")
+    if files is None:  # an older graphrec's split, or one written by hand: nothing recorded to check
+        return
+    if not isinstance(files, dict):
+        raise DataError(f"{d / SPLIT_META}: invalid (files must be an object)")
+    for name, want in files.items():
+        path = d / name
+        if not isinstance(want, dict) or "/" in name or name.startswith("."):
+            raise DataError(f"{d / SPLIT_META}: invalid entry for {name!r}")
+        if not path.is_file():
+            raise DataError(f"{path}: file not found, but {SPLIT_META} lists it: write the split again")
+        data = path.read_bytes()
+        rows = data.count(b"\n")
+        if rows != want.get("rows") or hashlib.sha256(data).hexdigest() != want.get("sha256"):
+            raise DataError(f"{path}: changed since graphrec data split wrote it ({rows} rows, {SPLIT_META} records "
+                            f"{want.get('rows')}; the checksum differs): write the split again (or, to use the "
+                            f"edited files, remove \"files\" from {SPLIT_META})")
 
 
 def _check_integers(path, table, columns) -> None:
@@ -505,7 +562,7 @@ def cached_split_of(name: str, root: Path, key: str) -> Split | None:
     if not valid or not (entry / f"{key}.npz").is_file():
         return None
     try:
-        return split_from_arrays(load_arrays(entry / f"{key}.npz"))
+        return split_from_arrays(load_entry_arrays(entry / f"{key}.npz"))
     except CacheError:
         return None
 

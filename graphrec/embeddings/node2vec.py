@@ -218,6 +218,7 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
     """
     from torch.utils.tensorboard import SummaryWriter
 
+    from ..data.movielens import data_provenance
     from ..io import atomic_dir
     from .views import add_projector, map_plot, movie_table, write_movies_tsv
     from .walks import interactions
@@ -237,7 +238,8 @@ def export_embeddings(ml, split: Split, config: EmbeddingConfig, out: str | Path
         emb.info["quality"] = summary_quality(emb, ml, split)
         users, items, _, _ = interactions(split, config.all_edges)
         save_raters(stage, users, items, split.num_items)
-        emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items)
+        emb.save(stage, dataset=ml.name, num_users=split.num_users, num_items=split.num_items,
+                 data=data_provenance(ml))  # the training data's fingerprint (docs/reliability.md)
         write_movies_tsv(table, stage / MOVIES)
         map_plot(emb.movie, table, stage / f"{method}.png", method,
                  title=f"{ml.name} movie embeddings ({config.trainer}, {config.graph}, {config.weight}, "
@@ -259,13 +261,12 @@ def summary_quality(emb: NodeEmbeddings, ml, split: Split) -> dict:
 def movie_rows(folder: str | Path) -> list[dict[str, str]]:
     """The rows of an embedding folder's ``movies.tsv`` (title, year, main_genre, genres, ratings) as
     strings, read without pandas (``graphrec similar``)."""
-    import csv
+    from ..io import read_csv
 
     path = Path(folder) / MOVIES
     if not path.is_file():
         raise CheckpointError(f"{folder}: no {MOVIES} beside the embeddings")
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
+    return read_csv(path, delimiter="\t")
 
 
 def genre_list(field: str) -> list[str]:

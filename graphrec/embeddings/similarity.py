@@ -1,18 +1,13 @@
 """Using movie embeddings: nearest movies, title lookup, genre coherence, and a recommender scorer."""
 from __future__ import annotations
 
-import difflib
-import functools
-import re
-
 import numpy as np
 import torch
 from torch import Tensor
 
+from ..data.catalog import resolve_title
 from ..errors import GraphrecError
 from .config import METRICS
-_ARTICLE = re.compile(r"^(.*), (the|a|an|la|le|les|il|das|der|die|el)( \(\d{4}\))?$", re.IGNORECASE)
-_YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
 
 
 def nearest(emb: Tensor, query: int, k: int = 10, metric: str = "cosine") -> tuple[Tensor, Tensor]:
@@ -68,62 +63,10 @@ def neighbour_coherence(genres: np.ndarray, movies: Tensor, neighbours: Tensor) 
 
 # --------------------------------------------------------------------------- titles
 
-def _canonical(title: str) -> str:
-    """Lower-case, "Empire Strikes Back, The (1980)" -> "the empire strikes back (1980)"."""
-    t = title.strip().lower()
-    m = _ARTICLE.match(t)
-    if m:
-        t = f"{m.group(2)} {m.group(1)}{m.group(3) or ''}"
-    return " ".join(t.split())
-
-
-@functools.lru_cache(maxsize=8)
-def _title_keys(titles: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Each title :func:`_canonical`, with and without its year (kept for the last few catalogs: a server
-    matches every query against the same titles)."""
-    canon = tuple(_canonical(t) for t in titles)
-    return canon, tuple(_YEAR.sub("", t) for t in canon)
-
-
-def find_titles(titles: list[str], query: str, close: int = 5) -> tuple[list[int], list[int]]:
-    """``(matches, suggestions)``: indices of the titles ``query`` names at the first level of
-    :func:`match_title` that has any (empty if none), and, when none does, up to ``close`` close titles
-    (difflib). An empty ``query`` raises :class:`GraphrecError`."""
-    q = _canonical(query)
-    if not q:
-        raise GraphrecError("empty title")
-    canon, bare = _title_keys(tuple(titles))
-    q_bare = _YEAR.sub("", q)
-    levels = (
-        lambda: [i for i, t in enumerate(canon) if t == q],
-        lambda: [i for i, t in enumerate(bare) if t == q_bare],
-        lambda: [i for i, t in enumerate(canon) if q in t],
-    )
-    for level in levels:
-        found = level()
-        if found:
-            return found, []
-    keys = list(canon) if _YEAR.search(q) else list(bare)  # compare like with like
-    return [], [keys.index(c) for c in difflib.get_close_matches(q, keys, n=close, cutoff=0.5)]
-
-
-def match_title(titles: list[str], query: str, limit: int = 10) -> int:
-    """Index of the one title ``query`` names, case-insensitively.
-
-    Tried in order: the full title; the title without its year; titles that
-    contain the query. Several matches at the first level that has any raise a
-    :class:`GraphrecError` listing them; no match raises one suggesting close
-    titles (difflib). (:func:`find_titles` returns the matches instead.)
-    """
-    found, close = find_titles(titles, query)
-    if len(found) == 1:
-        return found[0]
-    if found:
-        shown = "; ".join(titles[i] for i in found[:limit])
-        more = f" and {len(found) - limit} more" if len(found) > limit else ""
-        raise GraphrecError(f"{query!r} is ambiguous: {len(found)} titles match: {shown}{more}")
-    hint = f"; did you mean: {'; '.join(titles[i] for i in close)}?" if close else ""
-    raise GraphrecError(f"no movie titled {query!r}{hint}")
+def match_title(titles: list[str], query: str, limit: int = 10, counts=None) -> int:
+    """Index of the one title ``query`` names: :func:`graphrec.data.catalog.resolve_title`, the one title
+    resolver (ambiguous and unknown titles refused with candidates)."""
+    return resolve_title(titles, query, counts, limit)
 
 
 # --------------------------------------------------------------------------- as a recommender

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from torch import Tensor
 
+from ..io import figure, save_figure, write_csv, write_text
 from .config import MAP_METHODS
-from ..io import figure, save_figure, write_text
 
 #: Columns of ``movies.tsv`` and of the projector's metadata.
 MOVIE_COLUMNS = ["title", "year", "main_genre", "genres", "ratings"]
@@ -33,7 +33,7 @@ def movie_table(ml) -> pd.DataFrame:
 
 
 def write_movies_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    write_text(path, table[MOVIE_COLUMNS].to_csv(sep="\t", index=False, lineterminator="\n"))
+    write_csv(path, table[MOVIE_COLUMNS].itertuples(index=False), MOVIE_COLUMNS, delimiter="\t")
 
 
 def projector_metadata(table: pd.DataFrame, columns: list[str] | None = None) -> tuple[list, list[str] | None]:

@@ -17,7 +17,7 @@ def parse_layers(layers: Sequence[int] | str, min_sizes: int = 1, even_first: bo
     """
     if isinstance(layers, str):
         try:
-            layers = [int(x) for x in layers.split(",") if x.strip()]
+            layers = [int(x) for x in layers.split(",")]  # an empty piece ("64,,32") is a mistake, not a skip
         except ValueError:
             raise ValueError(f"layers must be comma-separated integers, got {layers!r}") from None
     layers = [int(x) for x in layers]

@@ -28,7 +28,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..embeddings.similarity import find_titles, nearest
+from ..data.catalog import find_titles
+from ..embeddings.similarity import nearest
 from ..errors import GraphrecError
 from ..inductive import demographics
 from ..io import dumps
@@ -191,14 +192,14 @@ def explain(served: Served, answer: dict, method: str) -> dict:
     return answer
 
 
-def resolve_title(served: Served, title: str) -> int:
+def title_index(served: Served, title: str) -> int:
     """The dense index of the one movie ``title`` names; 404/422 with candidates otherwise."""
     c = served.run.catalog
     try:
         found, close = find_titles(c.titles, title)
     except GraphrecError:
         raise ApiError(422, "empty title: name a movie, e.g. \"Star Wars\"", run=served.id) from None
-    if len(found) == 1:
+    if len({c.titles[i] for i in found}) == 1:  # identical titles (a film listed twice) are one movie
         return found[0]
     if found:
         raise ApiError(422, f"{title!r} is ambiguous: {len(found)} titles match; pick one of the candidates "
@@ -254,7 +255,7 @@ def new_user(served: Served, body: NewUser) -> tuple[dict, list[str]]:
     except GraphrecError as e:
         raise ApiError(422, str(e), run=served.id) from None
     c = r.catalog
-    items = [resolve_title(served, t) for t in body.liked] + [_movie(served, m) for m in body.liked_ids]
+    items = [title_index(served, t) for t in body.liked] + [_movie(served, m) for m in body.liked_ids]
     items = list(dict.fromkeys(items))
     titles = [c.titles[i] for i in items]
     recs = r.recommend_new_user(body.gender, body.age, body.occupation, titles, body.k)

@@ -28,7 +28,7 @@ from ..errors import CheckpointError
 from ..evaluation import evaluate
 from ..io import write_json
 from ..pipeline import Prepared, adopt, build_model
-from .runs import CONFIG, METRICS, SELECTION, clear_unstarted, load_model
+from .runs import CONFIG, METRICS, SELECTION, clear_unstarted, load_model, record_data
 from .trainer import Trainer
 
 def init_from_models(model, models: list, source: str = "") -> None:
@@ -73,6 +73,7 @@ def train_run(config: TrainConfig, run_dir: str | Path | None = None, data=None,
                 clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
+            record_data(run_dir, data.ml)  # the fingerprint of the training data (docs/reliability.md)
         else:
             setup(run_dir, config)
         if resume:

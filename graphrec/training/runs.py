@@ -6,22 +6,26 @@ a file that would unpickle arbitrary objects is refused.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import torch
 
 from ..config import TrainConfig
+from ..data.movielens import data_provenance
 from ..errors import CheckpointError
-from ..io import load_tensors
+from ..io import load_tensors, write_json
 from ..pipeline import build_model
 
 CONFIG, WEIGHTS, CHECKPOINT, METRICS, HISTORY = "config.json", "model.pt", "checkpoint.pt", "metrics.json", "history.csv"
 #: Sub-folder of a run directory holding the selection run (the refit is the run itself).
 SELECTION = "selection"
+#: The data a run was trained on: release, folder (resolved, also when it came from $GRAPHREC_DATA), fingerprint.
+DATA = "data.json"
 
 
 #: What a run directory holds before its first checkpoint; such a run can be restarted under its name.
-_STARTING = (CONFIG, WEIGHTS, "events.out.tfevents.", ".")
+_STARTING = (CONFIG, WEIGHTS, DATA, "events.out.tfevents.", ".")
 
 
 def finished_epochs(run_dir: str | Path) -> bool:
@@ -47,6 +51,34 @@ def clear_unstarted(run_dir: str | Path) -> None:
             shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
 
 
+def record_data(run_dir: str | Path, ml) -> None:
+    """Write ``data.json`` (:func:`data_provenance`) into ``run_dir``."""
+    info = data_provenance(ml)
+    if info is not None:
+        write_json(Path(run_dir) / DATA, info)
+
+
+def check_data(run_dir: str | Path, info: dict | None, force: bool = False) -> None:
+    """:class:`CheckpointError` when ``info`` (:func:`data_provenance` of the data a command reads) is not
+    the data the run in ``run_dir`` was trained on (its ``data.json``); ``force`` lets it through (with a
+    note). A run without ``data.json`` (an older graphrec) or data without a fingerprint is not checked."""
+    p = Path(run_dir) / DATA
+    if info is None or not p.is_file():
+        return
+    try:
+        was = json.loads(p.read_text())
+        fp = was["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CheckpointError(f"{p}: invalid (a run's record of its training data); train the run again") from None
+    if fp == info["fingerprint"]:
+        return
+    text = (f"{run_dir}: trained on other data ({was.get('dataset')} in {was.get('data_dir')}, fingerprint {fp}) "
+            f"than this reads ({info['dataset']} in {info['data_dir']}, fingerprint {info['fingerprint']})")
+    if not force:
+        raise CheckpointError(f"{text}: pass the data it was trained on (--data-dir), or --force to use these")
+    logging.getLogger("graphrec").warning("%s: --force: going on", text)
+
+
 def read_config(run_dir: str | Path) -> TrainConfig:
     p = Path(run_dir) / CONFIG
     if not Path(run_dir).is_dir():
@@ -59,18 +91,26 @@ def read_config(run_dir: str | Path) -> TrainConfig:
         raise CheckpointError(f"{p}: invalid run config ({e})") from None
 
 
-def load_model(run_dir: str | Path, data) -> torch.nn.Module:
+def load_model(run_dir: str | Path, data, force: bool = False) -> torch.nn.Module:
     """The model of a finished run, rebuilt from its config on ``data`` (a
-    :class:`graphrec.pipeline.Prepared`) with its best weights, in eval mode. ``graphrec.load_run``
-    wraps it with data and titles (:class:`graphrec.api.TrainedRun`)."""
+    :class:`graphrec.pipeline.Prepared`) with its best weights, in eval mode. Data other than the run was
+    trained on is refused unless ``force`` (:func:`check_data`). ``graphrec.load_run`` wraps it with data and
+    titles (:class:`graphrec.api.TrainedRun`)."""
     run_dir = Path(run_dir)
     config = read_config(run_dir)
     check_finished(run_dir, config)
+    check_data(run_dir, data_provenance(data.ml), force)
     return load_weights(build_model(config, data), run_dir)
 
 
 def check_finished(run_dir: Path, config: TrainConfig) -> None:
     """:class:`CheckpointError` naming the way out for a run that stopped before its first epoch ended."""
+    from .refit import SELECTION
+
+    if not (run_dir / WEIGHTS).is_file() and (run_dir / SELECTION / METRICS).is_file():
+        raise CheckpointError(f"{run_dir}: the run is unfinished: it stopped during its final retraining on train + "
+                              f"validation (no {WEIGHTS}); its selection run finished: use {run_dir / SELECTION} "
+                              "(graphrec evaluate, recommend --run), or train again under another --name")
     if not (run_dir / WEIGHTS).is_file():
         hint = (f"resume it (graphrec train {config.model} --out {run_dir.parent} --name {run_dir.name} --resume) "
                 "or train it again under the same name"

@@ -4,8 +4,6 @@ atomic checkpoints and resume."""
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import math
 import sys
 import time
@@ -20,7 +18,7 @@ from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..device import num_threads
 from ..errors import GraphrecError
 from ..evaluation import evaluate
-from ..io import atomic_path, figure, load_tensors, save_figure, save_tensors, write_json, write_text
+from ..io import atomic_path, figure, load_tensors, save_figure, save_tensors, write_csv, write_json, write_text
 from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, finished_epochs
 
 
@@ -323,12 +321,7 @@ class Trainer:
         save_tensors(self.model.state_dict(), self.run_dir / WEIGHTS)
 
     def _write_history(self) -> None:
-        keys = list(dict.fromkeys(k for r in self.history for k in r))
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=keys)
-        w.writeheader()
-        w.writerows(self.history)
-        write_text(self.run_dir / HISTORY, buf.getvalue())
+        write_csv(self.run_dir / HISTORY, self.history)
 
     def plot(self) -> None:
         """``curves.png``: HR@k and NDCG@k per epoch (validation and test), best epoch marked."""

@@ -20,7 +20,7 @@ def test_new_user_json_excludes_liked_titles(run_dir, synth, capsys):
     capsys.readouterr()
     titles = list(synth.movies["title"])
     assert main(["recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
-                 "--liked", f"{titles[0]},{titles[3]}", "-k", "7", "--run", str(run_dir), "--json"]) == 0
+                 "--liked", f"{titles[0]};{titles[3]}", "-k", "7", "--run", str(run_dir), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["new_user"]["liked"] == [titles[0], titles[3]] and len(out["recommendations"]) == 7
     ids = [r["movie_id"] for r in out["recommendations"]]
@@ -77,9 +77,9 @@ def test_new_movies_ranked_for_a_user(run_dir, tmp_path, capsys):
     assert "unknown genre 'Space'" in capsys.readouterr().err
 
 
-def test_liked_titles_keep_trailing_articles():
-    assert liked_titles("Star Wars,Usual Suspects, The, Fargo , ") == ["Star Wars", "Usual Suspects, The", "Fargo"]
-    assert liked_titles("Shawshank Redemption, The (1994),Fargo") == ["Shawshank Redemption, The (1994)", "Fargo"]
+def test_liked_titles_keep_commas():
+    assert liked_titles(["Star Wars;Usual Suspects, The; Fargo ; "]) == ["Star Wars", "Usual Suspects, The", "Fargo"]
+    assert liked_titles(["Shawshank Redemption, The (1994)", "Fargo"]) == ["Shawshank Redemption, The (1994)", "Fargo"]
 
 
 def test_cold_split_exported_and_read_back(synth_dir, synth, tmp_path, capsys):

@@ -26,7 +26,7 @@ def test_warm_new_user_imports_only_torch(synth_dir, synth, tmp_path, capsys):
     csv = tmp_path / "new.csv"
     csv.write_text("title,year,genres\nA,1999,Drama|Romance\nB,1960,Action\n")
     argv = [["recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student", "--liked",
-             f"{titles[0]},{titles[3]}", "-k", "5", "--run", str(run), "--json"],
+             f"{titles[0]};{titles[3]}", "-k", "5", "--run", str(run), "--json"],
             ["recommend", "--user", "1", "--include-new-movies", str(csv), "--run", str(run), "--json"]]
     seen = _probe(argv, env={"GRAPHREC_HOME": os.environ["GRAPHREC_HOME"]})
     for modules in seen.values():
