@@ -49,7 +49,7 @@ def test_trained_once_reused_and_retrained_when_its_settings_change(small_defaul
 def test_new_user_without_a_run_uses_the_default(small_default, synth_dir, synth, capsys):
     titles = list(synth.movies["title"])
     args = ["recommend", "--new-user", "--gender", "F", "--age", "25", "--occupation", "student",
-            "--liked", f"{titles[0]},{titles[3]}", "-k", "10", "--data-dir", str(synth_dir), "--json"]
+            "--liked", f"{titles[0]};{titles[3]}", "-k", "10", "--data-dir", str(synth_dir), "--json"]
     assert main([*args, "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["run"] == str(default_hetero_sage_dir()) and len(out["recommendations"]) == 10

@@ -10,11 +10,11 @@ from graphrec.models import ItemKNN
 
 
 def test_a_shipped_config_replaces_the_grid_and_the_refit_sees_validation(synth_split, tmp_path, monkeypatch):
-    import graphrec.tuning as tuning
+    import graphrec.catalogue as catalogue
 
     (tmp_path / "configs" / "ml-100k").mkdir(parents=True)
     (tmp_path / "configs" / "ml-100k" / "itemknn.json").write_text(json.dumps({"model": "itemknn", "params": {"k": 7}}))
-    monkeypatch.setattr(tuning, "CONFIG_DIR", tmp_path / "configs")
+    monkeypatch.setattr(catalogue, "CONFIG_DIR", tmp_path / "configs")
     bench = Benchmark(None, synth_split, select(["itemknn"]), Settings(seeds=2), tmp_path / "out", progress=False)
     runs = bench.run()["itemknn"]
     assert [r.setting for r in runs] == [{"k": 7}, {"k": 7}]

@@ -16,13 +16,13 @@ def parse(*argv):
 
 @pytest.fixture()
 def shipped(tmp_path, monkeypatch):
-    import graphrec.tuning as tuning
+    import graphrec.catalogue as catalogue
 
     (tmp_path / "ml-100k").mkdir()
     (tmp_path / "ml-100k" / "neumf.json").write_text(json.dumps(
         {"model": "neumf", "hparams": {"factors": 32, "layers": [64, 32], "dropout": 0.1},
          "train": {"lr": 0.002, "num_ng": 6, "epochs": 30, "l2": 1e-5, "l2_scope": "batch"}}))
-    monkeypatch.setattr(tuning, "CONFIG_DIR", tmp_path)
+    monkeypatch.setattr(catalogue, "CONFIG_DIR", tmp_path)
     return tmp_path
 
 
