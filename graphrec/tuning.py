@@ -84,9 +84,23 @@ def hetero_sage_cold(t) -> dict:
     return {"hparams": hparams, "train": train}
 
 
+def _sasrec(t) -> dict:
+    """SASRec (issue 20): width, depth, heads, dropout, the loss and the learning rate; the paper's batch of
+    128 users, one negative per position for the sampled losses, at most 200 epochs, the history length fixed
+    at 50 (200 reads more but costs four times as much per epoch)."""
+    factors = t.suggest_categorical("factors", [32, 64])
+    return {"hparams": {"factors": factors, "num_layers": t.suggest_int("num_layers", 1, 3),
+                        "heads": t.suggest_categorical("heads", [1, 2]),
+                        "dropout": t.suggest_float("dropout", 0.1, 0.5), "max_len": 50,
+                        "loss": t.suggest_categorical("loss", ["bce", "ce"])},
+            "train": {"lr": t.suggest_float("lr", 3e-4, 5e-3, log=True), "batch_size": 128, "num_ng": 1,
+                      "l2": 0.0, "epochs": 200, "eval_every": 5, "patience": 4}}
+
+
 #: Per-family search spaces: ``trial -> {"hparams", "train"}`` (learned) or ``{"params"}`` (fitted).
 SPACES: dict[str, Callable] = {
     "neumf": _neumf, "gmf": _gmf, "mlp": _mlp, "lightgcn": _lightgcn, "hetero-sage-ids": _hetero_sage,
+    "sasrec": _sasrec,
     "ease": lambda t: {"params": {"l2": t.suggest_float("l2", 10.0, 5000.0, log=True)}},
     "itemknn": lambda t: {"params": {"k": t.suggest_int("k", 10, 500, log=True)}},
     # the recommender over the node2vec embedding: its scoring and the embedding's main knobs (issue 13)

@@ -57,6 +57,11 @@ LEARNED = {
     # the peers' plain MF: dim 64 + biases, BPR with 4 negatives, Adam 5e-3, L2 1e-2 on the batch, batch 1024
     "mf-bpr": dict(model="gmf", hparams={"factors": 64, "bias": True}, loss="bpr", l2=1e-2, l2_scope="batch",
                    lr=5e-3, batch_size=1024, num_ng=4, epochs=100, eval_every=2, patience=5),
+    # SASRec.pytorch's recipe (the reference split's README): hidden 50, 2 blocks, 1 head, dropout 0.2, BCE with one
+    # negative per position, Adam 1e-3, batch 128 users; max length 50 here ("sasrec-200": --set max_len 200)
+    "sasrec": dict(model="sasrec", hparams={"factors": 50, "num_layers": 2, "heads": 1, "dropout": 0.2, "max_len": 50,
+                                            "loss": "bce"}, lr=1e-3, batch_size=128, num_ng=1, epochs=200,
+                   eval_every=5, patience=4),
 }
 COLUMNS = ("HR@10", "NDCG@10", "MRR@10", "full_HR@10", "full_NDCG@10", "full_MRR@10", "full_popularity@10")
 

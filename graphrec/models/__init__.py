@@ -14,11 +14,12 @@ MODEL_MODULES: dict[str, str] = {
     "feature-neumf": "feature_neumf", "att-neumf": "att_neumf", "att-neumf-all": "att_neumf",
     "att-neumf-seed": "att_neumf", "hetero-sage": "hetero_sage", "mostpop": "baselines", "itemknn": "baselines",
     "node2vec": "node2vec", "ease": "ease", "als": "implicit_mf", "bpr-implicit": "implicit_mf",
+    "sasrec": "sasrec",
 }
 #: The names ``graphrec train`` and ``graphrec evaluate`` accept, known without importing any model
 #: (``tests/models/test_lazy_registry.py`` checks them against the registered capabilities).
 TRAINABLE = ("att-neumf", "att-neumf-all", "att-neumf-seed", "feature-mlp", "feature-neumf", "gmf", "hetero-sage",
-             "lightgcn", "mlp", "neumf")
+             "lightgcn", "mlp", "neumf", "sasrec")
 FITTED = ("als", "bpr-implicit", "ease", "itemknn", "mostpop", "node2vec")
 
 _EXPORTS = {
@@ -28,6 +29,7 @@ _EXPORTS = {
     "FeatureMLP": "feature_mlp", "FeatureNeuMF": "feature_neumf", "GroupRecommender": "groups",
     "AttentionNeuMF": "att_neumf", "AttentionNeuMFAll": "att_neumf", "SeedAttentionNeuMF": "att_neumf",
     "HeteroSAGE": "hetero_sage", "EASE": "ease", "ImplicitALS": "implicit_mf", "ImplicitBPR": "implicit_mf",
+    "SASRec": "sasrec",
 }
 
 
