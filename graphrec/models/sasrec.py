@@ -64,6 +64,19 @@ def user_sequences(users: Tensor, items: Tensor, times: Tensor, num_users: int, 
     return out
 
 
+def item_propagation(users: Tensor, items: Tensor, num_users: int, num_items: int) -> Tensor:
+    """``P = N^T N`` with ``N = D_u^{-1/2} R D_i^{-1/2}`` (``R`` the binary user x movie training matrix):
+    LightGCN's symmetric normalisation applied twice, movie -> users -> movies, as a sparse
+    ``[num_items, num_items]`` tensor."""
+    key = torch.unique(users.long() * num_items + items.long())
+    u, i = key // num_items, key % num_items
+    du = torch.bincount(u, minlength=num_users).clamp_min(1).float()
+    di = torch.bincount(i, minlength=num_items).clamp_min(1).float()
+    w = (du[u] * di[i]).rsqrt()
+    n = torch.sparse_coo_tensor(torch.stack([u, i]), w, (num_users, num_items)).coalesce()
+    return torch.sparse.mm(n.t().coalesce(), n).coalesce()
+
+
 class PointwiseFeedForward(nn.Module):
     """``W_2 drop(ReLU(W_1 y))`` then dropout, applied to each token alike."""
 
@@ -107,11 +120,15 @@ class SASRec(Recommender):
         max_len: ``L``, how many of the latest movies are read.
         loss: ``"bce"`` (the paper), ``"bpr"``, ``"sampled"`` (sampled softmax) or ``"ce"`` (full
             softmax); a ``config.loss`` given to the trainer (``bce``/``bpr``) overrides it.
+        graph: ``[num_items, num_items]`` sparse propagation ``P`` over the training graph
+            (:func:`item_propagation`, :meth:`build` with ``graph=True``): every movie's embedding, as a
+            token and in the output layer, becomes ``(E_i + (P E)_i) / 2``, LightGCN's two hops
+            movie -> users -> movies, so a rarely rated movie borrows from its graph neighbours.
     """
 
     def __init__(self, num_users: int, num_items: int, history: Tensor | None = None, factors: int = 50,
                  num_layers: int = 2, heads: int = 1, dropout: float = 0.2, max_len: int = 50,
-                 loss: str = "bce") -> None:
+                 loss: str = "bce", graph: Tensor | None = None) -> None:
         super().__init__()
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {loss!r}")
@@ -132,6 +149,7 @@ class SASRec(Recommender):
         self.emb_dropout = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(SASRecBlock(factors, heads, dropout) for _ in range(num_layers))
         self.last_norm = nn.LayerNorm(factors, eps=1e-8)
+        self.propagation = graph  # derived from the split by build(), not saved with the weights
         self.reset_parameters()
 
     @classmethod
@@ -140,6 +158,10 @@ class SASRec(Recommender):
         max_len = int(hparams.get("max_len", 50))
         history = user_sequences(split.train_user, split.train_item, split.train_time, split.num_users,
                                  max_len + 1, split.num_items)
+        if hparams.get("graph"):
+            hparams["graph"] = item_propagation(split.train_user, split.train_item, split.num_users, split.num_items)
+        else:
+            hparams.pop("graph", None)
         return cls(split.num_users, split.num_items, history, **hparams)
 
     def reset_parameters(self) -> None:
@@ -159,7 +181,7 @@ class SASRec(Recommender):
         """``h [B, L', d]`` of left-padded sequences ``seq [B, L']`` (``L' <= max_len``, padding =
         ``num_items``): ``h[:, t]`` reads tokens ``<= t`` only. With ``need_weights`` also each block's
         attention weights ``[B, L', L']`` (averaged over heads)."""
-        return self.encode_embedded(self.item_emb(seq) * math.sqrt(self.dim), seq == self.pad, need_weights)
+        return self.encode_embedded(self.table()[seq] * math.sqrt(self.dim), seq == self.pad, need_weights)
 
     def encode_embedded(self, tokens: Tensor, pad: Tensor, need_weights: bool = False) -> tuple[Tensor, list[Tensor]]:
         """:meth:`encode` from the scaled item embeddings ``tokens [B, L', d]`` (the input that
@@ -188,19 +210,28 @@ class SASRec(Recommender):
         seq = seq[:, seq.shape[1] - max(width, 1):]
         return self.encode(seq)[0][:, -1]
 
+    def table(self) -> Tensor:
+        """``[num_items + 1, d]``: the item embedding (propagated over the graph if the model has one),
+        the padding row last."""
+        if self.propagation is None:
+            return self.item_emb.weight
+        e = self.item_emb.weight[:self.num_items]
+        e = (e + torch.sparse.mm(self.propagation, e)) / 2
+        return torch.cat([e, self.item_emb.weight[self.num_items:]])
+
     def item_weights(self) -> Tensor:
         """``[num_items, d]``: the output layer (the item embedding without its padding row)."""
-        return self.item_emb.weight[:self.num_items]
+        return self.table()[:self.num_items]
 
     # -- scoring ----------------------------------------------------------------------------------
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         uniq, inverse = torch.unique(user, return_inverse=True)
         h = self.user_states(uniq)[inverse]
-        return (h * self.item_emb(item)).sum(-1)
+        return (h * self.table()[item]).sum(-1)
 
     @torch.no_grad()
     def score(self, users: Tensor, items: Tensor) -> Tensor:
-        return torch.einsum("nd,ncd->nc", self.user_states(users), self.item_emb(items))
+        return torch.einsum("nd,ncd->nc", self.user_states(users), self.table()[items])
 
     @torch.no_grad()
     def score_all(self, users: Tensor, chunk: int = 1024) -> Tensor:
@@ -225,8 +256,9 @@ class SASRec(Recommender):
             self.train(was)
             return seq[0], torch.zeros(0)
         pad = torch.zeros_like(seq, dtype=torch.bool)
-        x = (self.item_emb(seq) * math.sqrt(self.dim)).detach()
-        target = self.item_emb.weight[int(item)].detach()
+        table = self.table().detach()
+        x = table[seq] * math.sqrt(self.dim)
+        target = table[int(item)]
         alphas = (torch.arange(steps, dtype=x.dtype) + 0.5) / steps
         path = (alphas[:, None, None] * x).requires_grad_(True)  # [steps, n, d]
         h, _ = self.encode_embedded(path, pad.expand(steps, -1))
@@ -255,14 +287,15 @@ class SASRec(Recommender):
         inputs, targets = hist[:, :-1], hist[:, 1:]
         width = max(int((inputs != self.pad).sum(1).max()), 1)  # columns that are padding for every user go
         inputs, targets, neg = inputs[:, -width:], targets[:, -width:], neg[:, -width:]
-        h, _ = self.encode(inputs)
+        table = self.table()  # propagated once per step
+        h, _ = self.encode_embedded(table[inputs] * math.sqrt(self.dim), inputs == self.pad)
         real = inputs != self.pad
         h, pos, neg = h[real], targets[real], neg[real]  # [P, d], [P], [P, num_ng]
         loss = self._loss(config)
         if loss == "ce":
-            return F.cross_entropy(h @ self.item_weights().T, pos)
-        pos_logit = (h * self.item_emb(pos)).sum(-1)
-        neg_logit = torch.einsum("pd,pkd->pk", h, self.item_emb(neg))
+            return F.cross_entropy(h @ table[:self.num_items].T, pos)
+        pos_logit = (h * table[pos]).sum(-1)
+        neg_logit = torch.einsum("pd,pkd->pk", h, table[neg])
         if loss == "bce":
             return (F.binary_cross_entropy_with_logits(pos_logit, torch.ones_like(pos_logit))
                     + F.binary_cross_entropy_with_logits(neg_logit, torch.zeros_like(neg_logit)))

@@ -183,3 +183,21 @@ def test_after_a_comes_b_learned_and_explained():
         items, contrib = model.history_attributions(0, 10 + k)
         explained += int(items[int(contrib.argmax())]) == k
     assert sum(r == 0 for r in ranks) >= 8 and max(ranks) < 5 and explained >= 9, (ranks, explained)
+
+
+def test_graph_propagation_is_lightgcn_two_hops():
+    """P = N^T N, N = D_u^-1/2 R D_i^-1/2, against a dense brute force; the model's table is (E + P E) / 2."""
+    from graphrec.models.sasrec import item_propagation
+
+    u = torch.tensor([0, 0, 1, 1, 1, 2, 0])
+    i = torch.tensor([0, 1, 1, 2, 3, 3, 0])  # a repeated pair counts once
+    r = torch.zeros(3, 5)
+    r[u, i] = 1.0
+    du, di = r.sum(1).clamp_min(1), r.sum(0).clamp_min(1)
+    n = r / du.sqrt()[:, None] / di.sqrt()[None, :]
+    p = item_propagation(u, i, 3, 5)
+    torch.testing.assert_close(p.to_dense(), n.T @ n)
+    m = SASRec(3, 5, factors=4, max_len=3, graph=p)
+    e = m.item_emb.weight[:5]
+    torch.testing.assert_close(m.table()[:5], (e + n.T @ n @ e) / 2)
+    assert float(m.table()[5].abs().max()) == 0.0  # padding stays zero
