@@ -149,7 +149,8 @@ class SASRec(Recommender):
         self.emb_dropout = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(SASRecBlock(factors, heads, dropout) for _ in range(num_layers))
         self.last_norm = nn.LayerNorm(factors, eps=1e-8)
-        self.propagation = graph  # derived from the split by build(), not saved with the weights
+        # derived from the split by build(), so not saved with the weights; a buffer, so .to(device) moves it
+        self.register_buffer("propagation", graph, persistent=False)
         self.reset_parameters()
 
     @classmethod
