@@ -69,6 +69,8 @@ CATALOGUE = (
     Entry("ease", "ease", grid=({"l2": 100.0}, {"l2": 300.0})),
     Entry("ease-recency", "ease", grid=({"l2": 200.0, "recency": 5.0, "floor": 0.1},
                                         {"l2": 300.0, "recency": 3.0, "floor": 0.1})),
+    # the user's history as a sequence (issue 20); its tuned config is the shipped sasrec.json (full softmax)
+    Entry("sasrec", "sasrec", {}, LR),
     Entry("als", "als"),  # implicit's (optional): the settings tuned on the reference split
     Entry("bpr-implicit", "bpr-implicit"),
 )
@@ -82,7 +84,8 @@ QUICK_HPARAMS = {"gmf": {"factors": 4}, "mlp": {"layers": [8, 4]}, "neumf": {"fa
                  "feature-mlp": {"factors": 4, "side_dim": 2, "layers": [8]},
                  "feature-neumf": {"factors": 4, "side_dim": 2, "layers": [8], "gmf_factors": 4},
                  "lightgcn": {"factors": 8, "num_layers": 2}, "hetero-sage": {"hidden": 8},
-                 "node2vec": {"walk_length": 10, "walks_per_node": 2, "dim": 8}}
+                 "node2vec": {"walk_length": 10, "walks_per_node": 2, "dim": 8},
+                 "sasrec": {"factors": 8, "num_layers": 1, "max_len": 10}}
 #: Paired comparisons that answer "does attention help?" (model, counterpart).
 ATTENTION_PAIRS = (("att-neumf", "neumf"), ("att-neumf-all", "feature-mlp"), ("att-neumf-all", "feature-neumf"),
                    ("att-neumf-all", "att-neumf"),
