@@ -32,8 +32,6 @@ def tune(name: str, ml, split, trials: int, seed: int = 0, base=None, space: Cal
 
     if not split.has_validation:
         raise ValueError("tuning needs a validation item per user")
-    from .catalogue import tunable
-
     e = entry(name)
     model, space = e.model, space or e.space
     if space is None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from torch import Tensor
 
-from ..io import figure, save_figure, write_csv, write_text
+from ..io import figure, save_figure, write_csv
 from .config import MAP_METHODS
 
 #: Columns of ``movies.tsv`` and of the projector's metadata.

@@ -105,8 +105,6 @@ def load_model(run_dir: str | Path, data, force: bool = False) -> torch.nn.Modul
 
 def check_finished(run_dir: Path, config: TrainConfig) -> None:
     """:class:`CheckpointError` naming the way out for a run that stopped before its first epoch ended."""
-    from .refit import SELECTION
-
     if not (run_dir / WEIGHTS).is_file() and (run_dir / SELECTION / METRICS).is_file():
         raise CheckpointError(f"{run_dir}: the run is unfinished: it stopped during its final retraining on train + "
                               f"validation (no {WEIGHTS}); its selection run finished: use {run_dir / SELECTION} "

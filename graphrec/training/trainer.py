@@ -18,7 +18,7 @@ from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..device import num_threads
 from ..errors import GraphrecError
 from ..evaluation import evaluate
-from ..io import atomic_path, figure, load_tensors, save_figure, save_tensors, write_csv, write_json, write_text
+from ..io import figure, load_tensors, save_figure, save_tensors, write_csv, write_json
 from .runs import CHECKPOINT, CONFIG, HISTORY, METRICS, WEIGHTS, finished_epochs
 
 
