@@ -46,6 +46,7 @@ REGISTRY: dict[str, Spec] = {
     "ease": Spec("ease:EASE", False),
     "als": Spec("implicit_mf:ImplicitALS", False),
     "bpr-implicit": Spec("implicit_mf:ImplicitBPR", False),
+    "sasrec": Spec("sasrec:SASRec", True),
 }
 #: The names ``graphrec train`` accepts, and those fitted on a split (``graphrec evaluate NAME``).
 TRAINABLE = tuple(sorted(n for n, s in REGISTRY.items() if s.trainable))

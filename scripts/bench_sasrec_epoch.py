@@ -1,0 +1,106 @@
+"""One training epoch of ``sasrec`` on one thread, against a twin built from ``torch.nn.MultiheadAttention``.
+
+    python scripts/bench_sasrec_epoch.py --split-dir ../shared/peers/split --max-len 50 200 --repeats 3
+
+The twin is the ``SASRec.pytorch`` layout (the reference split's recipe) written with PyTorch's own
+attention: same width, blocks, heads, dropout, BCE with one negative per position, Adam, batch of
+128 users, and every sequence padded to the full ``max_len`` as that code does. Both run in the same
+process on the same batches, alternately, so the ratio is what a shared machine's noise leaves
+comparable. graphrec's epoch goes through :class:`graphrec.training.Trainer` (negative sampling
+included); it trims the columns that are padding for every user of a batch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphrec.pipeline import Prepared, build_model, build_split
+from graphrec.config import DataConfig, TrainConfig
+from graphrec.training.trainer import Trainer
+
+
+class TorchSASRec(nn.Module):
+    """SASRec.pytorch's layout with ``nn.MultiheadAttention`` (the baseline of this timing)."""
+
+    def __init__(self, num_items: int, dim: int, max_len: int, blocks: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.pad, self.dim = num_items, dim
+        self.item_emb = nn.Embedding(num_items + 1, dim, padding_idx=num_items)
+        self.pos_emb = nn.Embedding(max_len, dim)
+        self.drop = nn.Dropout(dropout)
+        self.attn_ln = nn.ModuleList(nn.LayerNorm(dim, eps=1e-8) for _ in range(blocks))
+        self.attn = nn.ModuleList(nn.MultiheadAttention(dim, heads, dropout, batch_first=True) for _ in range(blocks))
+        self.ffn_ln = nn.ModuleList(nn.LayerNorm(dim, eps=1e-8) for _ in range(blocks))
+        self.ffn = nn.ModuleList(nn.Sequential(nn.Linear(dim, dim), nn.Dropout(dropout), nn.ReLU(),
+                                               nn.Linear(dim, dim), nn.Dropout(dropout)) for _ in range(blocks))
+        self.last_ln = nn.LayerNorm(dim, eps=1e-8)
+
+    def loss(self, seq, pos, neg):
+        n = seq.shape[1]
+        keep = (seq != self.pad).unsqueeze(-1).float()
+        x = self.drop(self.item_emb(seq) * math.sqrt(self.dim) + self.pos_emb(torch.arange(n - 1, -1, -1))) * keep
+        causal = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+        for ln, attn, fln, ffn in zip(self.attn_ln, self.attn, self.ffn_ln, self.ffn):
+            q = ln(x)
+            a, _ = attn(q, x, x, attn_mask=causal, need_weights=False)
+            x = fln(q + a)
+            x = (x + ffn(x)) * keep
+        h = self.last_ln(x)
+        real = seq != self.pad
+        pl = (h * self.item_emb(pos)).sum(-1)[real]
+        nl = (h * self.item_emb(neg)).sum(-1)[real]
+        return F.binary_cross_entropy_with_logits(pl, torch.ones_like(pl)) + \
+            F.binary_cross_entropy_with_logits(nl, torch.zeros_like(nl))
+
+
+def twin_epoch(twin, opt, model, users, neg, batch_size: int) -> float:
+    start = time.perf_counter()
+    twin.train()
+    for s in range(0, len(users), batch_size):
+        hist = model.history[users[s:s + batch_size]]
+        opt.zero_grad()
+        loss = twin.loss(hist[:, :-1], hist[:, 1:], neg[s:s + batch_size, :, 0])
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--split-dir", required=True)
+    p.add_argument("--max-len", type=int, nargs="+", default=[50, 200])
+    p.add_argument("--repeats", type=int, default=3)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    split = build_split(DataConfig(split_dir=args.split_dir)).split
+    out = {}
+    for max_len in args.max_len:
+        cfg = TrainConfig(model="sasrec", hparams={"factors": 50, "num_layers": 2, "heads": 1, "dropout": 0.2,
+                                                   "max_len": max_len}, batch_size=128, num_ng=1, lr=1e-3,
+                          threads=1, device="cpu")
+        model = build_model(cfg, Prepared(None, split))
+        trainer = Trainer(model, split, cfg, None, progress=False, tensorboard=False)
+        torch.manual_seed(0)
+        twin = TorchSASRec(split.num_items, 50, max_len, 2, 1, 0.2)
+        opt = torch.optim.Adam(twin.parameters(), lr=1e-3)
+        ours, theirs = [], []
+        for r in range(1, args.repeats + 1):
+            ours.append(trainer.train_epoch(r)[1])
+            users, neg = model.epoch_batches(split, cfg, torch.Generator().manual_seed(r))
+            theirs.append(twin_epoch(twin, opt, model, users, neg, cfg.batch_size))
+        best_ours, best_theirs = min(ours), min(theirs)
+        out[max_len] = {"graphrec_s": ours, "twin_s": theirs, "ratio_best": best_ours / best_theirs}
+        print(f"max_len {max_len}: graphrec sasrec epoch {best_ours:.2f} s (best of {args.repeats}: "
+              f"{', '.join(f'{t:.2f}' for t in ours)}), nn.MultiheadAttention twin {best_theirs:.2f} s "
+              f"({', '.join(f'{t:.2f}' for t in theirs)}): ratio {best_ours / best_theirs:.2f}", flush=True)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
