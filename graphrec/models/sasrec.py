@@ -31,6 +31,10 @@ The model keeps each user's last ``L + 1`` training movies (the ``history`` buff
 weights): scoring a user reads their whole training sequence, so a refit on train + validation
 (:func:`graphrec.training.refit.with_validation_in_train`, which dates the validation item after
 the last training one) scores the test item with the validation item appended to the input.
+
+``graph=True`` propagates the movie embeddings over the training graph (:func:`item_propagation`);
+:meth:`SASRec.history_attributions` says which past movies drove a score (integrated gradients).
+On the reference split: ``docs/sequential.md``.
 """
 from __future__ import annotations
 
