@@ -3,7 +3,7 @@
 ::
 
     import graphrec
-    run = graphrec.load_run("runs/neumf")        # no path: the default NeuMF, trained on first use
+    run = graphrec.load_run("runs/neumf")        # no path: the default recommender, trained on first use
     movies, scores = run.recommend(1, k=10)      # the dataset's own ids, best first
     users, recs, scores = run.recommend_all(k=10)
     run.similar_items(50, k=5), run.explain(1, 50, method="ig")
@@ -46,6 +46,10 @@ class _DatasetOnDemand:
         return getattr(self._ml, name)
 
 
+#: How many past movies ``because_you_recently_watched`` names (a sequential model's explanation).
+RECENT = 2
+
+
 class TrainedRun:
     """A trained model with its dataset's catalog; see the module docstring."""
 
@@ -54,7 +58,7 @@ class TrainedRun:
                  device: str | None = "cpu") -> None:
         self.path, self.config, self.catalog = path, config, catalog
         self._model, self._load_model, self._newcomers = model, None, None
-        #: opens the run that answers for new users and movies when this one cannot (the default NeuMF)
+        #: opens the run that answers for new users and movies when this one cannot (the default recommender)
         self._newcomer_default: Callable[[], "TrainedRun"] | None = None
         self._data_dir, self._cache, self._split, self._ml = data_dir, cache, split, ml
         self.device = device  # where scoring runs: "auto", "cpu" or "cuda[:N]" (explanations run on the CPU)
@@ -193,8 +197,10 @@ class TrainedRun:
 
     def explain_recommendations(self, user: int, recs: list[dict], method: str = "ig") -> list[dict]:
         """``recs`` (a :meth:`listing` of dataset user ``user``), each with ``why`` (its top contributing
-        feature groups; feature models only) and ``because_you_liked`` (the user's most similar movie rated
-        >= 4 by the item embedding, with its ``similarity``), added in place and returned. Runs on the CPU."""
+        feature groups; feature models only), ``because_you_liked`` (the user's most similar movie rated
+        >= 4 by the item embedding, with its ``similarity``) and, for a sequential model,
+        ``because_you_recently_watched`` (the past movies with the largest integrated-gradients contribution
+        to its score, signed), added in place and returned. Runs on the CPU."""
         from .explain import make_explainer
         from .explain.reasons import explain_recommendations
         from .models import capabilities
@@ -213,13 +219,20 @@ class TrainedRun:
                 liked = c.movie(e["because_you_liked"])
                 x["because_you_liked"] = {"movie_id": liked["movie_id"], "title": liked["title"],
                                           "similarity": e["similarity"]}
+        if hasattr(model, "history_attributions"):  # a sequential model: which recent movies drove each score
+            for x, item in zip(recs, items):
+                past, contribution = model.history_attributions(c.user_index(user), item)
+                top = torch.argsort(contribution, descending=True)[:RECENT]
+                x["because_you_recently_watched"] = [
+                    {"movie_id": c.movie(int(past[j]))["movie_id"], "title": c.movie(int(past[j]))["title"],
+                     "contribution": float(contribution[j])} for j in top.tolist()]
         return recs
 
     # ----------------------------------------------------------------- new users and movies
 
     def newcomer_run(self) -> "TrainedRun":
         """The run that scores new users and movies: this one, or for :func:`load_run` without a path (the
-        default NeuMF, which only knows its training users) the embedded default ``hetero-sage``
+        default recommender, which only knows its training users) the embedded default ``hetero-sage``
         (:func:`graphrec.defaults.default_hetero_sage`, trained on first use)."""
         if self._newcomer_default is not None and (self.config is None or self.config.model != "hetero-sage"):
             if not isinstance(self._newcomer_default, TrainedRun):
@@ -345,7 +358,7 @@ def _data_of(ml) -> DataConfig:
 def load_run(path: str | Path | None = None, data_dir: str | None = None, cache: bool = True,
              progress: bool = True, device: str | None = "cpu", on_bad_rows: str | None = None,
              force: bool = False) -> TrainedRun:
-    """A run directory as a :class:`TrainedRun`; without ``path`` the default NeuMF on ML-100K
+    """A run directory as a :class:`TrainedRun`; without ``path`` the default recommender on ML-100K (:func:`graphrec.defaults.recommender_config`)
     (trained on first use and kept under ``GRAPHREC_HOME``), whose ``recommend_new_user`` and
     ``recommend_new_movies`` use the default hetero-sage (also trained on first use).
 
@@ -366,9 +379,9 @@ def open_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     """:func:`load_run`, but the model is built and loaded on first use (``run.model``): what needs only the
     catalog or the run's cached files (``recommend_new_user``) imports no more than torch."""
     if path is None:
-        from .defaults import default_hetero_sage, default_neumf
+        from .defaults import default_hetero_sage, default_recommender
 
-        run = open_run(default_neumf(data_dir, progress=progress, device=device),  # trains only on first use
+        run = open_run(default_recommender(data_dir, progress=progress, device=device),  # trains only on first use
                        data_dir, cache, progress, device, on_bad_rows)
         run._newcomer_default = lambda: open_run(default_hetero_sage(data_dir, progress=progress, device=device),
                                                  data_dir, cache, progress, device, on_bad_rows)

@@ -64,8 +64,8 @@ def test_new_user_without_a_run_uses_the_default(small_default, synth_dir, synth
 def test_load_run_without_a_path_recommends_for_new_users(small_default, synth_dir, monkeypatch):
     from graphrec.api import load_run
 
-    neumf = replace(defaults.neumf_config(), epochs=1, refit=False)
-    monkeypatch.setattr(defaults, "neumf_config", lambda: neumf)
+    neumf = replace(defaults.recommender_config(), epochs=1, refit=False)
+    monkeypatch.setattr(defaults, "recommender_config", lambda: neumf)
     run = load_run(data_dir=str(synth_dir), progress=False)
     assert run.config.model == "neumf"
     recs = run.recommend_new_user("M", 40, "engineer", k=4)

@@ -47,14 +47,14 @@ def add_parser(sub) -> None:
                      help="rank the new movies of this CSV (columns title, year, genres with | between genres) "
                           "for --user")
     p.add_argument("-k", type=positive_int, default=10, help="how many movies (default 10)")
-    p.add_argument("--run", help="a run directory (default: a NeuMF on ML-100K, and for --new-user and "
+    p.add_argument("--run", help="a run directory (default: the shipped sasrec on ML-100K, and for --new-user and "
                                  "--include-new-movies a hetero-sage, trained on first use and cached under "
                                  "$GRAPHREC_HOME)")
     p.add_argument("--out", metavar="FILE", help="write the lists to FILE (.csv: one row per user and rank; "
                                                  ".jsonl: one line per user) instead of printing them")
     p.add_argument("--explain", action="store_true",
                    help="per movie: its top contributing feature groups and the user's most similar movie rated >= 4 "
-                        "(one --user or --new-user; without --run this uses the default feature model, as NeuMF has no "
+                        "(one --user or --new-user; without --run this uses the default feature model, as sasrec has no "
                         "feature groups)")
     p.add_argument("--method", choices=["ig", "shap", "lime"], default="ig", help="attribution engine for --explain")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -139,17 +139,17 @@ def run(args) -> int:
     if args.explain and not path:
         path = _default_feature_run(args)
     elif not path:
-        from ..defaults import default_neumf, default_neumf_dir, neumf_config
+        from ..defaults import default_recommender, default_recommender_dir, recommender_config
         from ..training.runs import METRICS
 
-        if not (default_neumf_dir() / METRICS).is_file():  # first use: check the user, then train
+        if not (default_recommender_dir() / METRICS).is_file():  # first use: check the user, then train
             from ..data import load_movielens
             from ..pipeline import prepare
 
             ml = load_movielens("ml-100k", args.data_dir, on_bad_rows=args.on_bad_rows, cache=not args.no_cache)
             for user in [args.user] if args.user is not None else (args.users or []):
                 ml.user_index(user)
-            default_neumf(args.data_dir, progress=args.progress, data=prepare(neumf_config(), ml, cache=not args.no_cache),
+            default_recommender(args.data_dir, progress=args.progress, data=prepare(recommender_config(), ml, cache=not args.no_cache),
                           device=args.device)
     r = load_run(path, data_dir=args.data_dir, cache=not args.no_cache, progress=args.progress, device=args.device,
                  force=args.force,
@@ -233,4 +233,6 @@ def print_explanations(recs: list[dict], args) -> None:
     for x in recs:
         why = ", ".join(f"{g['value']} {g['contribution']:+.2f}" for g in x.get("why", []))
         liked = f"because you liked {x['because_you_liked']['title']}" if "because_you_liked" in x else ""
-        print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked) if t))
+        recent = ", ".join(f"{m['title']} ({m['contribution']:+.2f})" for m in x.get("because_you_recently_watched", []))
+        recent = f"because you recently watched {recent}" if recent else ""
+        print(f"{x['rank']:>3}. {x['title']}: " + "; ".join(t for t in (why, liked, recent) if t))

@@ -11,7 +11,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("serve", help="answer recommendations, similar movies and new users over HTTP, with a web page")
     p.add_argument("--run", action="append", metavar="DIR",
                    help="a run directory to serve (repeat for several; the first is the default; default: the "
-                        "default NeuMF and the default feature model on ML-100K, trained on first use)")
+                        "default recommender (sasrec), the default feature model and the default hetero-sage on ML-100K, trained on first use)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int_at_least(0), default=8000, help="port (default 8000; 0: any free port)")
     p.add_argument("--threads", type=positive_int, default=1,
@@ -37,15 +37,15 @@ def add_parser(sub) -> None:
 
 
 def default_runs(data_dir: str | None, progress) -> list:
-    """The default NeuMF (recommendations), the default feature model (explanation groups) and the default
+    """The default recommender (sasrec), the default feature model (explanation groups) and the default
     hetero-sage (new users), trained on first use exactly as ``graphrec recommend``, ``recommend --explain``
     and ``recommend --new-user`` train them."""
     from ..data import load_movielens
-    from ..defaults import default_feature_model, default_hetero_sage, default_neumf
+    from ..defaults import default_feature_model, default_hetero_sage, default_recommender
 
-    neumf = default_neumf(data_dir, progress=show_bars(progress))
+    recommender = default_recommender(data_dir, progress=show_bars(progress))
     ml = load_movielens("ml-100k", data_dir)
-    return [neumf, default_feature_model(ml, progress=show_bars(progress)),
+    return [recommender, default_feature_model(ml, progress=show_bars(progress)),
             default_hetero_sage(data_dir, progress=show_bars(progress))]
 
 

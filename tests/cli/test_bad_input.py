@@ -470,7 +470,7 @@ def test_8_recommend_json_on_a_cold_cache_is_pure_json(ctx, capsys, monkeypatch)
     import graphrec.defaults as defaults
     from graphrec.config import DataConfig, TrainConfig
 
-    monkeypatch.setattr(defaults, "neumf_config", lambda: TrainConfig(
+    monkeypatch.setattr(defaults, "recommender_config", lambda: TrainConfig(
         model="neumf", hparams={"factors": 4, "layers": [8, 4]}, epochs=1, batch_size=512, full_eval_every=0,
         data=DataConfig(dataset="ml-100k")))
     code, out, err = cli(["recommend", "--user", "1", "--json", "--data-dir", ctx.data], capsys)

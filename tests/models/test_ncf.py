@@ -297,19 +297,19 @@ def test_cli_errors_are_one_line_exit_2(argv, message, synth_run, wide_dir, tmp_
 @pytest.mark.slow
 def test_recommend_default_model_trained_once_on_ml100k(ml100k_dir, monkeypatch, capsys):
     import graphrec.defaults as defaults
-    from graphrec.defaults import default_neumf_dir
+    from graphrec.defaults import default_recommender_dir
 
-    monkeypatch.setattr(defaults, "neumf_config", lambda: TrainConfig(
+    monkeypatch.setattr(defaults, "recommender_config", lambda: TrainConfig(
         model="neumf", hparams={"factors": 8, "layers": [16, 8]}, epochs=1, batch_size=4096, lr=0.005,
         full_eval_every=0, data=DataConfig(dataset="ml-100k")))
     monkeypatch.setenv("GRAPHREC_DATA", str(ml100k_dir))
     assert main(["recommend", "--user", "1", "--json", "--quiet"]) == 0
     first = json.loads(capsys.readouterr().out)
-    assert len(first["recommendations"]) == 10 and first["run"] == str(default_neumf_dir())
-    stamp = (default_neumf_dir() / "model.pt").stat().st_mtime_ns
+    assert len(first["recommendations"]) == 10 and first["run"] == str(default_recommender_dir())
+    stamp = (default_recommender_dir() / "model.pt").stat().st_mtime_ns
     assert main(["recommend", "--user", "1", "-k", "3", "--quiet"]) == 0  # reused, not retrained
     out = capsys.readouterr().out
-    assert (default_neumf_dir() / "model.pt").stat().st_mtime_ns == stamp
+    assert (default_recommender_dir() / "model.pt").stat().st_mtime_ns == stamp
     assert first["recommendations"][0]["title"] in out
     assert main(["recommend", "--user", "944", "--quiet"]) == 2
     assert "valid user ids lie in 1..943" in capsys.readouterr().err

@@ -201,3 +201,23 @@ def test_graph_propagation_is_lightgcn_two_hops():
     e = m.item_emb.weight[:5]
     torch.testing.assert_close(m.table()[:5], (e + n.T @ n @ e) / 2)
     assert float(m.table()[5].abs().max()) == 0.0  # padding stays zero
+
+
+def test_recommend_explain_names_the_recent_movies_that_drove_each_score(synth, synth_split):
+    """``run.explain_recommendations`` on a sequential run: each movie gets the past movies with the largest
+    integrated-gradients contributions, the same as the model's own attribution, titled."""
+    from graphrec.api import RECENT, TrainedRun
+
+    cfg = TrainConfig(model="sasrec", hparams={"factors": 8, "num_layers": 1, "max_len": 10, "loss": "ce"},
+                      epochs=2, batch_size=64, patience=0, full_eval_every=0, threads=1, refit=False)
+    model = select_and_refit(cfg, Prepared(synth, synth_split), progress=False).model.eval()
+    run = TrainedRun.from_model(model, synth, synth_split)
+    user = int(synth.users["raw_id"].iloc[3])
+    recs = run.explain_recommendations(user, run.listing(*run.recommend(user, 3)))
+    for x in recs:
+        past, contribution = model.history_attributions(3, synth.movie_index(x["movie_id"]))
+        best = torch.argsort(contribution, descending=True)[:RECENT]
+        got = x["because_you_recently_watched"]
+        assert [m["movie_id"] for m in got] == [int(synth.movies["raw_id"].iloc[int(past[j])]) for j in best]
+        assert [m["contribution"] for m in got] == pytest.approx([float(contribution[j]) for j in best])
+        assert all(m["title"] for m in got)

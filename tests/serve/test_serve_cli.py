@@ -26,7 +26,7 @@ def test_without_run_it_serves_the_defaults_trained_on_first_use(serve_runs, no_
     import graphrec.data
 
     calls = []
-    monkeypatch.setattr(graphrec.defaults, "default_neumf", lambda data_dir, progress: calls.append("neumf")
+    monkeypatch.setattr(graphrec.defaults, "default_recommender", lambda data_dir, progress: calls.append("neumf")
                         or serve_runs["neumf"])
     monkeypatch.setattr(graphrec.defaults, "default_feature_model", lambda ml, progress: calls.append("feature")
                         or serve_runs["neumf2"])
