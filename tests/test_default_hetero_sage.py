@@ -64,10 +64,10 @@ def test_new_user_without_a_run_uses_the_default(small_default, synth_dir, synth
 def test_load_run_without_a_path_recommends_for_new_users(small_default, synth_dir, monkeypatch):
     from graphrec.api import load_run
 
-    neumf = replace(defaults.recommender_config(), epochs=1, refit=False)
-    monkeypatch.setattr(defaults, "recommender_config", lambda: neumf)
+    small = replace(defaults.recommender_config(), epochs=1, refit=False)
+    monkeypatch.setattr(defaults, "recommender_config", lambda: small)
     run = load_run(data_dir=str(synth_dir), progress=False)
-    assert run.config.model == "neumf"
+    assert run.config.model == defaults.RECOMMENDER
     recs = run.recommend_new_user("M", 40, "engineer", k=4)
     assert len(recs) == 4 and run.newcomer_run().path == default_hetero_sage_dir()
 
