@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .data.split import NUM_TEST_NEGATIVES, Split, leave_one_out
+from .data.split import NUM_TEST_NEGATIVES, Ratings, Split, leave_one_out
 from .errors import DataError
 from .io import atomic_path, write_json
 from .metrics import bootstrap_ci, hit_rate, ndcg, paired_bootstrap, ranks_against
@@ -40,7 +40,7 @@ _ARRAYS = ("train_user", "train_item", "train_rating", "train_time", "cold_items
 
 
 @dataclass
-class ColdSplit:
+class ColdSplit(Ratings):
     """Warm training ratings plus the targets of both cold protocols (dense 0-based indices).
 
     ``movie_negatives[j]`` / ``user_negatives[j]`` are the sampled negatives of the ``j``-th user of
@@ -48,12 +48,6 @@ class ColdSplit:
     user's visible ratings in time order, at most ``max(COLD_KS)`` of them.
     """
 
-    num_users: int
-    num_items: int
-    train_user: Tensor
-    train_item: Tensor
-    train_rating: Tensor
-    train_time: Tensor
     cold_items: Tensor
     cold_users: Tensor
     movie_test_user: Tensor

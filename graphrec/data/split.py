@@ -29,11 +29,9 @@ NUM_TEST_NEGATIVES = 99
 
 
 @dataclass
-class Split:
-    """Train pairs plus one test (and optionally one validation) item per user.
-
-    ``*_negatives[j]`` are the sampled negatives ranked against ``*_item[j]``.
-    """
+class Ratings:
+    """The training ratings every split has: ``num_users`` x ``num_items``, one row per (user, item) pair
+    with its rating and time (dense 0-based indices)."""
 
     num_users: int
     num_items: int
@@ -41,6 +39,15 @@ class Split:
     train_item: Tensor
     train_rating: Tensor
     train_time: Tensor
+
+
+@dataclass
+class Split(Ratings):
+    """Train pairs plus one test (and optionally one validation) item per user.
+
+    ``*_negatives[j]`` are the sampled negatives ranked against ``*_item[j]``.
+    """
+
     test_user: Tensor
     test_item: Tensor
     test_negatives: Tensor

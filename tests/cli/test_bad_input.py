@@ -18,6 +18,7 @@ import torch
 
 from graphrec.cli import main
 from synthetic import write_ml100k
+from helpers import cli
 
 GMF = ["--factors", "4", "--epochs", "1", "--batch-size", "256", "--quiet"]
 
@@ -58,15 +59,6 @@ class Ctx:
         lines = (d / "u.data").read_bytes().split(b"\n")[:-1]
         (d / "u.data").write_bytes(b"\n".join(edit(lines)) + b"\n")
         return d
-
-
-def cli(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:  # argparse
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

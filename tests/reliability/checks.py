@@ -1,16 +1,5 @@
 """Helpers of the reliability catalogue (tests/reliability)."""
-from graphrec.cli import main
-
-
-def cli(argv, capsys) -> tuple[int, str, str]:
-    """Run ``graphrec argv`` in-process: (exit status, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:  # argparse
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from helpers import cli  # noqa: F401 - the reliability tests take it from here
 
 
 def one_line_error(code: int, err: str, *names) -> None:
