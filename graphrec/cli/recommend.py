@@ -41,8 +41,8 @@ def add_parser(sub) -> None:
     new.add_argument("--occupation", help="--new-user's occupation, e.g. student (an invalid one lists them all)")
     new.add_argument("--liked", action="append", default=[], metavar="TITLE",
                      help='a title --new-user liked; repeat it for several (--liked "Usual Suspects, The" --liked '
-                          'Fargo) or separate titles by ";" (commas belong to titles); an ambiguous or unknown '
-                          'title is refused with candidates')
+                          'Fargo) or separate titles by ";" (or by commas, where the whole text is no title); an '
+                          'ambiguous or unknown title is refused with candidates')
     new.add_argument("--include-new-movies", metavar="FILE.csv",
                      help="rank the new movies of this CSV (columns title, year, genres with | between genres) "
                           "for --user")

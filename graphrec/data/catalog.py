@@ -210,12 +210,32 @@ def resolve_title(titles: list[str], query: str, counts=None, limit: int = 10) -
 
 
 def resolve_titles(titles: list[str], queries, counts=None) -> list[int]:
-    """:func:`resolve_title` of each of ``queries``, a list (or tuple) of titles; a single string is a
-    :class:`TypeError` (it would otherwise be read as a list of letters)."""
+    """:func:`resolve_title` of each of ``queries``, a list (or tuple) of titles (one that names no movie
+    as a whole may list several separated by commas); a single string is a :class:`TypeError` (it would
+    otherwise be read as a list of letters)."""
     if isinstance(queries, (str, bytes)):
         raise TypeError(f"titles must be a list of strings, got the string {queries!r}: write [{queries!r}]")
     try:
         queries = list(queries)
     except TypeError:
         raise TypeError(f"titles must be a list of strings, got {type(queries).__name__}") from None
-    return [resolve_title(titles, q, counts) for q in queries]
+    return [i for q in queries for i in _resolve_listed(titles, q, counts)]
+
+
+def _resolve_listed(titles: list[str], query: str, counts=None) -> list[int]:
+    """``query`` as one title; failing that, as titles separated by commas when every one of them names a
+    movie ("Star Wars (1977),Fargo (1996)"). A title that holds commas ("Usual Suspects, The") resolves
+    whole first, so it is never split; otherwise the error of the whole query stands."""
+    from ..errors import GraphrecError
+
+    try:
+        return [resolve_title(titles, query, counts)]
+    except GraphrecError:
+        parts = [p.strip() for p in query.split(",")] if isinstance(query, str) else []
+        if len(parts) < 2 or not all(parts):
+            raise
+        try:
+            return [resolve_title(titles, p, counts) for p in parts]
+        except GraphrecError:
+            raise GraphrecError(f"{query!r} is neither one title nor titles separated by commas that each name "
+                                "a movie; give each title its own --liked (or separate them by ';')") from None

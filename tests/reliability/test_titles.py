@@ -85,3 +85,16 @@ def test_commas_belong_to_titles_on_the_command_line():
 def test_duplicate_titles_resolve_to_the_most_rated():
     t = ["Chasing Amy (1997)", "Other (1990)", "Chasing Amy (1997)"]
     assert resolve_title(t, "chasing amy") == 0 and resolve_title(t, "chasing amy", counts=[1, 0, 5]) == 2
+
+
+def test_a_comma_list_of_titles_resolves_each_and_a_title_with_commas_stays_whole():
+    """``--liked "Star Wars (1977),Fargo (1996)"`` (the issue's command) names two movies; a title that
+    holds commas resolves whole and is never split; a list with one unknown piece is refused whole."""
+    from graphrec.errors import GraphrecError
+
+    t = ["Star Wars (1977)", "Fargo (1996)", "Good, the Bad and the Ugly, The (1966)", "Good Will Hunting (1997)"]
+    assert resolve_titles(t, ["Star Wars (1977),Fargo (1996)"]) == [0, 1]
+    assert resolve_titles(t, ["Good, the Bad and the Ugly, The"]) == [2]
+    assert resolve_titles(t, ["Star Wars, Fargo"]) == [0, 1]
+    with pytest.raises(GraphrecError, match="separated by commas"):
+        resolve_titles(t, ["Star Wars (1977),Nope (2001)"])
