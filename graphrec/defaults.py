@@ -16,9 +16,9 @@ default trains the new one instead of reusing the old folder. Each entry is buil
 folder and moved into place only when complete (:func:`graphrec.io.atomic_dir`), so an interrupted
 first use leaves nothing behind and later calls reuse the finished entry.
 
-A warm default costs a folder check: the settings and folders below import no more than the configs;
-the training stack (pipeline, trainer, embeddings) is imported only when a default is trained, inside
-the function that trains it, so that a warm ``graphrec recommend`` stays as fast as ``import torch``.
+A warm default costs a folder check. This module imports what a warm call needs anyway (configs, the
+pipeline's data types, run-directory names); the trainer is imported only when a default is trained,
+inside :func:`_trained`, so that a warm ``graphrec recommend`` stays as fast as ``import torch``.
 """
 from __future__ import annotations
 
@@ -31,9 +31,11 @@ from typing import Callable
 
 from .catalogue import config_from_tuned, load_tuned
 from .config import DataConfig, TrainConfig
+from .data.movielens import locate
+from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig, export_embeddings
 from .io import atomic_dir, clean_stale_temps, file_lock
-from .embeddings.node2vec import DEFAULT_SIMILAR, META, EmbeddingConfig
 from .paths import cache_dir
+from .pipeline import Prepared, adopt, load_dataset, prepare
 from .training.runs import METRICS
 
 
@@ -135,8 +137,6 @@ def default_feature_dir(dataset: str) -> Path:
 def default_feature_model(ml, data=None, progress: bool = True, device: str | None = None) -> Path:
     """``models/feature-mlp-<dataset>``: the default feature model of ``graphrec explain`` on ``ml`` (a
     :class:`~graphrec.data.MovieLens`), trained on first use; ``data`` a prepared split or ``None``."""
-    from .pipeline import Prepared
-
     config = feature_config(ml, **({"device": device} if device else {}))
     if not isinstance(data, (Prepared, tuple)):
         data = (ml, data)  # a split, or None: split here
@@ -147,15 +147,10 @@ def default_feature_model(ml, data=None, progress: bool = True, device: str | No
 def default_embeddings(dataset: str | None = None, data_dir: str | None = None, progress: bool = True) -> Path:
     """``embeddings/<dataset>-default``: the embedding ``graphrec similar`` uses
     (:data:`graphrec.embeddings.node2vec.DEFAULT_SIMILAR`, on every rating), trained on first use."""
-    from .data.movielens import locate
-
     config = DataConfig(dataset, data_dir)
     name = locate(dataset, data_dir)[0]  # the dataset is loaded only to train
 
     def build(tmp: Path) -> None:
-        from .embeddings.node2vec import export_embeddings
-        from .pipeline import load_dataset, prepare
-
         ml = load_dataset(config)
         export_embeddings(ml, prepare(config, ml).split, EmbeddingConfig(**asdict(DEFAULT_SIMILAR)), tmp, progress)
 
@@ -173,8 +168,7 @@ def _on(config: TrainConfig, data_dir: str | None, device: str | None) -> TrainC
 def _trained(config: TrainConfig, target: Path, data, progress: bool, what: str) -> Path:
     """``config`` trained into ``target`` once: selection, then the refit when ``config.refit``."""
     def build(tmp: Path) -> None:
-        from .pipeline import adopt  # the training stack: only when a default is trained
-        from .training.protocol import select_and_refit
+        from .training.protocol import select_and_refit  # the trainer: only when a default is trained
 
         select_and_refit(config, adopt(data, config), tmp, progress=progress)
 
