@@ -1,12 +1,8 @@
 """``graphrec train MODEL``: train a registered model into a run directory."""
 from __future__ import annotations
 
-import contextlib
-import inspect
 import math
-from pathlib import Path
 
-from ..errors import GraphrecError
 from ..models import TRAINABLE
 from ..config import SELECT_METRICS, TrainConfig
 from .common import (add_data_args, add_device_arg, add_progress_args, data_config, factors_int, neg_int,
@@ -102,165 +98,41 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def model_hparams(model: str, args) -> dict:
-    """The model flags the user gave, checked against the model's constructor."""
-    from ..models import model_class
-
-    cls = model_class(model)
-    accepted = set(inspect.signature(cls.__init__).parameters)
-    given = {key: getattr(args, flag) for flag, key in MODEL_FLAGS.items() if getattr(args, flag) is not None}
-    bad = sorted(k for k in given if k not in accepted)
-    if bad:
-        takes = [f"--{f.replace('_', '-')}" for f, k in MODEL_FLAGS.items() if k in accepted]
-        raise GraphrecError(f"model {model!r} does not take {', '.join('--' + b.replace('_', '-') for b in bad)} "
-                            f"(it takes: {', '.join(takes) or 'none of the model flags'})")
-    return given
-
-
 #: TrainConfig field of each training flag; a flag left out keeps TrainConfig's default (or, with --resume, the run's).
 TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "neg": "num_ng", "l2": "l2", "seed": "seed",
                "patience": "patience", "threads": "threads", "loss": "loss", "l2_scope": "l2_scope",
                "eval_every": "eval_every", "select": "select"}
 
 
-def _run_dir(args, claims: contextlib.ExitStack | None = None) -> Path:
-    """The run directory, claimed in ``claims`` (:func:`graphrec.io.claim_dir`) for as long as the run trains:
-    a second ``train --name`` of the same run at once is refused, and two unnamed runs get different names."""
-    from ..io import NameTaken, claim_dir
-    from ..training.runs import restartable
+def request_of(args):
+    """The :class:`~graphrec.training.request.TrainRequest` of the flags: only those given explicitly."""
+    from ..training.request import TrainRequest
 
-    def claimed(d: Path) -> bool:
-        if claims is None:
-            return True
-        try:
-            claims.enter_context(claim_dir(d))
-            return True
-        except NameTaken:
-            if args.name:
-                raise
-            return False
-
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise GraphrecError(f"--out {out} is a file, not a folder")
-    if args.name:
-        d = out / args.name
-        claimed(d)  # before looking at the folder: another process may be creating it
-        if d.exists() and not d.is_dir():
-            raise GraphrecError(f"{d} is a file, not a run directory: choose another --name")
-        if d.exists() and any(d.iterdir()) and not args.resume and not restartable(d):
-            raise GraphrecError(f"{d} already exists: choose another --name, or --resume it")
-        return d
-    if args.resume:
-        raise GraphrecError("--resume needs --name (the run to continue)")
-    d, n = out / args.model, 2
-    while d.exists() or not claimed(d) or d.exists():
-        d, n = out / f"{args.model}-{n}", n + 1
-    return d
-
-
-def _resumed_config(args, run_dir: Path):
-    """The run's own config; any flag given that would change it (other than --epochs, --device) is refused."""
-    from ..training.runs import read_config
-
-    config = read_config(run_dir)
-    if config.model != args.model:
-        raise GraphrecError(f"{run_dir} is a {config.model} run, not {args.model}")
-    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
-    given.update(model_hparams(args.model, args))
-    if args.pretrain:
-        given["pretrain"] = [str(Path(p).resolve()) for p in args.pretrain.split(",")]
-    for flag in ("dataset", "data_dir", "split_dir", "split_seed", "on_bad_rows"):
-        v = getattr(args, flag)
-        if v is not None and not (flag == "split_seed" and v == 0) and not (flag == "on_bad_rows" and v == "error"):
-            given[f"data.{flag}"] = str(Path(v).resolve()) if flag in ("data_dir", "split_dir") else v
-    current = {**config.to_dict(), **config.hparams, **{f"data.{k}": v for k, v in config.to_dict()["data"].items()}}
-    changed = sorted(k for k, v in given.items() if k != "epochs" and current.get(k) != v)
-    if changed:
-        flags = ", ".join(f"--{k.split('.')[-1].replace('_', '-')} {given[k]} (run has {current.get(k)})" for k in changed)
-        raise GraphrecError(f"--resume continues {run_dir} with its own settings; only --epochs may change, "
-                            f"not {flags}: start a new run with another --name instead")
-    if args.epochs is not None:
-        config.epochs = args.epochs
-    return config
+    settings = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    if args.no_refit:
+        settings["refit"] = False
+    if args.device:
+        settings["device"] = args.device
+    return TrainRequest(
+        model=args.model, settings=settings,
+        hparams={key: getattr(args, flag) for flag, key in MODEL_FLAGS.items() if getattr(args, flag) is not None},
+        data=data_config(args, absolute=True), config=args.config, tuned=not args.no_tuned,
+        pretrain=tuple(args.pretrain.split(",")) if args.pretrain else (), out=args.out, name=args.name,
+        resume=args.resume, distributed=args.distributed, cache=not args.no_cache, progress=args.progress)
 
 
 def run(args) -> int:
-    with contextlib.ExitStack() as claims:  # the run directory is this process's until it returns
-        return _train(args, claims)
+    from ..training.request import train
 
-
-def _train(args, claims: contextlib.ExitStack) -> int:
-    from ..training.protocol import select_and_refit
-
-    if args.distributed:
-        from ..training.distributed import init_process_group, on_rank0
-
-        init_process_group(device=args.device or TrainConfig.device)
-        run_dir = on_rank0(lambda: _run_dir(args, claims))  # every rank writes into rank 0's choice
-    else:
-        run_dir = _run_dir(args, claims)
-    if args.resume:
-        config = _resumed_config(args, run_dir)
-        if args.device:
-            config.device = args.device
-    else:
-        pretrain = []
-        if args.pretrain:
-            pretrain = [str(Path(p).resolve()) for p in args.pretrain.split(",")]
-            if len(pretrain) != 2:
-                raise GraphrecError("--pretrain takes two run directories: GMF_RUN,MLP_RUN")
-            for p in pretrain:
-                if not Path(p).is_dir():
-                    raise GraphrecError(f"--pretrain: no such run directory: {p}")
-        try:
-            config = build_config(args, pretrain)
-        except ValueError as e:
-            raise GraphrecError(str(e)) from None
-    if args.distributed:
-        import torch.distributed as dist
-
-        from ..training.distributed import train_distributed
-
-        _, metrics = train_distributed(config, run_dir, resume=args.resume, progress=args.progress)
-        if dist.get_rank() != 0:
-            return 0
-    else:
-        data = None
-        if args.no_cache:
-            from ..pipeline import prepare
-
-            data = prepare(config, cache=False)
-        metrics = select_and_refit(config, data, run_dir, resume=args.resume, progress=args.progress).metrics()
+    request = request_of(args)
+    started = train(request)
+    if started is None:  # a distributed rank other than 0
+        return 0
+    metrics, config = started.metrics, started.config
     rows = [{"metric": k, "value": metrics[k], "95% CI": "[{:.4f}, {:.4f}]".format(*metrics[k + "_ci95"])}
             for k in metrics if k + "_ci95" in metrics]
     print_table(rows)
     refit = f"; refit on train + validation for {metrics['refit_epochs']} epochs" if "refit_epochs" in metrics else ""
     print(f"best epoch {metrics['best_epoch']} (validation {config.select}@{config.k}){refit}; "
-          f"{metrics['train_seconds']:.1f} s training; run saved in {run_dir}")
+          f"{metrics['train_seconds']:.1f} s training; run saved in {started.run_dir}")
     return 0
-
-
-def build_config(args, pretrain: list | None = None) -> TrainConfig:
-    """The run's config: TrainConfig's defaults, then the tuned config (``--config``, else the one shipped
-    for the dataset, unless ``--no-tuned``), then every flag given explicitly."""
-    from dataclasses import replace
-
-    from ..catalogue import config_from_tuned, load_tuned, shipped_path
-
-    base = TrainConfig(model=args.model, pretrain=pretrain or [], refit=not args.no_refit,
-                       data=data_config(args, absolute=True), **({"device": args.device} if args.device else {}))
-    tuned = None
-    if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            path = shipped_path(args.config, args.dataset)
-        if not path.is_file():
-            names = ", ".join(sorted(p.stem for p in path.parent.glob("*.json"))) or "none"
-            raise GraphrecError(f"--config: no such file or shipped config: {args.config} (shipped: {names})")
-        tuned = load_tuned(args.model, path=path)
-    elif not args.no_tuned:
-        tuned = load_tuned(args.model, args.dataset or "ml-100k")
-    config = config_from_tuned(tuned, base) if tuned else base
-    given = {field: getattr(args, flag) for flag, field in TRAIN_FLAGS.items() if getattr(args, flag) is not None}
-    return replace(config, hparams={**config.hparams, **model_hparams(args.model, args)}, **given)

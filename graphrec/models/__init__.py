@@ -9,8 +9,11 @@ torch_geometric, the baselines scikit-learn).
 """
 from __future__ import annotations
 
+import inspect
 from importlib import import_module
 from typing import NamedTuple
+
+from ..errors import GraphrecError
 
 
 class Spec(NamedTuple):
@@ -66,6 +69,35 @@ def model_class(name: str) -> type:
         spec = REGISTRY[name]
         register(name)(getattr(import_module(f"{__name__}.{spec.module}"), spec.cls))
     return MODELS[name]
+
+
+def hparam_names(name: str) -> tuple[str, ...] | None:
+    """The hyper-parameters of the model registered as ``name``: its constructor's parameters that have
+    defaults (what a config's ``hparams`` may set; the others are built from the data). ``None`` for a
+    model whose constructor takes any keyword (node2vec's walk settings)."""
+    init = inspect.signature(model_class(name).__init__).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in init.values()):
+        return None
+    return tuple(n for n, p in init.items() if p.default is not p.empty)
+
+
+def check_hparams(name: str, hparams: dict) -> None:
+    """:class:`GraphrecError` naming the keys of ``hparams`` that model ``name`` does not take, and those it
+    takes; an unknown model is refused the same way."""
+    if name not in REGISTRY and name not in _registered():
+        raise GraphrecError(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    takes = hparam_names(name)
+    if not hparams or takes is None:
+        return
+    bad = sorted(k for k in hparams if k not in takes)
+    if bad:
+        raise GraphrecError(f"model {name!r} does not take {', '.join(bad)} (it takes: {', '.join(takes) or 'none'})")
+
+
+def _registered() -> dict:
+    from .base import MODELS
+
+    return MODELS
 
 
 def import_all() -> dict[str, type]:

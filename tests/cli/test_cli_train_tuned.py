@@ -4,8 +4,14 @@ import json
 
 import pytest
 
-from graphrec.cli.train import add_parser, build_config
+from graphrec.cli.train import add_parser, request_of
 from graphrec.config import TrainConfig
+
+
+def build_config(args):
+    from graphrec.training.request import resolve_config
+
+    return resolve_config(request_of(args))
 
 
 def parse(*argv):
