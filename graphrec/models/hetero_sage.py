@@ -48,8 +48,11 @@ supervises a batch of training edges with BPR (or BCE) against sampled negatives
 passing over the training edges *minus that batch*, so the model never reads an answer from the
 graph. ``node_dropout`` also hides, in each step, all edges of a random fraction of the movies and
 all but a few of a random fraction of the users, so the model learns to score nodes with no or few
-edges (new movies, new users). The mean aggregation runs as a CSR product per relation
-(:class:`CSRSAGEConv`, exactly ``SAGEConv``). At inference the graph is the split's training
+edges (new movies, new users). The SAGE layers and the decoder are written once, in plain torch
+(:func:`~graphrec.models.sage_inference.sage_encode`, :func:`~graphrec.models.sage_inference.decode`),
+and shared with the exported :class:`~graphrec.models.sage_inference.SAGEInference`; the mean
+aggregation runs as a CSR product per relation (exactly ``SAGEConv``, which holds the parameters and
+is the tested twin). At inference the graph is the split's training
 edges, or any other edge set via :meth:`set_graph`; :meth:`with_nodes` appends new users and movies.
 """
 from __future__ import annotations

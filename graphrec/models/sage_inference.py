@@ -1,14 +1,17 @@
-"""A trained :class:`~graphrec.models.HeteroSAGE` (SAGE encoder) as plain tensors, for new users and movies
-without torch_geometric.
+"""The SAGE ``hetero-sage`` in plain torch: its encoder and decoder, written once, and a trained
+:class:`~graphrec.models.HeteroSAGE` as tensors, for new users and movies without torch_geometric.
 
-The maths is the model's own (:mod:`graphrec.models.hetero_sage`), written once here and used there:
+The maths is written once here; :class:`~graphrec.models.HeteroSAGE` trains and scores through these
+functions (PyG only holds its convolutions' parameters, and runs GAT), and :class:`SAGEInference` scores
+through them:
 
 * inputs: ``h_v^0 = x_v + E_degree[floor(log2(1 + deg_v))] (+ w log2(1 + deg_v) / 16)``, with ``x_v``
   the node's feature (and id) embedding sum and ``deg_v`` its degree in the message-passing graph;
-* layer ``l`` (SAGE, mean aggregation, root weight, :func:`sage_step`):
+* layer ``l`` (SAGE, mean aggregation, root weight; :func:`sage_encode`, the one layer loop):
   ``h_v^{l+1} = W_1^r h_v^l + b^r + W_2^r mean_{w in N(v)} h_w^l``, ReLU between layers, the mean as a
-  product with the row-normalised adjacency (:func:`mean_graphs`);
-* score: ``h_u^L . h_m^L + w . h_m^L`` or ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``; with a popularity
+  product with the row-normalised adjacency (:func:`mean_graphs`, :func:`mean_aggregate`);
+* score (:func:`decode`, :func:`decode_all`, the one decoder): ``h_u^L . h_m^L + w . h_m^L`` or
+  ``MLP([h_u^L, h_m^L, h_u^L * h_m^L])``; with a popularity
   prior the dot product also holds ``beta_u . p_m`` (:func:`prior_columns`, :func:`popularity_columns`):
   ``beta_1(u) log2(1 + deg_m) / 16 (+ beta_2(u) log2(1 + deg_m^{g(u)}) / 16)``, ``beta = A E_degree[bucket(deg_u)] + c``
   learned per user activity bucket and ``deg_m^g`` the movie's degree among users of the user's
@@ -18,13 +21,16 @@ The maths is the model's own (:mod:`graphrec.models.hetero_sage`), written once 
   (:func:`group_weights`, :func:`group_popularity`): popularity among people like the user, at full
   weight for a user without ratings, fading as they rate; fixed, not trained.
 
-:meth:`HeteroSAGE.export <graphrec.models.HeteroSAGE.export>` copies the trained weights into a
+The trained tensors travel as a :class:`SAGEWeights`, named by role and validated (:meth:`SAGEWeights.check`:
+shapes against the vocabularies, the layer count, the prior's groups; :class:`ExportMismatch`, one message,
+otherwise). :meth:`HeteroSAGE.export <graphrec.models.HeteroSAGE.export>` copies them into a
 :class:`SAGEInference`, together with what does not change for a new node: the known nodes'
 feature embeddings ``x_v``, the message-passing edges and the feature vocabularies.
 :meth:`SAGEInference.score_with_nodes` appends new users (demographics), new movies (genres, year)
 and new edges and runs the full message passing over the extended graph, exactly as
 ``model.with_nodes(...).score_all(...)`` does through PyG (tested equal). :meth:`SAGEInference.save`
-writes it as one ``.npz`` (no pickle), so a warm ``graphrec recommend --new-user`` imports only torch.
+writes it as one ``.npz`` (no pickle; :meth:`SAGEInference.load` refuses a file whose tensors do not
+fit, with one message), so a warm ``graphrec recommend --new-user`` imports only torch.
 """
 from __future__ import annotations
 
