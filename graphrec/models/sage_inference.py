@@ -310,7 +310,7 @@ class DemoTerm(NamedTuple):
     floor: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # tensors: compare them with torch.equal, not ==
 class SAGEWeights:
     """Every trained tensor of a SAGE ``hetero-sage``, by role: the contract between
     :meth:`HeteroSAGE.sage_weights <graphrec.models.HeteroSAGE.sage_weights>` (which fills it from the
