@@ -48,8 +48,11 @@ supervises a batch of training edges with BPR (or BCE) against sampled negatives
 passing over the training edges *minus that batch*, so the model never reads an answer from the
 graph. ``node_dropout`` also hides, in each step, all edges of a random fraction of the movies and
 all but a few of a random fraction of the users, so the model learns to score nodes with no or few
-edges (new movies, new users). The mean aggregation runs as a CSR product per relation
-(:class:`CSRSAGEConv`, exactly ``SAGEConv``). At inference the graph is the split's training
+edges (new movies, new users). The SAGE layers and the decoder are written once, in plain torch
+(:func:`~graphrec.models.sage_inference.sage_encode`, :func:`~graphrec.models.sage_inference.decode`),
+and shared with the exported :class:`~graphrec.models.sage_inference.SAGEInference`; the mean
+aggregation runs as a CSR product per relation (exactly ``SAGEConv``, which holds the parameters and
+is the tested twin). At inference the graph is the split's training
 edges, or any other edge set via :meth:`set_graph`; :meth:`with_nodes` appends new users and movies.
 """
 from __future__ import annotations
@@ -67,28 +70,17 @@ from ..data.graph import RATED_BY, RATES
 from ..data.sampling import NegativeSampler
 from ..errors import GraphrecError
 from .base import Recommender, declare
-from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, SAGEInference, Vocabulary,
-                             degree_features, demographic_group, group_popularity, group_weights, mean_graphs,
-                             popularity_columns, prior_columns, sage_step, year_bucket)
+from .sage_inference import (NUM_DEGREE_BUCKETS, NUM_YEAR_BUCKETS, Adjacency, DecoderWeights, DemoTerm,
+                             MLPWeights, SAGEInference, SAGELayer, SAGERelation, SAGEWeights, Vocabulary, decode,
+                             decode_all, degree_features, demographic_group, graph_means, group_popularity,
+                             group_weights, mean_aggregate, mean_graphs, no_neighbours, popularity_columns,
+                             prior_columns, sage_encode, year_bucket)
 
 
 def _ids(emb: nn.Embedding, index: Tensor) -> Tensor:
     """Id embeddings, zero for nodes added after training (:meth:`HeteroSAGE.with_nodes`)."""
     known = index < emb.num_embeddings
     return emb(torch.where(known, index, 0)) * known[:, None]
-
-
-class _SpMM(torch.autograd.Function):
-    """``a @ x`` whose backward is the precomputed ``a_t @ grad`` (no CSR transpose per call)."""
-
-    @staticmethod
-    def forward(ctx, a: Tensor, a_t: Tensor, x: Tensor) -> Tensor:
-        ctx.a_t = a_t
-        return a @ x.contiguous()
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        return None, None, ctx.a_t @ grad.contiguous()
 
 
 class CSRSAGEConv(SAGEConv):
@@ -103,12 +95,18 @@ class CSRSAGEConv(SAGEConv):
         if not isinstance(edge_index, Adjacency):
             return super().forward(x, edge_index, size)
         x_src, x_dst = (x, x) if isinstance(x, Tensor) else x
-        out = self.lin_l(_SpMM.apply(edge_index.a, edge_index.a_t, x_src))
+        out = self.lin_l(mean_aggregate(edge_index, x_src))
         return out + self.lin_r(x_dst) if self.root_weight and x_dst is not None else out
 
 
 class _Encoder(nn.Module):
-    """A homogeneous message-passing stack that :func:`to_hetero` duplicates per relation."""
+    """A homogeneous message-passing stack that :func:`to_hetero` duplicates per relation.
+
+    GAT runs through this forward. With ``conv="sage"`` the model holds its parameters here (one
+    :class:`CSRSAGEConv` per relation and layer, the state-dict layout) but runs the layers through
+    :func:`~graphrec.models.sage_inference.sage_encode`, the one definition it shares with the plain-torch
+    :class:`SAGEInference`; this forward is then its PyG twin in the tests.
+    """
 
     def __init__(self, hidden: int, num_layers: int, conv: str, heads: int) -> None:
         super().__init__()
@@ -386,7 +384,10 @@ class HeteroSAGE(Recommender):
         return h + _ids(self.movie_emb, items) if self.movie_emb is not None else h
 
     def encode(self, x_user: Tensor, x_movie: Tensor, graphs: dict) -> tuple[Tensor, Tensor]:
-        """Message passing over ``graphs`` (from :meth:`graphs`); returns ``(h_user, h_movie)``."""
+        """Message passing over ``graphs`` (from :meth:`graphs`); returns ``(h_user, h_movie)``: SAGE through
+        :func:`~graphrec.models.sage_inference.sage_encode`, GAT through PyG."""
+        if self.conv == "sage":
+            return sage_encode(self.sage_layers(), x_user, x_movie, graph_means(graphs))
         out = self.encoder({"user": x_user, "movie": x_movie}, {RATES: graphs[RATES], RATED_BY: graphs[RATED_BY]})
         return out["user"], out["movie"]
 
@@ -417,23 +418,21 @@ class HeteroSAGE(Recommender):
                 self.movie_bias = nn.Linear(self.hidden, 1, bias=False).to(self.item_year.device)
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
+    def decoder_weights(self) -> DecoderWeights:
+        """The decoder's parameters (:func:`~graphrec.models.sage_inference.decode`)."""
+        mlp = None if self.mlp is None else MLPWeights(self.mlp[0].weight, self.mlp[0].bias, self.mlp[2].weight,
+                                                       self.mlp[2].bias)
+        return DecoderWeights(None if self.movie_bias is None else self.movie_bias.weight, mlp)
+
     def decode(self, hu: Tensor, hm: Tensor) -> Tensor:
-        """Logits of row-aligned user and movie representations (broadcasting over leading dims)."""
-        if self.mlp is None:
-            dot = (hu * hm).sum(-1)
-            return dot + self._bias(hm) if self.movie_bias is not None else dot
-        hu, hm = torch.broadcast_tensors(hu, hm)
-        return self.mlp(torch.cat([hu, hm, hu * hm], dim=-1)).squeeze(-1)
+        """Logits of row-aligned user and movie representations (broadcasting over leading dims;
+        :func:`~graphrec.models.sage_inference.decode`)."""
+        return decode(hu, hm, self.decoder_weights())
 
     def dot_scores(self, hu: Tensor, hm: Tensor) -> Tensor:
-        """``[len(hu), len(hm)]`` logits of the dot decoder, every user row against every movie row."""
-        out = hu @ hm.T
-        return out + self._bias(hm)[None] if self.movie_bias is not None else out
-
-    def _bias(self, hm: Tensor) -> Tensor:
-        """The movie bias ``w . h_m`` (over the representation and the learned prior's columns, not the new-user
-        term's)."""
-        return self.movie_bias(hm[..., :self.movie_bias.in_features]).squeeze(-1)
+        """``[len(hu), len(hm)]`` logits, every user row against every movie row
+        (:func:`~graphrec.models.sage_inference.decode_all`)."""
+        return decode_all(hu, hm, self.decoder_weights())
 
     def forward(self, user: Tensor, item: Tensor) -> Tensor:
         hu, hm = self.propagate()
@@ -447,11 +446,7 @@ class HeteroSAGE(Recommender):
     @torch.no_grad()
     def score_all(self, users: Tensor, chunk: int = 1 << 22) -> Tensor:
         hu, hm = self.propagate()
-        if self.mlp is None:
-            return self.dot_scores(hu[users], hm)
-        rows = max(1, chunk // (self.num_items * self.hidden))
-        return torch.cat([self.decode(hu[users[s:s + rows], None, :], hm[None])
-                          for s in range(0, len(users), rows)])
+        return decode_all(hu[users], hm, self.decoder_weights(), chunk)
 
     # -- training ---------------------------------------------------------------------------------
     def epoch_batches(self, split, config, generator: torch.Generator) -> tuple[Tensor, ...]:
@@ -508,11 +503,7 @@ class HeteroSAGE(Recommender):
         """Final representations of ``users`` as if they were new: demographics, no id, no edges."""
         h = self.user_inputs(users, ids=False)
         du = self.user_degree_emb.weight[0].expand_as(h) if self.degree else torch.zeros_like(h)
-        h = h + du
-        for layer in range(self.num_layers):
-            to_user = self._relation_convs(layer)[1]
-            h = sage_step(torch.zeros_like(h), h, to_user.lin_l.weight, to_user.lin_l.bias, to_user.lin_r.weight)
-            h = h.relu() if layer < self.num_layers - 1 else h
+        h, _ = sage_encode(self.sage_layers(), h + du, h[:0], no_neighbours)
         group = self.user_group()
         return self.user_prior(h, du, None if group is None else group[users])
 
@@ -590,32 +581,33 @@ class HeteroSAGE(Recommender):
         scores without torch_geometric."""
         if self.conv != "sage":
             raise GraphrecError("only the SAGE encoder exports to plain tensors (GAT's attention is not there)")
-        w = {"gender": self.gender_emb.weight, "age": self.age_emb.weight, "occupation": self.occupation_emb.weight,
-             "genre.weight": self.genre_lin.weight, "genre.bias": self.genre_lin.bias, "year": self.year_emb.weight}
-        if self.degree:
-            w.update({"user_degree": self.user_degree_emb.weight, "movie_degree": self.movie_degree_emb.weight})
-            if self.user_degree_lin is not None:
-                w.update({"user_degree_lin": self.user_degree_lin.weight, "movie_degree_lin": self.movie_degree_lin.weight})
-        for layer in range(self.num_layers):
-            for name, conv in zip(("to_movie", "to_user"), self._relation_convs(layer)):
-                p = f"layers.{layer}.{name}."
-                w.update({p + "w_l": conv.lin_l.weight, p + "w_r": conv.lin_r.weight})
-                if conv.lin_l.bias is not None:
-                    w[p + "b_l"] = conv.lin_l.bias
-        if self.movie_bias is not None:
-            w["movie_bias"] = self.movie_bias.weight
-        if self.prior is not None:
-            w.update({"prior.weight": self.prior.weight, "prior.bias": self.prior.bias})
-        if self.demo_prior:
-            w["demo"] = torch.tensor([self.demo_prior, self.demo_decay, self.demo_smoothing, self.demo_floor])
-        if self.mlp is not None:
-            w.update({f"mlp.{k}": v for k, v in self.mlp.state_dict().items()})
+        # what would be stored (SAGEWeights.to_arrays), detached copies on the CPU: the export is its file
+        stored = {k: v.detach().cpu().clone() for k, v in self.sage_weights().to_arrays().items()}
         t = self.table
         vocab = Vocabulary(list(t.gender_names), list(t.age_names), list(t.occupation_names), list(t.genre_names))
         user, item = self.edge_index
         return SAGEInference(vocab, *(x.detach().cpu().clone() for x in (self.user_gender, self.user_age, self.user_inputs(),
                                                                           self.movie_inputs(), user, item)),
-                             {k: v.detach().cpu().clone() for k, v in w.items()}, self.num_layers, self.num_groups)
+                             SAGEWeights.from_arrays(stored, self.num_layers), self.num_layers, self.num_groups)
+
+    def sage_weights(self) -> SAGEWeights:
+        """Every trained tensor of the SAGE model by role (the parameters themselves, not copies): the contract
+        with the plain-torch :class:`~graphrec.models.sage_inference.SAGEInference` (:meth:`export`)."""
+        if self.conv != "sage":
+            raise GraphrecError("only the SAGE encoder has SAGE weights (GAT's attention is not there)")
+        lin = self.user_degree_lin is not None
+        return SAGEWeights(
+            gender=self.gender_emb.weight, age=self.age_emb.weight, occupation=self.occupation_emb.weight,
+            genre_weight=self.genre_lin.weight, genre_bias=self.genre_lin.bias, year=self.year_emb.weight,
+            layers=self.sage_layers(), decoder=self.decoder_weights(),
+            user_degree=self.user_degree_emb.weight if self.degree else None,
+            movie_degree=self.movie_degree_emb.weight if self.degree else None,
+            user_degree_lin=self.user_degree_lin.weight if self.degree and lin else None,
+            movie_degree_lin=self.movie_degree_lin.weight if self.degree and lin else None,
+            prior_weight=None if self.prior is None else self.prior.weight,
+            prior_bias=None if self.prior is None else self.prior.bias,
+            demo=DemoTerm(self.demo_prior, self.demo_decay, self.demo_smoothing, self.demo_floor)
+            if self.demo_prior else None)
 
     # -- feature groups, for graphrec.explain ---------------------------------------------------
     @property
@@ -635,6 +627,12 @@ class HeteroSAGE(Recommender):
         convs = self.encoder.convs[layer]
         return convs["__".join(RATES)], convs["__".join(RATED_BY)]
 
+    def sage_layers(self) -> tuple[SAGELayer, ...]:
+        """The SAGE layers' parameters (:func:`~graphrec.models.sage_inference.sage_encode`), from PyG's convs."""
+        return tuple(SAGELayer(*(SAGERelation(conv.lin_l.weight, conv.lin_l.bias, conv.lin_r.weight)
+                                 for conv in self._relation_convs(layer)))
+                     for layer in range(self.num_layers))
+
     @torch.no_grad()
     def neighbour_means(self) -> tuple[Tensor, Tensor]:
         """Per node what it reads from the graph: its degree embedding, then the mean of its neighbours'
@@ -643,25 +641,21 @@ class HeteroSAGE(Recommender):
         current graph."""
         if self._graph is None:
             self._graph = self.graphs()
-        into_movies, into_users = self._graph[RATES], self._graph[RATED_BY]
         du, dm = self.degree_inputs(self._graph)
         hu, hm = self.user_inputs() + du, self.movie_inputs() + dm
         agg_u, agg_m = [du], [dm]
-        for layer in range(self.num_layers):
-            au, am = into_users.a @ hm, into_movies.a @ hu
+        means = graph_means(self._graph)
+
+        def recorded(layer: int, hu: Tensor, hm: Tensor) -> tuple[Tensor, Tensor]:
+            au, am = means(layer, hu, hm)
             agg_u.append(au)
             agg_m.append(am)
-            hu, hm = self._layer(layer, hu, hm, au, am)
+            return au, am
+
+        sage_encode(self.sage_layers(), hu, hm, recorded)
         if self.prior is not None:  # the movie's popularity, read by the prior
             agg_m.append(self._graph["popularity"])
         return torch.cat(agg_u, 1), torch.cat(agg_m, 1)
-
-    def _layer(self, layer: int, hu: Tensor, hm: Tensor, agg_u: Tensor, agg_m: Tensor) -> tuple[Tensor, Tensor]:
-        """One SAGE layer from the nodes' own representations and their neighbour means."""
-        to_movie, to_user = self._relation_convs(layer)
-        hu = sage_step(agg_u, hu, to_user.lin_l.weight, to_user.lin_l.bias, to_user.lin_r.weight)
-        hm = sage_step(agg_m, hm, to_movie.lin_l.weight, to_movie.lin_l.bias, to_movie.lin_r.weight)
-        return (hu.relu(), hm.relu()) if layer < self.num_layers - 1 else (hu, hm)
 
     def group_layers(self) -> list[nn.Module]:
         ids = [self.user_emb, self.movie_emb] if self.use_ids else []
@@ -691,8 +685,8 @@ class HeteroSAGE(Recommender):
         agg_u = x["user_ratings"].chunk(self.num_layers + 1, 1)
         width = (self.num_layers + 1) * self.hidden
         agg_m = x["movie_ratings"][:, :width].chunk(self.num_layers + 1, 1)
-        hu, hm = hu + agg_u[0], hm + agg_m[0]  # degree embeddings
-        for layer in range(self.num_layers):
-            hu, hm = self._layer(layer, hu, hm, agg_u[layer + 1], agg_m[layer + 1])
+        # degree embeddings, then the layers over the neighbour means held fixed
+        hu, hm = sage_encode(self.sage_layers(), hu + agg_u[0], hm + agg_m[0],
+                             lambda layer, _hu, _hm: (agg_u[layer + 1], agg_m[layer + 1]))
         out = self.decode(*self.with_prior(hu, hm, agg_u[0], x["movie_ratings"][:, width:], None))
         return out + x["popularity"].sum(-1) if self.demo_prior else out
