@@ -62,7 +62,13 @@ def provenance(ml, split_files: dict | None) -> dict:
 
 def record_data(run_dir: str | Path, ml) -> None:
     """Write ``data.json`` (:func:`provenance`) into ``run_dir``, whose ``config.json`` names the split folder."""
-    split_dir = read_config(run_dir).data.split_dir
+    try:
+        split_dir = read_config(run_dir).data.split_dir
+    except CheckpointError:  # no readable config: the dataset only (the split files are then not checked)
+        info = data_provenance(ml)
+        if info is not None:
+            write_json(Path(run_dir) / DATA, info)
+        return
     write_json(Path(run_dir) / DATA, provenance(ml, split_provenance(split_dir) if split_dir else None))
 
 
