@@ -25,7 +25,8 @@ import torch
 from .data.catalog import Catalog, load_catalog
 from .errors import GraphrecError
 from .config import DataConfig, TrainConfig
-from .training.runs import check_data, check_finished, data_provenance, load_weights, read_config
+from .data.processed import split_provenance
+from .training.runs import check_data, check_finished, data_provenance, load_weights, provenance, read_config
 
 
 class _DatasetOnDemand:
@@ -398,7 +399,11 @@ def open_run(path: str | Path | None = None, data_dir: str | None = None, cache:
     except GraphrecError as e:
         raise GraphrecError(f"{path}: the run's MovieLens files are needed for its movie ids and titles "
                             f"(pass data_dir / --data-dir): {e}") from None
-    check_data(path, data_provenance(_located(config.data.dataset, ddir, catalog)), force)
+    located, split_dir = _located(config.data.dataset, ddir, catalog), config.data.split_dir
+    if split_dir and Path(split_dir).is_dir():  # the run's split files (a folder gone is reported when read)
+        check_data(path, provenance(located, split_provenance(split_dir, cache)), force)
+    else:
+        check_data(path, data_provenance(located), force)
     from .device import resolve_device
     from .pipeline import Prepared, build_model
 

@@ -37,6 +37,10 @@ MAX_FACTORS, MAX_NEG, MAX_THREADS = 65536, 1000, 1024
 factors_int = int_at_least(1, MAX_FACTORS, " (an embedding wider than that does not fit in memory)")
 neg_int = int_at_least(1, MAX_NEG, " (negatives per positive)")
 threads_int = int_at_least(0, MAX_THREADS, " (torch threads; 0 = torch's default)")
+#: Walks and skip-gram windows (``graphrec embed``): a walk of ``MAX_WALK`` nodes is 125x node2vec's 80, and the
+#: walks tensor and each step's context grow with these; a window or time span wider than any walk or
+#: history adds nothing but memory and time.
+MAX_WALK, MAX_WALKS_PER_NODE = 10_000, 1000
 
 
 def add_data_args(p: argparse.ArgumentParser, split: bool = True, bad_rows: bool = True) -> None:

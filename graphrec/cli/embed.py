@@ -6,9 +6,19 @@ import sys
 
 from ..embeddings.config import GRAPHS, KNN, MAP_METHODS, TOKENS, TRAINERS, VECTORS, WEIGHTINGS, EmbeddingConfig
 from ..errors import GraphrecError
-from .common import add_data_args, add_device_arg, add_progress_args, load_split, positive_int, seed_int, show_bars
+from .common import (MAX_NEG, MAX_THREADS, MAX_WALK, MAX_WALKS_PER_NODE, add_data_args, add_device_arg,
+                     add_progress_args, factors_int, int_at_least, load_split, positive_int, seed_int, show_bars)
 
 _D = EmbeddingConfig()
+# Bounds of the flags whose absurd values would allocate without limit or loop for ever (docs/reliability.md);
+# --epochs is not bounded: each epoch uses the same memory, and a long run is stopped with Ctrl-C like train's.
+_walk_int = int_at_least(2, MAX_WALK, " (nodes per walk; node2vec used 80)")
+_walks_int = int_at_least(1, MAX_WALKS_PER_NODE, " (walks per node; node2vec used 10)")
+_window_int = int_at_least(1, MAX_WALK, " (a window wider than a walk adds nothing)")
+_span_int = int_at_least(0, MAX_WALK, " (ratings apart; more than a history's length adds nothing)")
+_negatives_int = int_at_least(1, MAX_NEG, " (negatives per pair)")
+_shared_int = int_at_least(1, 16 * MAX_NEG, " (16 positions x the --negatives bound)")
+_workers_int = int_at_least(1, MAX_THREADS, " (training threads)")
 
 
 def add_node2vec_args(p: argparse.ArgumentParser) -> None:
@@ -46,7 +56,7 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--liked", type=float, default=_D.liked, metavar="STARS",
                    help="comovie: count only ratings of at least this many stars, so common raters liked both "
                         f"(default {_D.liked:g}: every rating)")
-    g.add_argument("--span", type=int, default=_D.span, metavar="N",
+    g.add_argument("--span", type=_span_int, default=_D.span, metavar="N",
                    help="comovie: count a common rater only when they rated the two movies at most N ratings "
                         f"apart in time (default {_D.span}: any time)")
     g.add_argument("--shrink", type=float, default=_D.shrink,
@@ -54,20 +64,20 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                         f"(default {_D.shrink:g})")
     g.add_argument("--p", type=float, default=_D.p, help="return parameter; low p = walks return often (default 1)")
     g.add_argument("--q", type=float, default=_D.q, help="in-out parameter; low q = outward, DFS-like (default 1)")
-    g.add_argument("--walk-length", type=int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
-    g.add_argument("--walks-per-node", type=int, default=_D.walks_per_node,
+    g.add_argument("--walk-length", type=_walk_int, default=_D.walk_length, help=f"nodes per walk (default {_D.walk_length})")
+    g.add_argument("--walks-per-node", type=_walks_int, default=_D.walks_per_node,
                    help=f"walks started at each node (default {_D.walks_per_node})")
     t = p.add_argument_group("skip-gram")
     t.add_argument("--trainer", choices=TRAINERS, default=_D.trainer,
                    help="word2vec: graphrec's skip-gram on torch-cluster walks; pyg: torch_geometric.nn.Node2Vec "
                         "(on ML-100K pyg needs --epochs 4, ~200x word2vec's time, to reach the validation "
                         "item-to-item HR@10 of word2vec's single epoch, 0.16; 1 epoch gives 0.12)")
-    t.add_argument("--dim", type=int, default=_D.dim, help=f"embedding size (default {_D.dim})")
-    t.add_argument("--window", type=int, default=_D.window,
+    t.add_argument("--dim", type=factors_int, default=_D.dim, help=f"embedding size (default {_D.dim})")
+    t.add_argument("--window", type=_window_int, default=_D.window,
                    help=f"context window; the original slides used 2 (default {_D.window})")
-    t.add_argument("--negatives", type=int, default=_D.negatives,
+    t.add_argument("--negatives", type=_negatives_int, default=_D.negatives,
                    help=f"negatives per pair; the slides used 4 (default {_D.negatives})")
-    t.add_argument("--epochs", type=int, default=_D.epochs, help=f"passes over the walks (default {_D.epochs})")
+    t.add_argument("--epochs", type=positive_int, default=_D.epochs, help=f"passes over the walks (default {_D.epochs})")
     t.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: word2vec 0.025 decaying linearly; pyg SparseAdam 0.05)")
     t.add_argument("--batch-size", type=positive_int, default=None,
@@ -76,7 +86,7 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
                    help=f"word2vec: frequent-node subsampling threshold, 0 = off (default {_D.subsample:g})")
     t.add_argument("--ns-exponent", type=float, default=_D.ns_exponent,
                    help=f"word2vec: negatives drawn from counts ** this (default {_D.ns_exponent:g}; word2vec 0.75)")
-    t.add_argument("--shared-negatives", type=positive_int, default=None,
+    t.add_argument("--shared-negatives", type=_shared_int, default=None,
                    help="word2vec: negatives drawn per 16 walk positions, shared by them "
                         "(default 2 x --negatives, more for windows over 5)")
     t.add_argument("--tokens", choices=TOKENS, default=_D.tokens,
@@ -87,7 +97,7 @@ def add_node2vec_args(p: argparse.ArgumentParser) -> None:
     t.add_argument("--no-center", dest="center", action="store_false",
                    help="keep the raw movie vectors (default: subtract their mean, which removes the direction "
                         "all skip-gram vectors share and the blockbusters' pull on every neighbour list)")
-    t.add_argument("--workers", type=int, default=_D.workers,
+    t.add_argument("--workers", type=_workers_int, default=_D.workers,
                    help=f"word2vec: training threads, Hogwild like gensim's workers "
                         f"(default {_D.workers}: reproducible)")
     t.add_argument("--seed", type=seed_int, default=0)

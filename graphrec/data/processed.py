@@ -300,14 +300,31 @@ def split_key(seed: int, validation: bool = True) -> str:
     return f"split-{seed}" + ("" if validation else "-novalid")
 
 
+def split_files(split_dir: Path) -> list[Path]:
+    """The files of an NCF split folder that make its split: ``*.rating``, ``*.negative`` and ``split.json``."""
+    return sorted(p for p in split_dir.iterdir() if p.is_file() and
+                  (p.suffix in (".rating", ".negative") or p.name == "split.json"))
+
+
 def split_dir_entry(split_dir: Path) -> Path:
     """The cache folder of the NCF split files in ``split_dir`` (emptied when they changed)."""
-    files = sorted(p for p in split_dir.iterdir() if p.is_file() and
-                   (p.suffix in (".rating", ".negative") or p.name == "split.json"))
+    files = split_files(split_dir)
     entry, valid = find_entry("splits", split_dir, files)
     if not valid:
         create_entry(entry, files, {}, split_dir=str(split_dir))
     return entry
+
+
+def split_provenance(split_dir: str | os.PathLike, cache: bool = True, entry: Path | None = None) -> dict:
+    """``{"split_dir", "fingerprint"}`` of the NCF split files in ``split_dir``: the folder resolved and
+    :func:`fingerprint_sources` of its :func:`split_files` (the same files elsewhere: the same fingerprint).
+    Taken from the split's cache ``entry`` (one ``stat`` a file while they are unchanged, no hashing),
+    hashed when ``cache`` is off."""
+    d = Path(split_dir)
+    fp = data_fingerprint(entry if entry is not None else split_dir_entry(d)) if cache else None
+    if fp is None:
+        fp = fingerprint_sources(stamp_sources(split_files(d)))
+    return {"split_dir": str(d.resolve()), "fingerprint": fp}
 
 
 # --------------------------------------------------------------------------- graphrec cache info|clear

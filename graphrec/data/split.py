@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +22,7 @@ from ..errors import DataError
 from ..io import atomic_dir, write_json
 from .movielens import dataset_entry
 from .processed import (CacheError, cached_arrays, load_entry_arrays, put_strings, split_dir_entry, split_key,
-                        unpack_strings)
+                        split_provenance, unpack_strings)
 from .sampling import NegativeSampler
 
 NUM_TEST_NEGATIVES = 99
@@ -56,6 +56,9 @@ class Split(Ratings):
     valid_negatives: Tensor
     name: str = "split"
     seed: int = 0
+    #: The NCF split files it was read from (:func:`~graphrec.data.processed.split_provenance`:
+    #: ``{"split_dir", "fingerprint"}``); ``None`` for a split made from the dataset.
+    files: dict | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sampler: NegativeSampler | None = None
@@ -290,8 +293,12 @@ def load_ncf(split_dir: str | os.PathLike, seed: int = 0, cache: bool = True) ->
     if not d.is_dir():
         raise DataError(f"{d}: no such split folder" if not d.exists() else f"{d}: is a file, not a split folder")
     if cache:
-        return cached_split(split_dir_entry(d), split_key(seed), lambda: _read_ncf(d, seed))
-    return _read_ncf(d, seed)
+        entry = split_dir_entry(d)
+        split = cached_split(entry, split_key(seed), lambda: _read_ncf(d, seed))
+    else:
+        entry, split = None, _read_ncf(d, seed)
+    split.files = split_provenance(d, cache, entry)  # runs record and check it (docs/reliability.md)
+    return split
 
 
 def _read_ncf(d: Path, seed: int) -> Split:

@@ -5,6 +5,7 @@ are kept in ``df.attrs["skipped"]`` so the caller can report them.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -33,7 +34,8 @@ def read_table(
     quoted: bool = False,
     on_bad: str = "error",
 ) -> pd.DataFrame:
-    """Read a delimited file whose rows must all have ``len(names)`` fields.
+    """Read a delimited file whose rows must all have ``len(names)`` fields (a leading UTF-8 byte-order
+    mark is dropped: the same file saved with or without one reads the same).
 
     ``numeric`` columns must parse as numbers. The fast path reads numbers
     directly; if anything fails, a second strict pass finds the first bad line
@@ -53,6 +55,10 @@ def read_table(
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
     raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):  # an editor's byte-order mark is no part of the first field or header
+        raw = raw[len(codecs.BOM_UTF8):]
+        if not raw.strip():
+            raise DataError(f"{path}: file is empty")
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as e:

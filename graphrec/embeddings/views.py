@@ -19,12 +19,12 @@ def movie_table(ml) -> pd.DataFrame:
     """One row per movie: title, year, main genre, all genres (``|``-joined), number of ratings.
 
     The main genre is the movie's first listed genre (the dataset's genre order);
-    tabs and newlines in titles become spaces so the TSV stays one row per movie.
+    titles are :func:`tsv_field` s (tabs and newlines become spaces), as the projector shows them.
     """
     counts = np.bincount(ml.ratings["item"].to_numpy(), minlength=ml.num_items)
     year = ml.movies["year"]
     return pd.DataFrame({
-        "title": [" ".join(str(t).split()) for t in ml.movies["title"]],
+        "title": [tsv_field(t) for t in ml.movies["title"]],
         "year": ["" if pd.isna(y) else str(int(y)) for y in year],
         "main_genre": [gs[0] if gs else "(none)" for gs in ml.movies["genres"]],
         "genres": ["|".join(gs) if gs else "(none)" for gs in ml.movies["genres"]],
@@ -36,16 +36,30 @@ def write_movies_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
     write_csv(path, table[MOVIE_COLUMNS].itertuples(index=False), MOVIE_COLUMNS, delimiter="\t")
 
 
-def projector_metadata(table: pd.DataFrame, columns: list[str] | None = None) -> tuple[list, list[str] | None]:
-    """(metadata, header) for ``SummaryWriter.add_embedding``.
+def tsv_field(value) -> str:
+    """``value`` as one field of the projector's ``metadata.tsv``, which has no quoting or escapes: every run
+    of whitespace (tab, newline, carriage return, ...) becomes one space and the ends are stripped, so a
+    field can neither split its row nor start a new one."""
+    return " ".join(str(value).split())
 
-    The projector reads a header row only when there are several columns; a
-    single column must be written without one, or its name becomes a point label.
+
+def projector_metadata(table: pd.DataFrame, columns: list[str] | None = None) -> tuple[list, list[str] | None]:
+    """(metadata, header) for ``SummaryWriter.add_embedding``: one row per row of ``table``, in order.
+
+    TensorBoard writes them as TSV without escaping and its projector skips blank lines, so every field
+    (and column name) goes through :func:`tsv_field`, and a row that would be blank is labelled ``(none)``.
+    The projector reads a header row only when there are several columns; a single column must be
+    written without one, or its name becomes a point label.
     """
     columns = columns or MOVIE_COLUMNS
+
+    def row(values) -> list[str]:
+        fields = [tsv_field(v) for v in values]
+        return fields if any(fields) else ["(none)", *fields[1:]]
+
     if len(columns) == 1:
-        return [str(v) for v in table[columns[0]]], None
-    return [[str(v) for v in row] for row in table[columns].itertuples(index=False)], list(columns)
+        return [row([v])[0] for v in table[columns[0]]], None
+    return [row(r) for r in table[columns].itertuples(index=False)], row(columns)
 
 
 def add_projector(writer, emb: Tensor, table: pd.DataFrame, tag: str = "movies", columns: list[str] | None = None) -> None:

@@ -13,6 +13,7 @@ import torch
 
 from ..config import TrainConfig
 from ..data.movielens import data_provenance
+from ..data.processed import split_provenance
 from ..errors import CheckpointError
 from ..io import load_tensors, write_json
 from ..pipeline import build_model
@@ -51,32 +52,59 @@ def clear_unstarted(run_dir: str | Path) -> None:
             shutil.rmtree(e) if e.is_dir() and not e.is_symlink() else e.unlink()
 
 
+def provenance(ml, split_files: dict | None) -> dict:
+    """What ``data.json`` holds: :func:`data_provenance` of the dataset ``ml`` (``None`` fields without one)
+    and, under ``"split"``, the NCF split files (:attr:`graphrec.data.split.Split.files`; ``None``: the
+    dataset's own leave-one-out split)."""
+    info = data_provenance(ml) or {"dataset": None, "data_dir": None, "fingerprint": None}
+    return {**info, "split": split_files}
+
+
 def record_data(run_dir: str | Path, ml) -> None:
-    """Write ``data.json`` (:func:`data_provenance`) into ``run_dir``."""
-    info = data_provenance(ml)
-    if info is not None:
-        write_json(Path(run_dir) / DATA, info)
+    """Write ``data.json`` (:func:`provenance`) into ``run_dir``, whose ``config.json`` names the split folder."""
+    try:
+        split_dir = read_config(run_dir).data.split_dir
+    except CheckpointError:  # no readable config: the dataset only (the split files are then not checked)
+        info = data_provenance(ml)
+        if info is not None:
+            write_json(Path(run_dir) / DATA, info)
+        return
+    write_json(Path(run_dir) / DATA, provenance(ml, split_provenance(split_dir) if split_dir else None))
 
 
 def check_data(run_dir: str | Path, info: dict | None, force: bool = False) -> None:
-    """:class:`CheckpointError` when ``info`` (:func:`data_provenance` of the data a command reads) is not
-    the data the run in ``run_dir`` was trained on (its ``data.json``); ``force`` lets it through (with a
-    note). A run without ``data.json`` (an older graphrec) or data without a fingerprint is not checked."""
+    """:class:`CheckpointError` when ``info`` (:func:`provenance` of the data a command reads) is not the data
+    the run in ``run_dir`` was trained on (its ``data.json``): another dataset fingerprint, or other split
+    files; ``force`` lets it through (with a note). A run without ``data.json`` (an older graphrec), data
+    without a fingerprint, and split files on either side without a record of them are not checked."""
     p = Path(run_dir) / DATA
     if info is None or not p.is_file():
         return
     try:
         was = json.loads(p.read_text())
         fp = was["fingerprint"]
+        was_split = was.get("split") and was["split"]["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError):
         raise CheckpointError(f"{p}: invalid (a run's record of its training data); train the run again") from None
-    if fp == info["fingerprint"]:
+    other, flags = [], []
+    if fp and info.get("fingerprint") and fp != info["fingerprint"]:
+        other.append(f"other data ({was.get('dataset')} in {was.get('data_dir')}, fingerprint {fp}) than this reads "
+                     f"({info['dataset']} in {info['data_dir']}, fingerprint {info['fingerprint']})")
+        flags.append("--data-dir")
+    if "split" in was and "split" in info and was_split != (info["split"] and info["split"]["fingerprint"]):
+        other.append(f"other split files ({_split_text(was['split'])}) than this reads ({_split_text(info['split'])})")
+        flags.append("--split-dir")
+    if not other:
         return
-    text = (f"{run_dir}: trained on other data ({was.get('dataset')} in {was.get('data_dir')}, fingerprint {fp}) "
-            f"than this reads ({info['dataset']} in {info['data_dir']}, fingerprint {info['fingerprint']})")
+    text = f"{run_dir}: trained on {'; and on '.join(other)}"
     if not force:
-        raise CheckpointError(f"{text}: pass the data it was trained on (--data-dir), or --force to use these")
+        raise CheckpointError(f"{text}: pass the data it was trained on ({', '.join(flags)}), or --force to use these")
     logging.getLogger("graphrec").warning("%s: --force: going on", text)
+
+
+def _split_text(split: dict | None) -> str:
+    return "the dataset's own leave-one-out split" if not split else \
+        f"{split['split_dir']}, fingerprint {split['fingerprint']}"
 
 
 def read_config(run_dir: str | Path) -> TrainConfig:
@@ -99,7 +127,7 @@ def load_model(run_dir: str | Path, data, force: bool = False) -> torch.nn.Modul
     run_dir = Path(run_dir)
     config = read_config(run_dir)
     check_finished(run_dir, config)
-    check_data(run_dir, data_provenance(data.ml), force)
+    check_data(run_dir, provenance(data.ml, getattr(data.split, "files", None)), force)
     return load_weights(build_model(config, data), run_dir)
 
 

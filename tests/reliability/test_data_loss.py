@@ -64,3 +64,53 @@ def test_layers_with_an_empty_size_refused():
     with pytest.raises(ValueError, match="64,,32"):
         parse_layers("64,,32")
     assert parse_layers("64,32") == [64, 32]
+
+
+BOM = b"\xef\xbb\xbf"
+RATINGS_CSV = b"userId,movieId,rating,timestamp\n1,10,4.5,100\n1,20,3.0,101\n2,10,5.0,102\n"
+MOVIES_CSV = b'movieId,title,genres\n10,"Heat, The (1995)",Action|Crime\n20,Toy Story (1995),Animation\n'
+
+
+def _latest(folder, ratings, movies):
+    from graphrec.data import load_movielens
+
+    folder.mkdir()
+    (folder / "ratings.csv").write_bytes(ratings)
+    (folder / "movies.csv").write_bytes(movies)
+    return load_movielens(None, folder, cache=False)
+
+
+@pytest.mark.parametrize("bom_in", ["ratings.csv", "movies.csv", "both"])
+def test_a_byte_order_mark_reads_as_the_same_data(tmp_path, bom_in):
+    """ml-latest-small / ml-25m files saved by an editor with a UTF-8 byte-order mark parse exactly as without."""
+    plain = _latest(tmp_path / "plain", RATINGS_CSV, MOVIES_CSV)
+    marked = _latest(tmp_path / "marked", (BOM if bom_in in ("ratings.csv", "both") else b"") + RATINGS_CSV,
+                     (BOM if bom_in in ("movies.csv", "both") else b"") + MOVIES_CSV)
+    assert marked.ratings.equals(plain.ratings) and marked.movies.equals(plain.movies)
+    assert marked.movies["title"].tolist() == ["Heat, The (1995)", "Toy Story (1995)"]
+
+
+def test_a_byte_order_mark_does_not_hide_a_missing_header(tmp_path):
+    """A movies.csv without its header line is refused; a byte-order mark in front of its first id used to make
+    that id unreadable as a number, so the first movie was taken for the header and silently dropped."""
+    from graphrec.data.tables import read_table
+    from graphrec.errors import DataError
+
+    path = tmp_path / "movies.csv"
+    path.write_bytes(BOM + b"10,Heat (1995),Action\n20,Toy Story (1995),Animation\n")
+    with pytest.raises(DataError, match="line 1 holds data, not the header"):
+        read_table(path, ["raw_id", "title", "genres"], ",", numeric=["raw_id"], encoding="utf-8", header=True,
+                   quoted=True)
+
+
+def test_a_byte_order_mark_in_a_headerless_file(synth_dir, tmp_path):
+    """ML-100K's u.data has no header: a byte-order mark used to make its first user id 'not a number'."""
+    import shutil
+
+    from graphrec.data import load_movielens
+
+    d = tmp_path / "ml-100k"
+    shutil.copytree(synth_dir, d)
+    (d / "u.data").write_bytes(BOM + (d / "u.data").read_bytes())
+    marked = load_movielens("ml-100k", d, cache=False)
+    assert marked.ratings.equals(load_movielens("ml-100k", synth_dir, cache=False).ratings)

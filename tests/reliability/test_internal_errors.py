@@ -28,6 +28,19 @@ def test_other_commands_refuse_bad_seeds_and_sizes(run_cli, argv):
     one_line_error(code, err, argv[-2], argv[-1])
 
 
+@pytest.mark.parametrize("flag, value, bound", [
+    ("--dim", "100000000", "65536"), ("--walk-length", "10000000000", "10000"), ("--walks-per-node", "1000000", "1000"),
+    ("--window", "1000000000", "10000"), ("--span", "1000000000000", "10000"), ("--negatives", "100000", "1000"),
+    ("--shared-negatives", "1000000000", "16000"), ("--workers", "100000", "1024"), ("--epochs", "0", ">= 1")])
+def test_embed_sizes_are_bounded(run_cli, synth_dir, tmp_path, flag, value, bound):
+    """Each of these sizes allocates (or loops) in proportion to its value: a huge one is refused by the parser,
+    before any data is read, naming the flag, the value and the bound."""
+    out = tmp_path / "emb"
+    code, _, err = run_cli("embed", "node2vec", "--data-dir", synth_dir, "--out", out, "--quiet", flag, value)
+    one_line_error(code, err, flag, value, bound)
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("content, says", [
     ("[1, 2]", "a config file holds a JSON object"), ("{\"model\": \"gmf\",", "not valid JSON"),
     (b"\xff\xfe{}", "not UTF-8"), ("{\"model\": \"gmf\", \"trian\": {}}", "unknown keys trian"),

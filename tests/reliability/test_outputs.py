@@ -119,3 +119,48 @@ def test_every_writer_goes_through_graphrec_io():
             if pattern.search(line):
                 bad.append(f"{rel}:{n}: {line.strip()}")
     assert not bad, bad
+
+
+def _projector_rows(tmp_path, table, columns=None):
+    """The lines of the ``metadata.tsv`` TensorBoard writes for ``table`` (as the projector splits them)."""
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    from graphrec.embeddings.views import add_projector
+
+    writer = SummaryWriter(str(tmp_path / "tb"))
+    add_projector(writer, torch.randn(len(table), 4), table, columns=columns)
+    writer.close()
+    (path,) = (tmp_path / "tb").rglob("metadata.tsv")
+    return path.read_bytes().decode("utf-8").split("\n")[:-1]
+
+
+def test_projector_metadata_one_row_per_vector_in_order(tmp_path):
+    """Titles holding a tab, a newline, a carriage return or spaces at their ends, and a genre holding a tab, give
+    exactly one metadata row per vector, each with one field per column, labels in the vectors' order."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from graphrec.embeddings.views import MOVIE_COLUMNS, movie_table
+
+    titles = ["Tab\tTitle (1990)", "New\nLine (1991)", " Spaced (1992) ", "Cr\r\nLf (1993)", "Plain (1994)"]
+    ml = SimpleNamespace(num_items=5, ratings=pd.DataFrame({"item": [0, 1, 1, 4]}), movies=pd.DataFrame({
+        "title": titles, "year": [1990, 1991, 1992, 1993, 1994],
+        "genres": [["Drama"], ["Sci\tFi", "Drama"], [], ["Comedy"], ["Drama"]]}))
+    rows = _projector_rows(tmp_path, movie_table(ml))
+    assert rows[0].split("\t") == MOVIE_COLUMNS
+    cells = [r.split("\t") for r in rows[1:]]
+    assert len(cells) == 5 and all(len(c) == len(MOVIE_COLUMNS) for c in cells)
+    assert [c[0] for c in cells] == ["Tab Title (1990)", "New Line (1991)", "Spaced (1992)", "Cr Lf (1993)",
+                                     "Plain (1994)"]
+    assert cells[1][2:4] == ["Sci Fi", "Sci Fi|Drama"] and [c[4] for c in cells] == ["1", "2", "0", "0", "1"]
+
+
+def test_projector_single_column_labels_in_order(tmp_path):
+    """The one-column form (no header) of a table not made by movie_table: each label on its own line; a blank
+    label would be skipped by the projector and shift every label after it."""
+    import pandas as pd
+
+    table = pd.DataFrame({"title": ["A\tB", "C\nD", "   ", "E"]})
+    assert _projector_rows(tmp_path, table, ["title"]) == ["A B", "C D", "(none)", "E"]

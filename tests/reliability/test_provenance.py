@@ -132,3 +132,105 @@ def test_an_embedding_folder_records_its_data(run_cli, synth_dir, tmp_path):
     assert code == 0, err
     run = json.loads((tmp_path / "n2v" / "embeddings.json").read_text())["data"]
     assert run["data_dir"] == str(synth_dir.resolve()) and len(run["fingerprint"]) == 16
+
+
+# --------------------------------------------------------------------------- split files (--split-dir)
+
+def _ncf_folder(run_cli, synth_dir, folder, *flags):
+    """Split files as the NCF paper released them: no validation files and no split.json, so nothing but the
+    run's record can tell that they changed."""
+    code, _, err = run_cli("data", "split", "--data-dir", synth_dir, "--out", folder, *flags)
+    assert code == 0, err
+    for f in [*folder.glob("*.valid.*"), folder / "split.json"]:
+        f.unlink()
+    return folder
+
+
+def _edit_one_test_line(folder):
+    """Change the rating of the first line of the test file (the ids, so the split's checks, stay valid)."""
+    path = next(folder.glob("*.test.rating"))
+    lines = path.read_text().splitlines(keepends=True)
+    u, i, r, t = lines[0].split("\t")
+    lines[0] = "\t".join([u, i, "1" if r != "1" else "2", t])
+    path.write_text("".join(lines))
+
+
+@pytest.fixture
+def split_run(run_cli, synth_dir, tmp_path):
+    split = _ncf_folder(run_cli, synth_dir, tmp_path / "split")
+    code, _, err = run_cli(*GMF, "--data-dir", synth_dir, "--split-dir", split, "--out", tmp_path / "runs",
+                           "--name", "on-split")
+    assert code == 0, err
+    return tmp_path / "runs" / "on-split", split
+
+
+def test_a_run_records_its_split_files(split_run, synth_dir, gmf_run):
+    run, split = split_run
+    info = json.loads((run / "data.json").read_text())
+    assert info["split"]["split_dir"] == str(split.resolve()) and len(info["split"]["fingerprint"]) == 16
+    assert len(info["fingerprint"]) == 16  # the dataset's, as before
+    assert json.loads((gmf_run / "data.json").read_text())["split"] is None  # the dataset's own split
+
+
+@pytest.mark.parametrize("command", [["evaluate", "{run}"], ["recommend", "--user", "1", "--run", "{run}"]])
+def test_a_changed_split_file_is_refused(run_cli, split_run, command):
+    run, split = split_run
+    argv = [a.format(run=run) for a in command]
+    code, _, err = run_cli(*argv)
+    assert code == 0, err  # unchanged files
+    _edit_one_test_line(split)
+    code, _, err = run_cli(*argv)
+    one_line_error(code, err, run, "trained on other split files", split.resolve(), "--split-dir", "--force")
+    code, _, err = run_cli(*argv, "--force")
+    assert code == 0, err
+    assert "--force: going on" in err
+
+
+def test_python_api_refuses_changed_split_files(split_run):
+    import graphrec
+    from graphrec.errors import CheckpointError
+
+    run, split = split_run
+    _edit_one_test_line(split)
+    with pytest.raises(CheckpointError, match="trained on other split files"):
+        graphrec.load_run(run)
+    assert graphrec.load_run(run, force=True).recommend(1, k=2)[0].shape == (2,)
+
+
+def test_other_split_files_or_none_are_refused(run_cli, split_run, synth_dir, tmp_path):
+    """evaluate --split-dir with another folder (a copy with one line changed), or with none (the dataset's own
+    split), is not the split the run was trained on; the same files copied elsewhere are."""
+    import shutil
+
+    run, split = split_run
+    copy = tmp_path / "copy"
+    shutil.copytree(split, copy)
+    code, _, err = run_cli("evaluate", run, "--split-dir", copy, "--data-dir", synth_dir)
+    assert code == 0, err
+    _edit_one_test_line(copy)
+    code, _, err = run_cli("evaluate", run, "--split-dir", copy, "--data-dir", synth_dir)
+    one_line_error(code, err, run, copy.resolve(), split.resolve())
+    code, _, err = run_cli("evaluate", run, "--data-dir", synth_dir)
+    one_line_error(code, err, run, "the dataset's own leave-one-out split")
+
+
+def test_a_re_exported_split_is_refused_and_its_cache_replaced(run_cli, synth_dir, tmp_path):
+    """`data split --out` over the training split with another seed writes consistent new files (and a new
+    split.json): the run refuses them, and --force evaluates on the new negatives, not the cached old ones."""
+    from graphrec.data.split import load_ncf
+
+    split = tmp_path / "split"
+    code, _, err = run_cli("data", "split", "--data-dir", synth_dir, "--out", split)
+    assert code == 0, err
+    code, _, err = run_cli(*GMF, "--data-dir", synth_dir, "--split-dir", split, "--out", tmp_path, "--name", "g")
+    assert code == 0, err
+    old = load_ncf(split).test_negatives.clone()
+    code, _, err = run_cli("data", "split", "--data-dir", synth_dir, "--out", split, "--seed", "1")
+    assert code == 0, err
+    code, _, err = run_cli("evaluate", tmp_path / "g")
+    one_line_error(code, err, "trained on other split files")
+    new = load_ncf(split)
+    assert (new.test_negatives == load_ncf(split, cache=False).test_negatives).all()
+    assert not (new.test_negatives == old).all()
+    code, _, err = run_cli("evaluate", tmp_path / "g", "--force")
+    assert code == 0, err
