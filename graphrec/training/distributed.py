@@ -34,7 +34,7 @@ from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..errors import GraphrecError
 from ..io import write_json
 from .protocol import select_and_refit
-from .runs import CONFIG, clear_unstarted
+from .runs import CONFIG, clear_unstarted, record_data
 from .trainer import Trainer, batch_loss, epoch_seed, epoch_tensors
 
 
@@ -196,12 +196,13 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
     device = init_process_group(backend, device=config.device)
     rank0 = dist.get_rank() == 0
 
-    def setup(path, cfg) -> None:  # only rank 0 writes the run directory
+    def setup(path, cfg, data) -> None:  # only rank 0 writes the run directory
         if rank0:
             if not resume:
                 clear_unstarted(path)  # what a run killed before its first checkpoint left under this name
             Path(path).mkdir(parents=True, exist_ok=True)
             write_json(Path(path) / CONFIG, cfg.to_dict())
+            record_data(path, data.ml, cfg.data.split_dir)  # as a single-process run does
 
     outcome = select_and_refit(config, None if split is None and ml is None else (ml, split), run_dir,
                                resume=resume, progress=progress, write=rank0, trainer_cls=DistributedTrainer,

@@ -62,7 +62,7 @@ def train_run(config: TrainConfig, run_dir: str | Path | None = None, data=None,
     :class:`~graphrec.training.Trainer` (``.model``, ``.result``: test metrics, ``.best_epoch``).
 
     ``trainer_cls`` (default :class:`~graphrec.training.Trainer`) gets ``trainer_kwargs``;
-    ``setup(run_dir, config)`` replaces the default creation of the run directory (rank 0 only, in DDP).
+    ``setup(run_dir, config, data)`` replaces the default creation of the run directory (rank 0 only, in DDP).
     """
     data = adopt(data, config)
     model = build(config, data, resume=resume, pretrained=pretrained)
@@ -73,9 +73,9 @@ def train_run(config: TrainConfig, run_dir: str | Path | None = None, data=None,
                 clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
-            record_data(run_dir, data.ml)  # the fingerprint of the training data (docs/reliability.md)
+            record_data(run_dir, data.ml, config.data.split_dir)  # the training data's fingerprint (docs/reliability.md)
         else:
-            setup(run_dir, config)
+            setup(run_dir, config, data)
         if resume:
             trainer.resume()
     trainer.fit()

@@ -60,15 +60,9 @@ def provenance(ml, split_files: dict | None) -> dict:
     return {**info, "split": split_files}
 
 
-def record_data(run_dir: str | Path, ml) -> None:
-    """Write ``data.json`` (:func:`provenance`) into ``run_dir``, whose ``config.json`` names the split folder."""
-    try:
-        split_dir = read_config(run_dir).data.split_dir
-    except CheckpointError:  # no readable config: the dataset only (the split files are then not checked)
-        info = data_provenance(ml)
-        if info is not None:
-            write_json(Path(run_dir) / DATA, info)
-        return
+def record_data(run_dir: str | Path, ml, split_dir: str | None = None) -> None:
+    """Write ``data.json`` (:func:`provenance`: the dataset, and the split files of ``split_dir`` when the
+    run reads its split from NCF files) into ``run_dir``."""
     write_json(Path(run_dir) / DATA, provenance(ml, split_provenance(split_dir) if split_dir else None))
 
 

@@ -101,6 +101,8 @@ def test_torchrun_cli_trains_any_model_into_one_run_dir(dist_data, tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["refit_epochs"] == selection["best_epoch"] and "selected" in metrics
     assert json.loads((run / "config.json").read_text())["epochs"] == selection["best_epoch"]
+    # the training data's fingerprint is recorded as a single-process run records it, so evaluate checks it
+    assert json.loads((run / "data.json").read_text())["fingerprint"]
 
 
 def test_shards_cover_the_epoch_once_with_per_rank_negatives(synth, synth_split):
