@@ -149,7 +149,7 @@ def check_suite(args) -> set[str]:
 
 
 def run(args) -> int:
-    check_suite(args)
+    args.given = check_suite(args)
     if args.suite != "models":
         return run_suite(args)
     from ..benchmark import Benchmark
@@ -205,6 +205,7 @@ def run(args) -> int:
 
 
 def run_suite(args) -> int:
+    """A suite reads the flags from ``args``; ``args.given`` names those given (not left at the models' default)."""
     from ..benchmark.suites import SUITES
     from ..device import num_threads
 
