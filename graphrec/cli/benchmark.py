@@ -48,6 +48,8 @@ def add_suite_args(p) -> None:
     a("--tune-term", action="store_true",
       help="[coldstart] choose the new-user term (demo_prior, ...) on the validation cold splits from the catalogue's "
            "grid; writes OUT/hetero-sage.json")
+    a("--liked-order", action="store_true",
+      help="[coldstart] a new user's most recent liked titles counted more, on the validation cold splits")
     a("--skip-warm", action="store_true", help="[coldstart] no warm leave-one-out table")
     a("--skip-cold", action="store_true", help="[coldstart] no cold-start tables")
     a("--rows", default=None, help="[embeddings] comma-separated rows among word2vec, gensim, pyg, cosine, popularity")

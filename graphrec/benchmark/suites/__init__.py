@@ -38,7 +38,7 @@ SUITES = {s.name: s for s in (
           DATA | {"models", "seeds", "epochs", "batch_size", "neg", "no_refit", "no_tuned", "retune", "trials",
                   "jobs", "readme", "progress", "device", "force"}),
     Suite("coldstart", "hetero-sage warm and on the cold-start protocols against floors; --tune, --tune-term",
-          DATA | {"seeds", "epochs", "warm_config", "cold_config", "tune", "tune_term", "skip_warm", "skip_cold"}),
+          DATA | {"seeds", "epochs", "warm_config", "cold_config", "tune", "tune_term", "liked_order", "skip_warm", "skip_cold"}),
     Suite("embeddings", "movie embeddings: graphrec's word2vec against gensim, PyG's Node2Vec and baselines",
           DATA | {"epochs", "rows", "pyg_epochs", "pyg_budget", "vary", "set"}),
     Suite("similar", "neighbour quality of the options for graphrec similar: choose on validation, report test",
