@@ -342,3 +342,33 @@ NEW_USER_TERM_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 50
 #: A new user's liked titles in order (``--suite coldstart --liked-order``): each cold user's ``m`` most
 #: recent visible ratings repeated ``r`` times in the graph, as (m, r); (0, 1) is the plain set.
 LIKED_ORDER_SCHEMES = ((0, 1), (1, 2), (1, 3), (2, 2))
+#: ``graphrec similar``'s embedding options (``--suite similar``): the base (the issue-13 default) and, per
+#: option, the :class:`~graphrec.embeddings.EmbeddingConfig` fields changed from it; chosen on validation.
+SIMILAR_BASE = dict(graph="comovie", weight="jaccard", neighbours=10, window=5, epochs=2, content=0.0, liked=0.0,
+                    span=0)
+SIMILAR_OPTIONS: tuple[tuple[str, dict], ...] = (
+    ("old default (jaccard, K=10, window 5)", {}),
+    ("weight cosine", {"weight": "cosine"}),
+    ("weight pmi", {"weight": "pmi"}),
+    ("weight lift (PMI, shrink 10)", {"weight": "lift"}),
+    ("weight lift, shrink 100", {"weight": "lift", "shrink": 100.0}),
+    ("weight jaclift (sqrt jaccard x lift)", {"weight": "jaclift"}),
+    ("liked: both >= 4 stars", {"liked": 4.0}),
+    ("span 10 (rated <= 10 apart)", {"span": 10}),
+    ("span 50", {"span": 50}),
+    ("history walks, 10 epochs, window 10", {"graph": "history", "epochs": 10, "window": 10}),
+    ("window 2", {"window": 2}),
+    ("window 1, p 0.25 (BFS-like)", {"window": 1, "p": 0.25}),
+    ("p 0.25, q 4 (local walks)", {"p": 0.25, "q": 4.0}),
+    ("neighbours 5", {"neighbours": 5}),
+    ("content 0.25", {"content": 0.25}),
+    ("content 0.5", {"content": 0.5}),
+    ("content 1", {"content": 1.0}),
+    ("metapath, genre steps 0.1", {"graph": "metapath", "content": 0.1}),
+    ("metapath, genre steps 0.3", {"graph": "metapath", "content": 0.3}),
+    ("period 10 (same-era discount)", {"period": 10.0}),
+    ("jaclift, K=5", {"weight": "jaclift", "neighbours": 5}),
+    ("jaclift, K=5, metapath 0.1", {"weight": "jaclift", "neighbours": 5, "graph": "metapath", "content": 0.1}),
+    ("jaclift, K=5, metapath 0.3", {"weight": "jaclift", "neighbours": 5, "graph": "metapath", "content": 0.3}),
+    ("jaclift, K=5, content 0.25", {"weight": "jaclift", "neighbours": 5, "content": 0.25}),
+)
