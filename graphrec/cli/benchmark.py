@@ -76,7 +76,7 @@ def add_suite_args(p) -> None:
     a("--sizes", nargs="+", default=None, help="[scale] numbers of ratings, e.g. 1M 5M 25M (the default)")
     a("--eval-users", type=positive_int, default=None, help="[scale] users ranked in full (default 10000)")
     a("--run", action="append", default=[], metavar="DIR",
-      help="[serve] a run directory to serve (repeatable; default: the default NeuMF)")
+      help="[serve] a run directory to serve (repeatable; the first answers recommend, similar and batching)")
     a("--swap-with", default=None, metavar="DIR", help="[serve] the run whose model.pt the reload scenario swaps in")
     a("--scenarios", default=None,
       help="[serve] comma-separated among recommend, similar, new-user, reload, batching (default recommend,similar)")
