@@ -16,8 +16,8 @@ from ...io import write_json, write_text
 
 #: Flags every suite takes (their ``argparse`` destinations).
 COMMON = frozenset({"suite", "out", "quick", "threads"})
-#: The data flags of suites that read MovieLens (a dataset folder or split files).
-DATA = frozenset({"dataset", "data_dir", "no_cache", "on_bad_rows", "split_dir", "split_seed"})
+#: The data flags of suites that read MovieLens and its leave-one-out split (a dataset folder or split files).
+DATA = frozenset({"dataset", "data_dir", "split_dir", "split_seed"})
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,16 @@ class Suite:
 SUITES = {s.name: s for s in (
     Suite("models", "every catalogue model over seeds: the README table (default)",
           DATA | {"models", "seeds", "epochs", "batch_size", "neg", "no_refit", "no_tuned", "retune", "trials",
-                  "jobs", "readme", "progress", "device", "force"}),
+                  "jobs", "readme", "progress", "device", "force", "no_cache", "on_bad_rows"}),
     Suite("coldstart", "hetero-sage warm and on the cold-start protocols against floors; --tune, --tune-term",
-          DATA | {"seeds", "epochs", "warm_config", "cold_config", "tune", "tune_term", "liked_order", "skip_warm", "skip_cold"}),
+          {"dataset", "data_dir", "seeds", "epochs", "warm_config", "cold_config", "tune", "tune_term",
+           "liked_order", "skip_warm", "skip_cold"}),
     Suite("embeddings", "movie embeddings: graphrec's word2vec against gensim, PyG's Node2Vec and baselines",
           DATA | {"epochs", "rows", "pyg_epochs", "pyg_budget", "vary", "set"}),
     Suite("similar", "neighbour quality of the options for graphrec similar: choose on validation, report test",
           DATA | {"seeds", "epochs", "only", "extra", "skip_test", "merge"}),
     Suite("speed", "one sasrec training epoch against an nn.MultiheadAttention twin",
-          DATA | {"max_len", "repeat"}),
+          DATA | {"no_cache", "max_len", "repeat"}),
     Suite("cli", "start-up of graphrec commands as ratios to a bare torch import",
           {"data_dir", "runs", "home", "hetero_run"}),
     Suite("explain", "time of local and global explanations per engine, and the explained model's quality",

@@ -53,7 +53,7 @@ def run(args, out: Path) -> list[Path]:
     pairs = args.pairs or (8 if args.quick else 200)
     repeat = args.repeat or (1 if args.quick else 5)
     ml = load_movielens(args.dataset, args.data_dir, download_ok=False)
-    split = prepare(DataConfig(args.dataset, args.data_dir), ml).split
+    split = prepare(DataConfig(args.dataset, args.data_dir, args.split_dir, args.split_seed), ml).split
 
     def config(model: str, **extra):
         quick = {"hparams": QUICK_HPARAMS[model]} if args.quick else {}
