@@ -2,19 +2,18 @@
 ``--suite NAME``, one of the other measurements (:mod:`graphrec.benchmark.suites`)."""
 from __future__ import annotations
 
+import argparse
+import math
 import shlex
 import sys
 from pathlib import Path
 
 from ..errors import GraphrecError
 from .common import (MAX_THREADS, add_data_args, add_device_arg, add_progress_args, data_config, int_at_least,
-                     load_split, neg_int, nonnegative_int, positive_int, show_bars)
+                     load_split, neg_int, positive_int, show_bars)
 
 
 def positive_float(text: str) -> float:
-    import argparse
-    import math
-
     try:
         v = float(text)
     except ValueError:
@@ -26,8 +25,6 @@ def positive_float(text: str) -> float:
 
 def at_most(high: float, kind=positive_float):
     """``kind``, and at most ``high`` (the load test's bounds)."""
-    import argparse
-
     def parse(text: str):
         v = kind(text)
         if v > high:
