@@ -71,7 +71,7 @@ def run(args, out: Path) -> list[Path]:
             print(f"training a hetero-sage run for the new-user rows in {run_dir} ...", file=sys.stderr, flush=True)
             wall([sys.executable, "-m", "graphrec", "train", "hetero-sage", "--epochs", "2", "--quiet", "--out",
                   str(run_dir.parent), "--name", run_dir.name], env)
-        Path(tmp, "new.csv").write_text(NEW_MOVIES)
+        save(Path(tmp, "new.csv"), NEW_MOVIES)
         commands = [(label, [sys.executable, "-m", "graphrec", *(a.format(tmp=tmp, run=run_dir) for a in argv)],
                      target) for label, argv, target in chosen]
         print("warming up (trains the default models on first use) ...", file=sys.stderr, flush=True)
