@@ -314,6 +314,7 @@ def tune_term(args, ml, lines: list[str], record: dict, out: Path) -> list[Path]
     results: dict = {}  # (s, k) -> per split: (full-rank evaluator, base scores, pop term) to blend
     floors: dict = {}
     for seed, cold, model in validation_models(args, ml):
+        model = model.without_new_user_term()  # the grid adds the term to the model's own scores
         users = cold.cold_users
         scorers = {"MostPop": ColdMostPop(features), "DemographicPop": DemographicPop(features),
                    "ItemKNN-from-k": ItemKNNFromK(features, cold.train_user, cold.train_item)}
