@@ -40,7 +40,7 @@ demo: install
 	GRAPHREC_DATA=$(DATA_DIR) $(PY) scripts/demo.py
 
 bench: install
-	GRAPHREC_DATA=$(DATA_DIR) $(PY) scripts/bench_data.py
+	GRAPHREC_DATA=$(DATA_DIR) $(PY) -m graphrec benchmark --suite data
 
 clean:
 	rm -rf $(VENV) runs results *.egg-info

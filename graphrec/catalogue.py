@@ -319,3 +319,56 @@ def read_tuned(path: str | Path) -> dict:
 def save_tuned(tuned: dict, path: str | Path) -> Path:
     write_json(path, tuned)
     return Path(path)
+
+
+# Grids of the other benchmark suites (graphrec benchmark --suite NAME, graphrec/benchmark/suites/).
+
+#: hetero-sage's cold config: the earlier untuned default (the model's constructor defaults, lr 0.01,
+#: 4 negatives, at most 40 epochs), the cold search's extra candidate (``--suite coldstart --tune``).
+HETERO_SAGE_COLD_EARLIER = {"hparams": {"use_ids": False},
+                            "train": {"lr": 0.01, "num_ng": 4, "l2": 0.0, "batch_size": 4096, "epochs": 40,
+                                      "patience": 5}}
+#: The first validation cold split's seed: ``--tune``, ``--tune-term`` and ``--liked-order`` read the splits
+#: 100, 101, ... (as many as ``--seeds``), never the reported seeds 0, 1, ...
+COLD_VALIDATION_SEED = 100
+#: hetero-sage's new-user term (``--suite coldstart --tune-term``), chosen on the validation cold splits.
+#: A first pass (weights 0.1-100, decays 0-0.9, no floor, smoothing 0-3) found, per k on its own, the best
+#: weight >= 50 at k = 0, 10-15 at k = 1 and 3-5 at k = 3 and 5, and smoothing above 0.1 worse at every k:
+#: a geometric decay alone cannot follow that, hence the floor.
+NEW_USER_TERM_GRID = {"demo_prior": (20.0, 50.0, 100.0, 1000.0), "demo_decay": (0.05, 0.1, 0.2, 0.3, 0.5),
+                      "demo_floor": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0), "demo_smoothing": (0.0, 0.03, 0.1)}
+#: The constant weights shown per k and smoothing beside the grid (weight 0 = the model alone).
+NEW_USER_TERM_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0, 50.0, 100.0, 1000.0)
+#: A new user's liked titles in order (``--suite coldstart --liked-order``): each cold user's ``m`` most
+#: recent visible ratings repeated ``r`` times in the graph, as (m, r); (0, 1) is the plain set.
+LIKED_ORDER_SCHEMES = ((0, 1), (1, 2), (1, 3), (2, 2))
+#: ``graphrec similar``'s embedding options (``--suite similar``): the base (the issue-13 default) and, per
+#: option, the :class:`~graphrec.embeddings.EmbeddingConfig` fields changed from it; chosen on validation.
+SIMILAR_BASE = dict(graph="comovie", weight="jaccard", neighbours=10, window=5, epochs=2, content=0.0, liked=0.0,
+                    span=0)
+SIMILAR_OPTIONS: tuple[tuple[str, dict], ...] = (
+    ("old default (jaccard, K=10, window 5)", {}),
+    ("weight cosine", {"weight": "cosine"}),
+    ("weight pmi", {"weight": "pmi"}),
+    ("weight lift (PMI, shrink 10)", {"weight": "lift"}),
+    ("weight lift, shrink 100", {"weight": "lift", "shrink": 100.0}),
+    ("weight jaclift (sqrt jaccard x lift)", {"weight": "jaclift"}),
+    ("liked: both >= 4 stars", {"liked": 4.0}),
+    ("span 10 (rated <= 10 apart)", {"span": 10}),
+    ("span 50", {"span": 50}),
+    ("history walks, 10 epochs, window 10", {"graph": "history", "epochs": 10, "window": 10}),
+    ("window 2", {"window": 2}),
+    ("window 1, p 0.25 (BFS-like)", {"window": 1, "p": 0.25}),
+    ("p 0.25, q 4 (local walks)", {"p": 0.25, "q": 4.0}),
+    ("neighbours 5", {"neighbours": 5}),
+    ("content 0.25", {"content": 0.25}),
+    ("content 0.5", {"content": 0.5}),
+    ("content 1", {"content": 1.0}),
+    ("metapath, genre steps 0.1", {"graph": "metapath", "content": 0.1}),
+    ("metapath, genre steps 0.3", {"graph": "metapath", "content": 0.3}),
+    ("period 10 (same-era discount)", {"period": 10.0}),
+    ("jaclift, K=5", {"weight": "jaclift", "neighbours": 5}),
+    ("jaclift, K=5, metapath 0.1", {"weight": "jaclift", "neighbours": 5, "graph": "metapath", "content": 0.1}),
+    ("jaclift, K=5, metapath 0.3", {"weight": "jaclift", "neighbours": 5, "graph": "metapath", "content": 0.3}),
+    ("jaclift, K=5, content 0.25", {"weight": "jaclift", "neighbours": 5, "content": 0.25}),
+)

@@ -5,6 +5,7 @@
 Re-evaluates each model's refit runs (``runs/<model>/*-refit``; without refit, the selected runs)
 on the test item, per user, and prints ``A - B`` for every B with the benchmark's interval: a
 two-level bootstrap over the users (paired) and the seeds (:func:`graphrec.metrics.bootstrap_seeds_users`).
+A thin caller of the library: runs are read with :func:`graphrec.load_run`.
 """
 from __future__ import annotations
 
@@ -13,24 +14,22 @@ from pathlib import Path
 
 import numpy as np
 
+import graphrec
 from graphrec.evaluation import evaluate
 from graphrec.metrics import bootstrap_seeds_users
-from graphrec.pipeline import prepare
-from graphrec.training.runs import load_model, read_config
 
 METRICS = ("full_HR@10", "full_NDCG@10", "HR@10", "NDCG@10")
 
 
-def per_user(out: Path, model: str, data: list) -> list[dict]:
-    """Per-user test metrics of each seed's final run of ``model`` (``data`` caches the split)."""
+def per_user(out: Path, model: str) -> list[dict]:
+    """Per-user test metrics of each seed's final run of ``model``."""
     runs = sorted((out / "runs" / model).glob("*-refit")) or sorted((out / "runs" / model).glob("*_seed*"))
     if not runs:
         raise SystemExit(f"no runs of {model!r} under {out / 'runs'}")
     rows = []
     for run_dir in runs:
-        if not data:  # every run of a benchmark has the same test items
-            data.append(prepare(read_config(run_dir), saved=True))
-        rows.append(evaluate(load_model(run_dir, data[0]), data[0].split, 10, "test", per_user=True)["per_user"])
+        run = graphrec.load_run(run_dir, progress=False)
+        rows.append(evaluate(run.model, run.split, 10, "test", per_user=True)["per_user"])
     return rows
 
 
@@ -40,11 +39,10 @@ def main() -> None:
     p.add_argument("a", help="model A (benchmark entry name)")
     p.add_argument("others", nargs="+", help="models B")
     args = p.parse_args()
-    data: list = []
-    a = per_user(args.out, args.a, data)
+    a = per_user(args.out, args.a)
     print("| A - B | " + " | ".join(METRICS) + " |\n|" + "---|" * (len(METRICS) + 1))
     for other in args.others:
-        b = per_user(args.out, other, data)
+        b = per_user(args.out, other)
         if len(a) != len(b):
             raise SystemExit(f"{args.a} has {len(a)} seeds, {other} {len(b)}")
         cells = []

@@ -192,7 +192,7 @@ class Report:
 
 def markdown_table(rows: list[dict]) -> str:
     """Rows as an aligned markdown table (columns: every key, in first-seen order): the one table
-    printer of the benchmark report and the ``scripts/bench_*.py``."""
+    printer of the benchmark report and its suites (``graphrec.benchmark.suites``)."""
     cols = list(dict.fromkeys(k for r in rows for k in r))
     w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
     lines = ["| " + " | ".join(c.ljust(x) for c, x in zip(cols, w)) + " |",

@@ -15,6 +15,7 @@ PARSE_ONLY = [
     ["evaluate", "--help"], ["benchmark", "--help"], ["data", "info", "--help"], ["embed", "node2vec", "--help"],
     ["cache", "--help"], ["recommend", "--user", "x"], ["train", "nope"], ["recommend"], ["similar"],
     ["explain", "--method", "nope"], ["nope"], ["serve", "--help"], ["serve", "--port", "x"],
+    ["benchmark", "--suite", "nope"], ["benchmark", "--suite", "data", "--sizes", "1M"],
 ]
 
 PROBE = """

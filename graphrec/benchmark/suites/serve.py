@@ -1,25 +1,25 @@
-"""Load test of ``graphrec serve``: N concurrent clients for a fixed time, on 127.0.0.1 only.
+"""``graphrec benchmark --suite serve``: load test of ``graphrec serve``, on 127.0.0.1 only, bounded in time and
+requests; and whether batching concurrent requests would help.
 
-Starts ``graphrec serve`` itself (a child process on a free port of 127.0.0.1), runs each scenario with
-``--clients`` closed-loop asyncio clients (httpx, keep-alive; each sends its next request when its last
-one is answered) for ``--seconds`` or ``--max-requests``, whichever comes first, then stops the server.
-Reports per scenario: requests, errors, requests/s, p50/p90/p99/max latency, the server's and the
-client's CPU time per request, the machine's load average, the server's RSS at the start and end and its
-peak (VmHWM), and which run ids answered.
+Starts ``graphrec serve`` itself (a child process on a free port of 127.0.0.1) with the ``--run`` directories,
+runs each scenario with ``--clients`` closed-loop asyncio clients (httpx, keep-alive; each sends its next
+request when its last one is answered) for ``--seconds`` (at most 600) or ``--max-requests``, whichever comes
+first, then stops the server. Reports per scenario: requests, errors, requests/s, p50/p90/p99/max latency,
+the server's and the client's CPU time per request, the load average, the server's RSS at the start and end
+and its peak (VmHWM), and which run ids answered.
 
-Scenarios: ``recommend`` (GET /users/{u}/recommendations?k=10, users cycled), ``similar``
-(GET /movies/{m}/similar?k=10), ``new-user`` (POST /new-user with a few liked titles; needs a
-hetero-sage ``--run``), ``reload`` (``recommend`` while model.pt of a copy of the first run is replaced
-by ``--swap-with``'s every ``--reload-every`` seconds and POST /runs/reload is called: counts failed
-requests and checks that every answer is exactly the list its run id gives, computed beforehand).
-
-    python scripts/load_serve.py --run RUN [--run SAGE_RUN] --swap-with OTHER_RUN --scenarios recommend,similar
+Scenarios (``--scenarios``, default recommend,similar): ``recommend`` (GET /users/{u}/recommendations?k=10,
+users cycled), ``similar`` (GET /movies/{m}/similar?k=10), ``new-user`` (POST /new-user with a few liked
+titles; needs a hetero-sage ``--run``), ``reload`` (``recommend`` while model.pt of a copy of the first run is
+replaced by ``--swap-with``'s every ``--reload-every`` seconds and POST /runs/reload is called: counts failed
+requests and checks that every answer is exactly the list its run id gives, computed beforehand), and
+``batching`` (no server: one model call scoring ``b`` users and ranking their top 10 against ``b`` calls of
+one user, best of 5 repeats, for the first run). ``--quick``: 2 clients, 2 seconds, 200 requests a scenario.
+Writes ``serve.json`` and ``serve.md``.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -31,7 +31,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import numpy as np
+import torch
+
+from ...api import load_run
+from ...errors import GraphrecError
+from . import save
+
+SCENARIOS = ("recommend", "similar", "new-user", "reload", "batching")
+TITLES = ["Star Wars", "Fargo", "Toy Story", "Contact", "Scream", "Titanic", "Liar Liar", "Air Force One"]
+BATCHES = (1, 2, 4, 8, 16)
 
 
 def rss(pid: int) -> dict:
@@ -50,22 +59,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(runs: list[str], extra: list[str]) -> tuple[subprocess.Popen, str]:
+def start_server(runs: list[str], extra: list[str], timeout: float = 900) -> tuple[subprocess.Popen, str]:
     cmd = [sys.executable, "-m", "graphrec", "serve", "--host", "127.0.0.1", "--port", "0", "--quiet", *extra]
     for r in runs:
         cmd += ["--run", r]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 900
+    deadline = time.time() + timeout
     while time.time() < deadline:
         line = proc.stderr.readline()
         if not line and proc.poll() is not None:
-            raise SystemExit(f"load_serve: the server exited: {proc.returncode}")
+            raise GraphrecError(f"the server exited ({proc.returncode}) before it answered")
         sys.stderr.write(line)
         m = re.search(r"at (http://127\.0\.0\.1:\d+)/", line)
         if m:
             return proc, m.group(1)
     proc.kill()
-    raise SystemExit("load_serve: the server did not start in 15 minutes")
+    raise GraphrecError(f"the server did not start in {timeout:.0f} s")
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -78,6 +87,8 @@ async def load(url: str, make_request, clients: int, seconds: float, max_request
                during=None) -> dict:
     """``clients`` closed-loop clients sending ``make_request(n)`` -> (method, path, json) until the time or
     request budget is spent; ``check(request, response) -> error text or None``; ``during()`` runs alongside."""
+    import httpx
+
     lat, errors, ids, sent = [], [], {}, 0
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -119,46 +130,87 @@ async def load(url: str, make_request, clients: int, seconds: float, max_request
             "run_ids": ids, **({"during": extra} if extra is not None else {})}
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--run", action="append", required=True, help="run directories to serve (the first answers "
-                                                                 "recommend/similar; a hetero-sage one new-user)")
-    p.add_argument("--swap-with", help="a run of the same model whose model.pt the reload scenario swaps in")
-    p.add_argument("--scenarios", default="recommend,similar,new-user,reload")
-    p.add_argument("--clients", type=int, default=16)
-    p.add_argument("--seconds", type=float, default=60.0)
-    p.add_argument("--max-requests", type=int, default=500_000, help="stop a scenario after this many requests")
-    p.add_argument("--reload-every", type=float, default=5.0)
-    p.add_argument("--server-args", default="", help="more flags for graphrec serve, e.g. '--threads 1'")
-    p.add_argument("--out", help="also write the results as JSON here")
-    args = p.parse_args()
-    scenarios = [s for s in args.scenarios.split(",") if s]
+def batching(run, batches) -> list[dict]:
+    """Per batch size ``b``: the best seconds per user of one ``score_all`` + top 10 over ``b`` users."""
+    model = run.model.eval()
+    users = np.arange(run.catalog.num_users)
+    rows, base = [], None
+    for b in batches:
+        calls, best = max(4, 64 // b), float("inf")
+        with torch.no_grad():
+            for rep in range(6):
+                t = time.perf_counter()
+                for c in range(calls):
+                    u = torch.as_tensor(users[(c * b) % max(1, len(users) - b):][:b])
+                    torch.topk(model.score_all(u), 10, dim=1)
+                if rep:  # the first repeat warms up
+                    best = min(best, (time.perf_counter() - t) / (calls * b))
+        base = base or best
+        rows.append({"batch": b, "ms_per_user": best * 1e3, "speed_vs_one": base / best})
+    return rows
 
-    from graphrec.api import load_run
 
+def run(args, out: Path) -> list[Path]:
+    scenarios = [s for s in (args.scenarios or "recommend,similar").split(",") if s]
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise GraphrecError(f"--scenarios: unknown scenario {unknown[0]!r}: choose among {', '.join(SCENARIOS)}")
+    if not args.run:
+        raise GraphrecError("--suite serve needs --run DIR (the runs to serve; the first answers recommend and similar)")
+    extra = (args.server_args or "").split()
+    if any(a.split("=")[0] in ("--host", "--port") for a in extra):
+        raise GraphrecError("--server-args: the load test serves on 127.0.0.1 and a free port only")
+    if args.data_dir:
+        extra += ["--data-dir", args.data_dir]
+    clients = args.clients or (2 if args.quick else 16)
+    seconds = args.seconds or (2.0 if args.quick else 60.0)
+    max_requests = args.max_requests or (200 if args.quick else 500_000)
+    reload_every = args.reload_every or 5.0
+    results = {"clients": clients, "seconds": seconds, "max_requests": max_requests, "scenarios": {}}
     work = Path(tempfile.mkdtemp(prefix="load-serve-"))
     runs = list(args.run)
+    try:
+        first = load_run(runs[0], data_dir=args.data_dir, progress=False)
+        if "batching" in scenarios:
+            results["scenarios"]["batching"] = batching(first, BATCHES[:2] if args.quick else BATCHES)
+        served = [s for s in scenarios if s != "batching"]
+        if served:
+            serve(args, runs, served, first, extra, work, results, clients, seconds, max_requests, reload_every)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    lines = ["| scenario | requests | errors | req/s | p50 ms | p99 ms | server CPU ms/req | RSS peak MiB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, r in results["scenarios"].items():
+        if name != "batching":
+            lines.append(f"| {name} | {r['requests']} | {r['errors']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | "
+                         f"{r['server_cpu_ms_per_request']} | {r['rss_peak_mib']} |")
+    for r in results["scenarios"].get("batching", []):
+        lines.append(f"\nbatch {r['batch']:>3}: {r['ms_per_user']:.3f} ms a user "
+                     f"({r['speed_vs_one']:.2f}x the speed of one user a call)")
+    text = (f"{clients} clients, at most {seconds:g} s and {max_requests} requests a scenario, 127.0.0.1\n\n"
+            + "\n".join(lines) + "\n")
+    print(text)
+    return [save(out / "serve.md", text), save(out / "serve.json", results)]
+
+
+def serve(args, runs, scenarios, first, extra, work: Path, results: dict, clients: int, seconds: float,
+          max_requests: int, reload_every: float) -> None:
     expected = {}
+    live = work / "live"
     if "reload" in scenarios:
         if not args.swap_with:
-            raise SystemExit("load_serve: the reload scenario needs --swap-with OTHER_RUN")
-        live = work / "live"  # a copy whose weights are swapped; the originals are never touched
-        shutil.copytree(runs[0], live)
-        runs[0] = str(live)
-        from graphrec.serve.registry import weights_hash
+            raise GraphrecError("the reload scenario needs --swap-with OTHER_RUN")
+        from ...serve.registry import weights_hash
 
+        shutil.copytree(runs[0], live)  # a copy whose weights are swapped; the originals are never touched
+        runs[0] = str(live)
         for src in (args.run[0], args.swap_with):
-            r = load_run(src)
-            users, items, _ = r.recommend_all(10)
+            users, items, _ = load_run(src, data_dir=args.data_dir, progress=False).recommend_all(10)
             expected[f"live@{weights_hash(Path(src))}"] = dict(zip(users.tolist(), items.tolist()))
-    first = load_run(runs[0])
     user_ids = first.catalog.user_ids.tolist()
     popular = first.catalog.movie_ids[:200].tolist()
-    titles = ["Star Wars", "Fargo", "Toy Story", "Contact", "Scream", "Titanic", "Liar Liar", "Air Force One"]
-
-    proc, url = start_server(runs, args.server_args.split())
-    results = {"command": " ".join([Path(sys.executable).name, *sys.argv]), "clients": args.clients,
-               "seconds": args.seconds, "server": url, "scenarios": {}}
+    proc, url = start_server(runs, extra)
+    results["server"] = url
     try:
         for name in scenarios:
             before, cpu0, own0 = rss(proc.pid), cpu_seconds(proc.pid), time.process_time()
@@ -174,9 +226,9 @@ def main() -> int:
 
                     async def during(client):
                         swaps, refused, sources = 0, 0, [args.swap_with, args.run[0]]
-                        end = time.perf_counter() + args.seconds - args.reload_every
+                        end = time.perf_counter() + seconds - reload_every
                         while time.perf_counter() < end:
-                            await asyncio.sleep(args.reload_every)
+                            await asyncio.sleep(reload_every)
                             src = Path(sources[swaps % 2])
                             shutil.copyfile(src / "model.pt", live / "model.pt.new")
                             os.replace(live / "model.pt.new", live / "model.pt")
@@ -187,13 +239,11 @@ def main() -> int:
             elif name == "similar":
                 def make(n):
                     return "GET", f"/movies/{popular[n % len(popular)]}/similar?k=10", None
-            elif name == "new-user":
+            else:  # new-user
                 def make(n):
                     r = random.Random(n)
                     return "POST", "/new-user", {"gender": r.choice("FM"), "age": r.randint(15, 70),
-                                                 "occupation": "student", "liked": r.sample(titles, 3), "k": 10}
-            else:
-                raise SystemExit(f"load_serve: unknown scenario {name!r}")
+                                                 "occupation": "student", "liked": r.sample(TITLES, 3), "k": 10}
             samples = []
 
             async def sampled(make=make, check=check, during=during):
@@ -203,7 +253,7 @@ def main() -> int:
                         await asyncio.sleep(5)
                 task = asyncio.create_task(sample())
                 try:
-                    return await load(url, make, args.clients, args.seconds, args.max_requests, check, during)
+                    return await load(url, make, clients, seconds, max_requests, check, during)
                 finally:
                     task.cancel()
             res = asyncio.run(sampled())
@@ -214,18 +264,10 @@ def main() -> int:
                        load_average=round(os.getloadavg()[0], 1), cores=os.cpu_count(),
                        rss_start_mib=before["VmRSS"], rss_end_mib=after["VmRSS"], rss_peak_mib=after["VmHWM"])
             results["scenarios"][name] = res
-            print(json.dumps({name: res}), flush=True)
+            print(f"{name}: {res['requests']} requests, {res['errors']} errors, {res['rps']} req/s", flush=True)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
-    if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

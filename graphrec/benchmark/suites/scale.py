@@ -1,18 +1,21 @@
-"""Scale: every pipeline stage on MovieLens-shaped synthetic data at 1M, 5M and 25M ratings.
+"""``graphrec benchmark --suite scale``: every pipeline stage on MovieLens-shaped synthetic data.
 
-    python scripts/bench_scale.py [--sizes 1M 5M 25M] [--eval-users 10000]
-
-Users and movies grow with the number of ratings (25M: ML-25M's 162,541 users x 62,423
-movies), degrees follow power laws (user activity Pareto-distributed with at least 20
-ratings, movie popularity Zipf-like). Each size runs in a fresh subprocess so that its
-peak resident memory (``ru_maxrss``) is its own. The ratings are written as a CSV-family
-folder (``ratings.csv``, ``movies.csv``) in a temporary directory and read back with
-``load_movielens``.
+Sizes: ``--sizes`` numbers of ratings (default 1M 5M 25M; ``--quick``: 200K). Users and movies grow with the
+number of ratings (25M: ML-25M's 162,541 users x 62,423 movies), degrees follow power laws (user activity
+Pareto-distributed with at least 20 ratings, movie popularity Zipf-like with exponent 0.9). Each size runs
+in a fresh process (``python -m graphrec.benchmark.suites.scale --one SIZE``) so that its peak resident
+memory (``ru_maxrss``) is its own. The ratings are written as a CSV-family folder (``ratings.csv``,
+``movies.csv``) in a temporary directory and read back with ``load_movielens``. Stages: leave-one-out split
+with 99 test negatives per user; one epoch of training negatives (4 per positive); one GMF epoch through the
+``Trainer`` (32 factors, ``--batch-size``, default 65,536, sampling included); building LightGCN's normalised
+graph; one LightGCN propagation (64 factors, 3 layers); full ranking of ``--eval-users`` (default 10,000)
+test users. Writes ``scale.md`` and ``scale.json``.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -21,8 +24,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
+
+from ...config import DataConfig, TrainConfig
+from ...data import load_movielens
+from ...data.sampling import pointwise_epoch
+from ...errors import GraphrecError
+from ...evaluation import KnownItems, full_ranks
+from ...models import MODELS, LightGCN
+from ...pipeline import build_split
+from ...training import Trainer
+from . import save
 
 FULL = (25_000_095, 162_541, 62_423)  # ML-25M: ratings, users, movies
 
@@ -56,6 +68,8 @@ def synthesize(num_ratings: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray,
 
 
 def write_csv_family(folder: Path, users: np.ndarray, items: np.ndarray, num_items: int, seed: int = 0) -> None:
+    import pandas as pd
+
     rng = np.random.default_rng(seed + 1)
     pd.DataFrame({"movieId": np.arange(1, num_items + 1),
                   "title": [f"Movie {i} ({1950 + i % 70})" for i in range(1, num_items + 1)],
@@ -74,14 +88,6 @@ def timed(fn):
 
 
 def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
-    from graphrec.data import load_movielens
-    from graphrec.pipeline import build_split
-    from graphrec.data.sampling import pointwise_epoch
-    from graphrec.evaluation import KnownItems, full_ranks
-    from graphrec.models import MODELS, LightGCN
-    from graphrec.config import DataConfig, TrainConfig
-    from graphrec.training import Trainer
-
     row: dict = {"target": num_ratings}
     row["generate"], (u, i, nu, ni) = timed(lambda: synthesize(num_ratings))
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,11 +102,9 @@ def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
     gen = torch.Generator().manual_seed(0)
     sampler = split.train_sampler
     row["negatives (4/pos)"], _ = timed(lambda: pointwise_epoch(split.train_user, split.train_item, sampler, 4, gen))
-    gmf = "gmf" if "gmf" in MODELS else None
-    cfg = TrainConfig(model=gmf or "dot", epochs=1, batch_size=batch_size, num_ng=4, lr=1e-3)
+    cfg = TrainConfig(model="gmf", epochs=1, batch_size=batch_size, num_ng=4, lr=1e-3)
     torch.manual_seed(0)
-    model = MODELS[gmf].build(None, split, factors=32) if gmf else DotProduct(split.num_users, split.num_items)
-    row["model"] = gmf or "dot-product MF"
+    model = MODELS["gmf"].build(None, split, factors=32)
     row["GMF epoch"], _ = timed(lambda: Trainer(model, split, cfg, progress=False, tensorboard=False).train_epoch(1))
     del model
     row["LightGCN graph"], lgcn = timed(lambda: LightGCN.build(None, split, factors=64, num_layers=3))
@@ -116,47 +120,50 @@ def run_size(num_ratings: int, eval_users: int, batch_size: int) -> dict:
     return row
 
 
-class DotProduct(torch.nn.Module):
-    """Fallback when GMF is not registered: user . item embeddings (a GMF with a fixed output layer)."""
-
-    loss = "bce"
-
-    def __init__(self, num_users: int, num_items: int, dim: int = 32) -> None:
-        super().__init__()
-        self.num_items = num_items
-        self.user, self.item = torch.nn.Embedding(num_users, dim), torch.nn.Embedding(num_items, dim)
-
-    def forward(self, user, item):
-        return (self.user(user) * self.item(item)).sum(-1)
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", nargs="+", default=["1M", "5M", "25M"])
-    p.add_argument("--eval-users", type=int, default=10_000)
-    p.add_argument("--batch-size", type=int, default=65_536)
-    p.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one size, print JSON
-    args = p.parse_args()
-    if args.one:
-        print(json.dumps(run_size(parse_size(args.one), args.eval_users, args.batch_size)))
-        return
+def run(args, out: Path) -> list[Path]:
+    sizes = args.sizes or (["200K"] if args.quick else ["1M", "5M", "25M"])
+    for s in sizes:
+        try:
+            if parse_size(s) < 1000:
+                raise ValueError
+        except ValueError:
+            raise GraphrecError(f"--sizes {s}: not a number of ratings of at least 1K (e.g. 200K, 1M, 25M)") from None
+    eval_users = args.eval_users or (1000 if args.quick else 10_000)
+    batch_size = args.batch_size if "batch_size" in args.given else 65_536
     rows = []
-    for size in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", size, "--eval-users", str(args.eval_users),
-                              "--batch-size", str(args.batch_size)], check=True, capture_output=True, text=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    for size in sizes:
+        done = subprocess.run([sys.executable, "-m", __name__, "--one", size, "--eval-users", str(eval_users),
+                               "--batch-size", str(batch_size), "--threads", str(torch.get_num_threads())],
+                              capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            raise GraphrecError(f"scale {size} failed: {done.stderr.strip()[-300:]}")
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"done {size}: {rows[-1]['ratings']:,} ratings", file=sys.stderr, flush=True)
-    keys = [k for k in rows[0] if k not in ("target", "ratings", "users", "movies", "model")]
-    head = "| stage | " + " | ".join(f"{r['ratings'] / 1e6:.1f}M ratings, {r['users']:,} x {r['movies']:,}"
-                                      for r in rows) + " | per 1M ratings |"
-    print(head + "\n|---|" + "---|" * (len(rows) + 1))
+    keys = [k for k in rows[0] if k not in ("target", "ratings", "users", "movies")]
+    lines = ["| stage | " + " | ".join(f"{r['ratings'] / 1e6:.1f}M ratings, {r['users']:,} x {r['movies']:,}"
+                                       for r in rows) + " | per 1M ratings |", "|---|" + "---|" * (len(rows) + 1)]
     for k in keys:
         unit = "" if "GiB" in k else " s"
         vals = " | ".join(f"{r[k]:.2f}{unit}" for r in rows)
         per = " / ".join(f"{r[k] / (r['ratings'] / 1e6):.2f}" for r in rows)
-        print(f"| {k} | {vals} | {per} |")
-    print(f"\nGMF epoch model: {rows[0]['model']}; batch {args.batch_size}, 4 negatives per positive; "
-          f"torch threads: {torch.get_num_threads()}")
+        lines.append(f"| {k} | {vals} | {per} |")
+    text = ("\n".join(lines) + f"\n\nGMF epoch: batch {batch_size}, 4 negatives per positive; torch threads: "
+            f"{torch.get_num_threads()}\n")
+    print(text)
+    return [save(out / "scale.md", text), save(out / "scale.json", {"batch_size": batch_size, "rows": rows})]
+
+
+def main() -> None:
+    """One size in this process (the suite's child): its row as JSON on the last line."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--one", required=True)
+    p.add_argument("--eval-users", type=int, required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    print(json.dumps(run_size(parse_size(a.one), a.eval_users, a.batch_size)))
 
 
 if __name__ == "__main__":
