@@ -185,6 +185,7 @@ CATALOGUE = (
                                          {"l2": 300.0, "recency": 3.0, "floor": 0.1}), space=_ease_recency),
     # the user's history as a sequence; its tuned config is the shipped sasrec.json (full softmax)
     Entry("sasrec", grid=LR, space=_sasrec, quick={"factors": 8, "num_layers": 1, "max_len": 10}),
+    Entry("sasrec-long", "sasrec", grid=LR, quick={"factors": 8, "num_layers": 1, "max_len": 20}),
     Entry("als"),  # implicit's (optional): the settings tuned on the reference split
     Entry("bpr-implicit"),
 )
