@@ -73,7 +73,9 @@ def fingerprint(settings: dict, ignore: tuple[str, ...] = ("device", "data_dir")
 #: The model ``graphrec recommend`` serves without ``--run``: of the shipped configs of trained models,
 #: the one with the best validation score (full-ranking NDCG@10 of the validation item, the score that
 #: chose every config): ``sasrec`` 0.1092, then NeuMF 0.0682, LightGCN 0.0680, hetero-sage-ids 0.0673
-#: (EASE with recency, 0.1068, is fitted on a split rather than trained into a run). docs/sequential.md.
+#: (EASE with recency, 0.1068, is fitted on a split rather than trained into a run). ``sasrec-long`` (history
+#: length 200, 0.1152) is marked ``"default": false``: it would train about 20 CPU-minutes on first use instead
+#: of 3. docs/sequential.md.
 RECOMMENDER = "sasrec"
 
 

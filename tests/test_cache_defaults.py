@@ -26,7 +26,8 @@ def test_a_changed_default_neumf_gets_a_new_folder(monkeypatch, tmp_path):
 
 
 def test_the_default_recommender_is_the_best_shipped_config_on_validation():
-    """Among the shipped configs of trained models scored on the validation item, the default has the best score."""
+    """Among the shipped configs of trained models scored on the validation item, the default has the best score
+    (configs marked ``"default": false``, too slow to train on first use, stand aside: sasrec-long)."""
     import json
 
     from graphrec.catalogue import CONFIG_DIR
@@ -36,7 +37,7 @@ def test_the_default_recommender_is_the_best_shipped_config_on_validation():
     for p in (CONFIG_DIR / "ml-100k").glob("*.json"):
         tuned = json.loads(p.read_text())
         t = tuned.get("tuning", {})
-        if REGISTRY[tuned["model"]].trainable and t.get("metric") == "valid_full_NDCG@10":
+        if REGISTRY[tuned["model"]].trainable and t.get("metric") == "valid_full_NDCG@10" and t.get("default", True):
             scores[p.stem] = t["best_value"]
     assert {"neumf", "lightgcn", "sasrec"} <= set(scores)
     assert max(scores, key=scores.get) == defaults.RECOMMENDER == defaults.recommender_config().model
