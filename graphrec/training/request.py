@@ -63,7 +63,7 @@ class TrainRequest:
 
 
 @dataclass
-class Started:
+class Trained:
     """A trained request: its config, run directory and test metrics (:meth:`Outcome.metrics`)."""
 
     config: TrainConfig
@@ -71,7 +71,7 @@ class Started:
     metrics: dict
 
 
-def train(request: TrainRequest) -> Started | None:
+def train(request: TrainRequest) -> Trained | None:
     """Train ``request`` into its run directory: claimed, configured, then selected and refitted.
     Under ``distributed``, every rank trains and only rank 0 returns the result (the others ``None``)."""
     with contextlib.ExitStack() as claims:  # the run directory is this process's until training returns
@@ -83,10 +83,10 @@ def train(request: TrainRequest) -> Started | None:
         config = resolve_config(request, run_dir)
         if request.distributed:
             _, metrics = train_distributed(config, run_dir, resume=request.resume, progress=request.progress)
-            return Started(config, run_dir, metrics) if dist.get_rank() == 0 else None
+            return Trained(config, run_dir, metrics) if dist.get_rank() == 0 else None
         data = None if request.cache else prepare(config, cache=False)
         outcome = select_and_refit(config, data, run_dir, resume=request.resume, progress=request.progress)
-        return Started(config, run_dir, outcome.metrics())
+        return Trained(config, run_dir, outcome.metrics())
 
 
 def claim_run_dir(request: TrainRequest, claims: contextlib.ExitStack | None = None) -> Path:
