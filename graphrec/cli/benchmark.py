@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import sys
 from pathlib import Path
 
 from ..errors import GraphrecError
 from .common import (MAX_THREADS, add_data_args, add_device_arg, add_progress_args, data_config, int_at_least,
-                     load_split, neg_int, positive_int, show_bars)
-
-
-def positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return v
+                     load_split, neg_int, positive_float, positive_int, show_bars)
 
 
 def at_most(high: float, kind=positive_float):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,23 @@ def int_at_least(low: int, high: int | None = None, why: str = ""):
     return parse
 
 
+def float_where(valid, requirement: str):
+    """An argparse type: a finite float for which ``valid(v)`` holds, else one clear message."""
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+        if not valid(v):
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {v}")
+        return v
+    return parse
+
+
 positive_int = int_at_least(1)
+positive_float = float_where(lambda v: v > 0.0, "> 0")
 nonnegative_int = int_at_least(0)
 #: Seeds: what numpy and torch both accept.
 SEED_MAX = 2**32 - 1

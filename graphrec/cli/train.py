@@ -1,12 +1,10 @@
 """``graphrec train MODEL``: train a registered model into a run directory."""
 from __future__ import annotations
 
-import math
-
 from ..models import TRAINABLE
 from ..config import SELECT_METRICS, TrainConfig
-from .common import (add_data_args, add_device_arg, add_progress_args, data_config, factors_int, neg_int,
-                     nonnegative_int, positive_int, print_table, seed_int, threads_int)
+from .common import (add_data_args, add_device_arg, add_progress_args, data_config, factors_int, float_where,
+                     neg_int, nonnegative_int, positive_float, positive_int, print_table, seed_int, threads_int)
 
 #: Flags that become model hyper-parameters, passed only to models whose constructor takes them.
 MODEL_FLAGS = {"factors": "factors", "layers": "layers", "dropout": "dropout", "num_layers": "num_layers",
@@ -24,30 +22,11 @@ def _layers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _float(valid, requirement: str):
-    """An argparse type: a float for which ``valid(v)`` holds, else one clear message."""
-    import argparse
-
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not math.isfinite(v):
-            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-        if not valid(v):
-            raise argparse.ArgumentTypeError(f"must be {requirement}, got {v}")
-        return v
-
-    return parse
-
-
 #: TrainConfig's defaults, shown in --help (flags left out keep them: each default is written once).
 _D = TrainConfig()
 
-_unit_float = _float(lambda v: 0.0 <= v < 1.0, "in [0, 1)")
-_nonneg_float = _float(lambda v: v >= 0.0, ">= 0")
-_pos_float = _float(lambda v: v > 0.0, "> 0")
+_unit_float = float_where(lambda v: 0.0 <= v < 1.0, "in [0, 1)")
+_nonneg_float = float_where(lambda v: v >= 0.0, ">= 0")
 
 
 def add_parser(sub) -> None:
@@ -68,7 +47,7 @@ def add_parser(sub) -> None:
                    help="keep the selected run (default: retrain on train + validation for the chosen epochs)")
     t.add_argument("--epochs", type=positive_int, help=f"maximum epochs (default {_D.epochs})")
     t.add_argument("--batch-size", type=positive_int, help=f"default {_D.batch_size}")
-    t.add_argument("--lr", type=_pos_float, help=f"Adam learning rate, finite and > 0 (default {_D.lr:g})")
+    t.add_argument("--lr", type=positive_float, help=f"Adam learning rate, finite and > 0 (default {_D.lr:g})")
     t.add_argument("--neg", type=neg_int,
                    help=f"negatives per positive, resampled each epoch, with either loss (default {_D.num_ng})")
     t.add_argument("--loss", choices=["bce", "bpr"], help="pointwise BCE or pairwise BPR (default: the model's)")
