@@ -30,7 +30,6 @@ from tqdm.auto import tqdm
 
 from ..config import TrainConfig
 from ..device import resolve_device
-from ..data.sampling import pairwise_epoch, pointwise_epoch
 from ..errors import GraphrecError
 from ..io import write_json
 from .protocol import select_and_refit
@@ -202,7 +201,7 @@ def train_distributed(config: TrainConfig, run_dir: str | Path | None = None, ml
                 clear_unstarted(path)  # what a run killed before its first checkpoint left under this name
             Path(path).mkdir(parents=True, exist_ok=True)
             write_json(Path(path) / CONFIG, cfg.to_dict())
-            record_data(path, data.ml, cfg.data.split_dir)  # as a single-process run does
+            record_data(path, data)  # as a single-process run does
 
     outcome = select_and_refit(config, None if split is None and ml is None else (ml, split), run_dir,
                                resume=resume, progress=progress, write=rank0, trainer_cls=DistributedTrainer,

@@ -73,7 +73,7 @@ def train_run(config: TrainConfig, run_dir: str | Path | None = None, data=None,
                 clear_unstarted(run_dir)  # what a run killed before its first checkpoint left under this name
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             write_json(Path(run_dir) / CONFIG, config.to_dict())
-            record_data(run_dir, data.ml, config.data.split_dir)  # the training data's fingerprint (docs/reliability.md)
+            record_data(run_dir, data)  # the training data's fingerprint (docs/reliability.md)
         else:
             setup(run_dir, config, data)
         if resume:

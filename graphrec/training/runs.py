@@ -13,7 +13,6 @@ import torch
 
 from ..config import TrainConfig
 from ..data.movielens import data_provenance
-from ..data.processed import split_provenance
 from ..errors import CheckpointError
 from ..io import load_tensors, write_json
 from ..pipeline import build_model
@@ -60,10 +59,15 @@ def provenance(ml, split_files: dict | None) -> dict:
     return {**info, "split": split_files}
 
 
-def record_data(run_dir: str | Path, ml, split_dir: str | None = None) -> None:
-    """Write ``data.json`` (:func:`provenance`: the dataset, and the split files of ``split_dir`` when the
-    run reads its split from NCF files) into ``run_dir``."""
-    write_json(Path(run_dir) / DATA, provenance(ml, split_provenance(split_dir) if split_dir else None))
+def data_record(data) -> dict:
+    """:func:`provenance` of ``data`` (a :class:`graphrec.pipeline.Prepared`): its dataset, and the NCF split
+    files its split was read from (:attr:`graphrec.data.split.Split.files`)."""
+    return provenance(data.ml, getattr(data.split, "files", None))
+
+
+def record_data(run_dir: str | Path, data) -> None:
+    """Write ``data.json`` (:func:`data_record` of the run's training data) into ``run_dir``."""
+    write_json(Path(run_dir) / DATA, data_record(data))
 
 
 def check_data(run_dir: str | Path, info: dict | None, force: bool = False) -> None:
@@ -121,7 +125,7 @@ def load_model(run_dir: str | Path, data, force: bool = False) -> torch.nn.Modul
     run_dir = Path(run_dir)
     config = read_config(run_dir)
     check_finished(run_dir, config)
-    check_data(run_dir, provenance(data.ml, getattr(data.split, "files", None)), force)
+    check_data(run_dir, data_record(data), force)
     return load_weights(build_model(config, data), run_dir)
 
 
