@@ -84,20 +84,15 @@ def hparam_names(name: str) -> tuple[str, ...] | None:
 def check_hparams(name: str, hparams: dict) -> None:
     """:class:`GraphrecError` naming the keys of ``hparams`` that model ``name`` does not take, and those it
     takes; an unknown model is refused the same way."""
-    if name not in REGISTRY and name not in _registered():
-        raise GraphrecError(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    takes = hparam_names(name)
+    try:
+        takes = hparam_names(name)
+    except KeyError:
+        raise GraphrecError(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
     if not hparams or takes is None:
         return
     bad = sorted(k for k in hparams if k not in takes)
     if bad:
         raise GraphrecError(f"model {name!r} does not take {', '.join(bad)} (it takes: {', '.join(takes) or 'none'})")
-
-
-def _registered() -> dict:
-    from .base import MODELS
-
-    return MODELS
 
 
 def import_all() -> dict[str, type]:

@@ -126,7 +126,7 @@ def resolve_config(request: TrainRequest, run_dir: Path | None = None) -> TrainC
     tuned config, then the explicit settings and hyper-parameters (checked against the model's)."""
     if request.resume:
         return resumed_config(request, run_dir)
-    pretrain = [str(Path(p).resolve()) for p in request.pretrain]
+    pretrain = _pretrain(request)
     if pretrain and len(pretrain) != 2:
         raise GraphrecError("--pretrain takes two run directories: GMF_RUN,MLP_RUN")
     missing = [p for p in pretrain if not Path(p).is_dir()]
@@ -160,7 +160,7 @@ def resumed_config(request: TrainRequest, run_dir: Path) -> TrainConfig:
         raise GraphrecError(f"{run_dir} is a {config.model} run, not {request.model}")
     given = {**request.settings, **request.hparams}
     if request.pretrain:
-        given["pretrain"] = [str(Path(p).resolve()) for p in request.pretrain]
+        given["pretrain"] = _pretrain(request)
     default = DataConfig()
     given.update({f"data.{k}": v for k, v in vars(request.data).items() if v != getattr(default, k)})
     current = {**config.to_dict(), **config.hparams, **{f"data.{k}": v for k, v in config.to_dict()["data"].items()}}
@@ -170,3 +170,8 @@ def resumed_config(request: TrainRequest, run_dir: Path) -> TrainConfig:
         raise GraphrecError(f"--resume continues {run_dir} with its own settings; only --epochs may change, "
                             f"not {flags}: start a new run with another --name instead")
     return replace(config, **{k: request.settings[k] for k in RESUMABLE if k in request.settings})
+
+
+def _pretrain(request: TrainRequest) -> list[str]:
+    """``request.pretrain`` as a run records it: absolute paths."""
+    return [str(Path(p).resolve()) for p in request.pretrain]
