@@ -5,19 +5,11 @@ import torch
 from graphrec.data.processed import CacheError
 from graphrec.models import HeteroSAGE
 from graphrec.models.sage_inference import SAGEInference
+from tests.helpers import trained_hetero_sage
 
 
 def _trained(synth, synth_split, **hparams) -> HeteroSAGE:
-    """A model whose every parameter moved away from its initialisation (a few Adam steps on random data)."""
-    torch.manual_seed(0)
-    model = HeteroSAGE.build(synth, synth_split, hidden=16, **hparams)
-    opt = torch.optim.Adam(model.parameters(), lr=0.05)
-    for _ in range(3):
-        opt.zero_grad()
-        users = torch.randint(model.num_users, (64,))
-        model(users, torch.randint(model.num_items, (64,))).sum().backward()
-        opt.step()
-    return model.eval()
+    return trained_hetero_sage(synth, synth_split, hidden=16, **hparams)
 
 
 def _newcomers(model: HeteroSAGE):

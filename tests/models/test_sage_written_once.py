@@ -10,18 +10,11 @@ from graphrec.data.processed import CacheError, load_arrays, save_arrays
 from graphrec.models import HeteroSAGE
 from graphrec.models.sage_inference import (ExportMismatch, SAGEInference, SAGEWeights, decode, decode_all,
                                             graph_means, sage_encode)
+from tests.helpers import trained_hetero_sage
 
 
 def _trained(synth, synth_split, **hparams) -> HeteroSAGE:
-    """A model whose every parameter moved away from its initialisation (a few Adam steps on random pairs)."""
-    torch.manual_seed(0)
-    model = HeteroSAGE.build(synth, synth_split, hidden=8, **hparams)
-    opt = torch.optim.Adam(model.parameters(), lr=0.05)
-    for _ in range(3):
-        opt.zero_grad()
-        model(torch.randint(model.num_users, (64,)), torch.randint(model.num_items, (64,))).sum().backward()
-        opt.step()
-    return model.eval()
+    return trained_hetero_sage(synth, synth_split, hidden=8, **hparams)
 
 
 @pytest.mark.parametrize("hparams", [{"num_layers": 1}, {"num_layers": 3, "use_ids": True}])
