@@ -138,7 +138,8 @@ def resolve_config(request: TrainRequest, run_dir: Path | None = None) -> TrainC
         if not path.is_file():
             path = shipped_path(request.config, request.data.dataset)
         if not path.is_file():
-            names = ", ".join(sorted(p.stem for p in path.parent.glob("*.json"))) or "none"
+            shipped = shipped_path(request.model, request.data.dataset).parent  # not path's: a path given may be absolute
+            names = ", ".join(sorted(p.stem for p in shipped.glob("*.json"))) or "none"
             raise GraphrecError(f"--config: no such file or shipped config: {request.config} (shipped: {names})")
         tuned = load_tuned(request.model, path=path)
     elif request.tuned:

@@ -58,5 +58,7 @@ def test_config_names_a_shipped_variant_of_the_model(shipped):
     assert (wide.hparams["factors"], wide.lr) == (128, 0.0005)
     with pytest.raises(GraphrecError, match="shipped: neumf, neumf-wide"):
         build_config(parse("neumf", "--config", "neumf-narrow"))
+    with pytest.raises(GraphrecError, match="shipped: neumf, neumf-wide"):  # an absolute path names them too
+        build_config(parse("neumf", "--config", str(shipped / "nowhere" / "x.json")))
     with pytest.raises(ValueError, match="not 'gmf'"):  # a config of another model is refused
         build_config(parse("gmf", "--config", "neumf-wide"))
